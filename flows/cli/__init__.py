@@ -1,0 +1,6 @@
+"""The `tally` command. Each module here registers the commands of one concern on `app`."""
+
+from . import ingest_commands  # noqa: F401  (registers commands)
+from .app import app
+
+__all__ = ["app"]

@@ -1,0 +1,62 @@
+"""Settings from `tally.toml`; command-line flags override them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+CONFIG_FILE = "tally.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know about its bureau and its files."""
+
+    inbox: Path = Path("inbox")
+    warehouse: Path = Path("warehouse/tally.duckdb")
+    bureau: str = "西吉县文化旅游广电局"
+    timezone: str = "Asia/Shanghai"
+    schedule: str = "0 2 * * *"
+    notify_command: str | None = None
+    notify_webhook: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def override(self, **values) -> Settings:
+        """Return these settings with every value that is not None replaced."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """Find tally.toml: $TALLY_CONFIG, else the current folder or one of its parents."""
+    if env := os.environ.get("TALLY_CONFIG"):
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings from tally.toml; paths in it are relative to the file's folder."""
+    path = path or find_config()
+    if path is None:
+        return Settings()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    base = path.parent
+    known = {"inbox", "warehouse", "bureau", "timezone", "schedule"}
+    notify = data.get("notify", {})
+    settings = Settings(
+        inbox=base / data.get("inbox", "inbox"),
+        warehouse=base / data.get("warehouse", "warehouse/tally.duckdb"),
+        bureau=data.get("bureau", Settings.bureau),
+        timezone=data.get("timezone", Settings.timezone),
+        schedule=data.get("schedule", Settings.schedule),
+        notify_command=notify.get("command"),
+        notify_webhook=notify.get("webhook"),
+        extra={k: v for k, v in data.items() if k not in known | {"notify"}},
+    )
+    return settings

@@ -1,0 +1,136 @@
+"""Find a ledger's header row in a grid and map its cells to the ledger's columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ledgers import Ledger
+from .textnorm import header_unit, normalise_header
+
+SEARCH_ROWS = 30  # a header further down than this is not a header
+ROW_NUMBER_HEADERS = {"序号", "编号", "No", "No.", "NO"}
+SCALES = {"万元": 10_000.0, "元": 1.0}
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """Where a sheet's header is and which grid column holds which ledger column."""
+
+    first_data_index: int  # grid index of the first row below the header
+    header_row: int  # the (lower) header row as the spreadsheet numbers it
+    columns: dict[str, str]  # ledger column name -> grid column (c0, c1, …)
+    headers: dict[str, str]  # ledger column name -> header text as the file writes it
+    scales: dict[str, float] = field(default_factory=dict)  # money columns in 万元
+    ignored: tuple[str, ...] = ()  # 序号 and unknown headers, as written
+    row_number_column: str | None = None
+
+
+def header_lookup(ledger: Ledger) -> dict[str, str]:
+    """Map every normalised header and alias of a ledger to its column name."""
+    lookup: dict[str, str] = {}
+    for column in ledger.columns:
+        for text in (column.header, *column.header_aliases):
+            lookup.setdefault(normalise_header(text), column.name)
+    return lookup
+
+
+def known_cells(row: list[str | None], lookup: dict[str, str]) -> dict[int, str]:
+    """Positions in a row whose cell names a ledger column."""
+    out = {}
+    for j, cell in enumerate(row):
+        if cell is not None and (name := lookup.get(normalise_header(str(cell)))):
+            out[j] = name
+    return out
+
+
+def find_header(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> HeaderMatch | None:
+    """Return the first row (or pair of rows) that names every required column, or None."""
+    lookup = header_lookup(ledger)
+    required = {c.name for c in ledger.required}
+    limit = min(len(rows), SEARCH_ROWS)
+    for r in range(limit):
+        upper = known_cells(rows[r], lookup)
+        lower_row = rows[r + 1] if r + 1 < len(rows) else []
+        lower = known_cells(lower_row, lookup)
+        if required <= set(upper.values()):
+            # A second header row below holds the group's sub-headers (海报 under 宣传品发放)
+            # only when every non-empty cell in it is a header.
+            filled = {j for j, c in enumerate(lower_row) if c is not None and str(c).strip()}
+            gains = {j for j in lower if j not in upper and lower[j] not in upper.values()}
+            if gains and filled <= set(lower) | row_number_cells(lower_row):
+                return match(rows, row_numbers, r, r + 1, upper, lower)
+            return match(rows, row_numbers, r, None, upper, {})
+        combined = {**upper, **lower}
+        if lower and upper and required <= set(combined.values()):
+            return match(rows, row_numbers, r, r + 1, upper, lower)
+    return None
+
+
+def row_number_cells(row: list[str | None]) -> set[int]:
+    return {j for j, c in enumerate(row) if c is not None and normalise_header(str(c)) in ROW_NUMBER_HEADERS}
+
+
+def match(rows, row_numbers, upper_i: int, lower_i: int | None, upper: dict, lower: dict) -> HeaderMatch:
+    """Build the mapping from one header row, or two with the lower row taking precedence."""
+    merged: dict[int, tuple[str, str]] = {}  # grid position -> (column name, header as written)
+    for j, name in upper.items():
+        merged[j] = (name, str(rows[upper_i][j]).strip())
+    for j, name in lower.items():
+        merged[j] = (name, str(rows[lower_i][j]).strip())
+    columns: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    scales: dict[str, float] = {}
+    ignored: list[str] = []
+    for j in sorted(merged):
+        name, written = merged[j]
+        if name in columns:
+            ignored.append(f"{written}（与「{headers[name]}」重复）")
+            continue
+        columns[name] = f"c{j}"
+        headers[name] = written
+        unit = header_unit(written)
+        if unit in SCALES and SCALES[unit] != 1.0:
+            scales[name] = SCALES[unit]
+    header_rows = [upper_i] if lower_i is None else [upper_i, lower_i]
+    row_number_column = None
+    for i in header_rows:
+        for j, cell in enumerate(rows[i]):
+            text = "" if cell is None else str(cell).strip()
+            if not text or j in merged:
+                continue
+            if normalise_header(text) in ROW_NUMBER_HEADERS:
+                row_number_column = row_number_column or f"c{j}"
+            elif i == upper_i and lower_i is not None and _has_below(rows, lower_i, j):
+                continue  # a group label over sub-headers
+            ignored.append(text)
+    last = header_rows[-1]
+    return HeaderMatch(
+        first_data_index=last + 1,
+        header_row=row_numbers[last],
+        columns=columns,
+        headers=headers,
+        scales=scales,
+        ignored=tuple(dict.fromkeys(ignored)),
+        row_number_column=row_number_column,
+    )
+
+
+def _has_below(rows, lower_i: int, j: int) -> bool:
+    """Whether the lower header row has a cell under position j (a group label has)."""
+    row = rows[lower_i]
+    return j < len(row) and row[j] is not None and bool(str(row[j]).strip())
+
+
+def closest_row(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> tuple[int, list[str]] | None:
+    """The row that names the most required columns: its number and its non-empty cells."""
+    lookup = header_lookup(ledger)
+    required = {c.name for c in ledger.required}
+    best, best_score = None, 0
+    for r in range(min(len(rows), SEARCH_ROWS)):
+        score = len(required & set(known_cells(rows[r], lookup).values()))
+        cells = [str(c).strip() for c in rows[r] if c is not None and str(c).strip()]
+        # Any row with several short text cells is a header candidate, even with no match.
+        score = score * 10 + (1 if len(cells) >= 3 else 0)
+        if score > best_score:
+            best, best_score = (row_numbers[r], cells), score
+    return best

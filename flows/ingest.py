@@ -1,0 +1,440 @@
+"""One run over an inbox: find what is new, read it, check it, and load it exactly once.
+
+A run is one DuckDB transaction: if it is interrupted, the warehouse stays as it was before
+the run, and the next run finds the same files new and completes the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from . import readers
+from .errors import AccountingError, Rejected
+from .filenames import (
+    month_from_sheet,
+    period_from_name,
+    revision_from_name,
+    snapshot_date_from_name,
+    year_from_name,
+)
+from .headers import closest_row, find_header
+from .ledgers import LEDGERS, Ledger, ledger_for_folder
+from .parse import ParsedSheet, parse_sheet
+from .problems import PROBLEM_SCHEMA
+from .protect import hash_key, protect
+from .rowchecks import builtin_checks
+from .warehouse import (
+    Version,
+    connect,
+    current_version,
+    insert_frame,
+    next_version_id,
+    record_version,
+    seen_files,
+    supersede,
+)
+
+IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+HEADER_SCAN_ROWS = 32
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found in the inbox."""
+
+    path: Path
+    rel: str  # relative to the inbox, '/' separated
+    size: int
+    modified_at: datetime
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What becomes one file version: a file, or one month's sheet of a yearly workbook."""
+
+    source: SourceFile
+    ledger: Ledger
+    scope: str
+    period: str
+    period_start: date
+    year: int
+    sheet: str | None
+    grid: readers.Grid
+    revision: int
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What a row check may know about the sheet it checks."""
+
+    ledger: Ledger
+    path: str
+    sheet: str | None
+    period: str
+    period_start: date
+    year: int
+
+
+RowCheck = Callable[[UnitContext, ParsedSheet], pl.DataFrame]
+
+
+@dataclass
+class RunSummary:
+    """What one run did, for the closing summary and the `runs` table."""
+
+    run_id: str
+    files_loaded: int = 0
+    files_unchanged: int = 0
+    files_superseded: int = 0
+    files_rejected: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    warnings: int = 0
+    rejected: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_ignorable(path: Path) -> bool:
+    """Office lock files, hidden files and desktop litter are not submissions."""
+    name = path.name
+    return name.startswith(("~$", ".")) or name.lower() in IGNORED_NAMES
+
+
+def discover(inbox: Path) -> list[SourceFile]:
+    """List every file of the inbox, with its content hash."""
+    found = []
+    for path in sorted(inbox.rglob("*")):
+        rel_parts = path.relative_to(inbox).parts
+        if not path.is_file() or any(p.startswith(".") for p in rel_parts) or is_ignorable(path):
+            continue
+        stat = path.stat()
+        found.append(
+            SourceFile(
+                path=path,
+                rel="/".join(rel_parts),
+                size=stat.st_size,
+                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                sha256=sha256_file(path),
+            )
+        )
+    return found
+
+
+def ledger_of(source: SourceFile) -> tuple[Ledger, str]:
+    """The ledger named by the file's folder, and the scope: the folders above it."""
+    parts = source.rel.split("/")
+    expected = "、".join(f"{c}（{ledger.name_zh}）" for c, ledger in LEDGERS.items())
+    if len(parts) < 2:
+        raise Rejected(f"文件不在台账文件夹中，应放在 收件箱/<台账>/ 下，台账文件夹可用：{expected}",
+                       rule="unknown_ledger")
+    ledger = ledger_for_folder(parts[-2])
+    if ledger is None:
+        raise Rejected(f"未知的台账文件夹「{parts[-2]}」，应为以下之一：{expected}", rule="unknown_ledger")
+    return ledger, "/".join(parts[:-2])
+
+
+def plan(source: SourceFile) -> list[Unit | tuple[str | None, Rejected]]:
+    """Split a file into the units it holds; a unit that cannot load is a (sheet, Rejected)."""
+    ledger, scope = ledger_of(source)
+    name = Path(source.rel).name
+    stem = Path(name).stem
+    revision = revision_from_name(stem)
+    head = source.path.open("rb").read(8)
+    kind = readers.file_format(source.path, head)
+
+    if ledger.kind == "snapshot":
+        day = snapshot_date_from_name(stem)
+        year = day.year if day else year_from_name(stem)
+        if year is None:
+            raise Rejected(
+                f"文件名中找不到日期或年份：{ledger.name_zh}是快照，文件名应带日期，"
+                f"例如「{ledger.name_zh}2024-12-31.xlsx」",
+                rule="no_period",
+            )
+        period, start = (day.isoformat(), day) if day else (str(year), date(year, 1, 1))
+        grid = first_sheet(source, kind, ledger)
+        return [Unit(source, ledger, scope, period, start, year, grid.sheet, grid, revision)]
+
+    ym = period_from_name(stem)
+    if ym is not None:
+        year, month = ym
+        grid = first_sheet(source, kind, ledger)
+        return [Unit(source, ledger, scope, f"{year}-{month:02d}", date(year, month, 1), year,
+                     grid.sheet, grid, revision)]
+    year = year_from_name(stem)
+    if year is None or kind == "csv":
+        raise Rejected(
+            "文件名中找不到所属月份：请在文件名中写明月份，例如「2024-03」「2024年3月」「202403」；"
+            "年度工作簿（每月一张工作表）的文件名应带年份，例如「2024年执法检查台账.xlsx」",
+            rule="no_period",
+        )
+    return yearly_units(source, ledger, scope, year, revision)
+
+
+def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
+    """The first visible sheet that has the ledger's header row (a CSV has one sheet)."""
+    if kind == "csv":
+        grid = readers.csv_grid(readers.read_bytes(source.path))
+        require_header(grid, ledger)
+        return grid
+    reader = readers.open_workbook(source.path)
+    first_failure: Rejected | None = None
+    for sheet in readers.sheets(reader):
+        if not sheet.visible:
+            continue
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0:
+            continue
+        try:
+            require_header(grid, ledger)
+            return grid
+        except Rejected as exc:
+            first_failure = first_failure or exc
+    raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+
+
+def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str | None, Rejected]]:
+    """One unit per visible month sheet (1月 … 12月) of a yearly workbook."""
+    reader = readers.open_workbook(source.path)
+    units: list[Unit | tuple[str | None, Rejected]] = []
+    for sheet in readers.sheets(reader):
+        month = month_from_sheet(sheet.name or "")
+        if not sheet.visible or month is None:
+            continue
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0 or all_blank(grid):
+            continue  # a month not yet filled in is not a submission
+        try:
+            require_header(grid, ledger)
+        except Rejected as exc:
+            units.append((sheet.name, exc))
+            continue
+        units.append(Unit(source, ledger, scope, f"{year}-{month:02d}", date(year, month, 1), year,
+                          sheet.name, grid, revision))
+    if not units:
+        raise Rejected(
+            "年度工作簿中没有以月份命名且有内容的工作表（应为「1月」…「12月」或「01」…「12」）",
+            rule="no_period",
+        )
+    return units
+
+
+def all_blank(grid: readers.Grid) -> bool:
+    cols = [c for c in grid.frame.columns if c != "_row"]
+    return grid.frame.select(pl.all_horizontal([pl.col(c).str.strip_chars().fill_null("") == "" for c in cols])).to_series().all()
+
+
+def require_header(grid: readers.Grid, ledger: Ledger):
+    """Find the header row or reject, naming the missing headers and the closest row seen."""
+    rows = readers.text_rows(grid, HEADER_SCAN_ROWS)
+    numbers = grid.frame["_row"].head(HEADER_SCAN_ROWS).to_list()
+    found = find_header(rows, numbers, ledger)
+    if found is not None:
+        return found, rows
+    required = "、".join(f"「{c.header}」" for c in ledger.required)
+    where = f"工作表「{grid.sheet}」" if grid.sheet else "文件"
+    closest = closest_row(rows, numbers, ledger)
+    seen = f"；最接近表头的是第{closest[0]}行：{'、'.join(closest[1][:12])}" if closest else "；表中没有像表头的行"
+    raise Rejected(f"{where}中找不到{ledger.name_zh}的表头行，必填列为 {required}{seen}", rule="no_header")
+
+
+def content_sha256(grid: readers.Grid) -> str:
+    """A hash of the cells as read, so that a re-saved file with the same cells is unchanged."""
+    return hashlib.sha256(grid.frame.write_csv().encode("utf-8")).hexdigest()
+
+
+def order_key(source: SourceFile) -> tuple:
+    """Within a run, a name with a revision marker is later; between equals, the newer mtime."""
+    return (revision_from_name(Path(source.rel).stem), source.modified_at, source.rel)
+
+
+def run_ingest(
+    inbox: Path,
+    warehouse: Path,
+    *,
+    checks: Sequence[RowCheck] = (),
+    progress: Callable[[str], None] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> RunSummary:
+    """Load what is new or changed in the inbox into the warehouse, in one transaction."""
+    own = con is None
+    con = con or connect(warehouse)
+    key = hash_key(warehouse)
+    summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
+    started = datetime.now(UTC)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
+                    [summary.run_id, started, str(inbox)])
+        known = seen_files(con)
+        files = discover(inbox) if inbox.exists() else []
+        new = []
+        for source in files:
+            if (source.rel, source.sha256) in known:
+                summary.files_unchanged += 1
+            else:
+                new.append(source)
+        for source in sorted(new, key=order_key):
+            if progress:
+                progress(source.rel)
+            load_file(con, source, summary, key=key, checks=(*builtin_checks(), *checks), seen_at=started)
+        close_run(con, summary, "completed", None)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        if own:
+            con.close()
+    return summary
+
+
+def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:
+    con.execute(
+        """
+        UPDATE runs SET ended_at = ?, outcome = ?, files_loaded = ?, files_unchanged = ?,
+            files_superseded = ?, files_rejected = ?, rows_loaded = ?, rows_quarantined = ?,
+            warnings = ?, message = ?
+        WHERE run_id = ?
+        """,
+        [datetime.now(UTC), outcome, summary.files_loaded, summary.files_unchanged,
+         summary.files_superseded, summary.files_rejected, summary.rows_loaded,
+         summary.rows_quarantined, summary.warnings, message, summary.run_id],
+    )  # fmt: skip
+
+
+def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at: datetime, *,
+           ledger: Ledger | None = None, sheet: str | None = None, period: str | None = None,
+           period_start: date | None = None) -> None:
+    """Record a file (or sheet) that loads nothing, with its reason."""
+    record_version(con, Version(
+        version_id=next_version_id(con), run_id=summary.run_id, path=source.rel,
+        scope=scope_of(source.rel), ledger=ledger.code if ledger else None, period=period,
+        period_start=period_start, sheet=sheet, sha256=source.sha256, content_sha256=None,
+        size=source.size, modified_at=source.modified_at,
+        revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=exc.reason,
+    ), seen_at)  # fmt: skip
+    summary.files_rejected += 1
+    summary.rejected.append((source.rel, sheet, exc.reason))
+
+
+def scope_of(rel: str) -> str:
+    return "/".join(rel.split("/")[:-2])
+
+
+def load_file(con, source: SourceFile, summary: RunSummary, *, key: str,
+              checks: Iterable[RowCheck], seen_at: datetime) -> None:
+    """Load every unit of one file; a failure rejects the file and the run goes on."""
+    try:
+        units = plan(source)
+    except Rejected as exc:
+        reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source))
+        return
+    except Exception as exc:  # anything unexpected: say which file and why, and go on
+        reason = f"读取文件时发生意外错误：{type(exc).__name__}: {exc}"
+        reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
+               ledger=safe_ledger(source))
+        return
+    for unit in units:
+        if isinstance(unit, tuple):
+            sheet, exc = unit
+            reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source), sheet=sheet)
+            continue
+        try:
+            load_unit(con, unit, summary, key=key, checks=checks, seen_at=seen_at)
+        except AccountingError:
+            raise
+        except Exception as exc:
+            reason = f"处理时发生意外错误：{type(exc).__name__}: {exc}"
+            reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
+                   ledger=unit.ledger, sheet=unit.sheet, period=unit.period,
+                   period_start=unit.period_start)
+
+
+def safe_ledger(source: SourceFile) -> Ledger | None:
+    try:
+        return ledger_of(source)[0]
+    except Rejected:
+        return None
+
+
+def load_unit(con, unit: Unit, summary: RunSummary, *, key: str, checks: Iterable[RowCheck],
+              seen_at: datetime) -> None:
+    """Parse, check, mask and load one unit, superseding the version it replaces."""
+    ledger, source = unit.ledger, unit.source
+    digest = content_sha256(unit.grid)
+    version_id = next_version_id(con)
+    base = dict(
+        version_id=version_id, run_id=summary.run_id, path=source.rel, scope=unit.scope,
+        ledger=ledger.code, period=unit.period, period_start=unit.period_start, sheet=unit.sheet,
+        sha256=source.sha256, content_sha256=digest, size=source.size,
+        modified_at=source.modified_at, revision=unit.revision,
+    )  # fmt: skip
+    current = current_version(con, unit.scope, ledger.code, unit.period)
+    if current is not None and current[1] == digest:
+        record_version(con, Version(**base, status="unchanged",
+                                    reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
+        summary.files_unchanged += 1
+        return
+
+    match, header_rows = require_header(unit.grid, ledger)
+    parsed = parse_sheet(unit.grid.frame, match, ledger, year=unit.year,
+                         header_rows=header_rows[: match.first_data_index])
+    context = UnitContext(ledger, source.rel, unit.sheet, unit.period, unit.period_start, unit.year)
+    found = [parsed.problems, *(check(context, parsed) for check in checks)]
+    problems = pl.concat([f.select(list(PROBLEM_SCHEMA)) for f in found], how="vertical")
+
+    bad_rows = problems.filter(pl.col("severity") == "error")["_row"].unique()
+    loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
+    quarantined = parsed.cells.filter(pl.col("_row").is_in(bad_rows.implode()))
+    if loaded.height + quarantined.height != parsed.rows_read:
+        raise AccountingError(
+            f"{source.rel} {unit.sheet or ''}: 读取 {parsed.rows_read} 行，"
+            f"载入 {loaded.height} 行 + 隔离 {quarantined.height} 行，账目不符，本次运行不发布"
+        )
+
+    rows = protect(loaded, ledger, key).with_columns(
+        pl.lit(version_id, pl.Int64).alias("_version_id"),
+        pl.lit(unit.sheet, pl.Utf8).alias("_sheet"),
+    )
+    insert_frame(con, ledger.code, rows, schema="raw")
+    insert_frame(con, "problems", problems.rename({"_row": "row"}).with_columns(
+        pl.lit(version_id, pl.Int64).alias("version_id"),
+        pl.lit(source.rel).alias("path"),
+        pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
+    ))  # fmt: skip
+    insert_frame(con, "quarantined_rows", quarantined.rename({"_row": "row"}).with_columns(
+        pl.lit(version_id, pl.Int64).alias("version_id"),
+        pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
+    ))  # fmt: skip
+    record_version(con, Version(
+        **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
+        rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
+        ignored_columns=match.ignored,
+    ), seen_at)  # fmt: skip
+    if current is not None:
+        supersede(con, current[0], version_id)
+        summary.files_superseded += 1
+    summary.files_loaded += 1
+    summary.rows_read += parsed.rows_read
+    summary.rows_loaded += loaded.height
+    summary.rows_quarantined += quarantined.height
+    summary.warnings += problems.filter(pl.col("severity") == "warning").height
+

@@ -1,0 +1,170 @@
+"""Read a ledger file into grids of raw cell text, one per sheet, keeping spreadsheet row numbers.
+
+A grid is a polars DataFrame of Utf8 columns `c0`, `c1`, … holding every cell as text (null
+when empty), and `_row`: the row number as the spreadsheet shows it. Nothing is interpreted
+here; finding the header and typing the values happen later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from .errors import Rejected
+
+FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook (a CSV is a single sheet named None)."""
+
+    name: str | None
+    visible: bool
+    index: int
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The cells of one sheet as text, with the spreadsheet row number of each row."""
+
+    sheet: str | None
+    frame: pl.DataFrame  # c0 … cN (Utf8), _row (Int32)
+
+    @property
+    def width(self) -> int:
+        return self.frame.width - 1
+
+
+def file_format(path: Path, head: bytes) -> str:
+    """Return xlsx, xls or csv, or reject a file whose name or content is not one of them."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise Rejected(
+            f"文件类型「{path.suffix or '无扩展名'}」不受支持，请另存为 .xlsx、.xls 或 .csv 后重新提交",
+            rule="wrong_extension",
+        )
+    if not head:
+        raise Rejected("文件为空（0 字节）", rule="empty_file")
+    kind = FORMATS[suffix]
+    if head.startswith(OLE_MAGIC) and kind == "xlsx":
+        raise Rejected(
+            "文件已加密（设置了打开密码）或实为旧版 .xls 格式，请去掉密码、另存为 .xlsx 后重新提交",
+            rule="encrypted",
+        )
+    if kind == "xlsx" and not head.startswith(ZIP_MAGIC):
+        raise Rejected("文件扩展名为 .xlsx，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
+                       rule="corrupt")
+    if kind == "xls" and not head.startswith(OLE_MAGIC):
+        if head.startswith(ZIP_MAGIC):
+            raise Rejected("文件扩展名为 .xls，但内容是 .xlsx 工作簿，请更正扩展名后重新提交",
+                           rule="wrong_extension")
+        raise Rejected("文件扩展名为 .xls，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
+                       rule="corrupt")
+    if kind == "csv" and (head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC)):
+        raise Rejected("文件扩展名为 .csv，但内容是 Excel 工作簿，请更正扩展名后重新提交",
+                       rule="wrong_extension")
+    return kind
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise Rejected(
+            f"无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GBK/GB18030，第 {exc.start} 字节处出错）",
+            rule="encoding",
+        ) from exc
+
+
+def csv_grid(data: bytes) -> Grid:
+    """Read CSV bytes into a grid; every line is a row, blank lines included."""
+    text = decode_text(data)
+    if not text.strip():
+        raise Rejected("文件没有任何内容", rule="empty_file")
+    utf8 = text.encode("utf-8")
+    # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
+    # widest line so that polars pads short rows instead of truncating long ones.
+    lines = pl.read_csv(
+        utf8, has_header=False, separator="\x1f", quote_char=None,
+        schema={"line": pl.Utf8}, missing_utf8_is_empty_string=True,
+    )  # fmt: skip
+    width = int(lines["line"].str.count_matches(",", literal=True).max() or 0) + 1
+    try:
+        frame = pl.read_csv(
+            utf8, has_header=False, truncate_ragged_lines=True,
+            schema={f"c{i}": pl.Utf8 for i in range(width)},
+        )  # fmt: skip
+    except pl.exceptions.PolarsError as exc:
+        raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
+    return Grid(None, with_row_numbers(frame))
+
+
+def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Name the columns c0…cN and add `_row`, the 1-based spreadsheet row number."""
+    frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
+    frame = frame.with_columns(pl.col(frame.columns).cast(pl.Utf8))
+    return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int32))
+
+
+def open_workbook(path: Path) -> fastexcel.ExcelReader:
+    """Open an .xlsx or .xls with calamine, turning its failures into a clerk's reason."""
+    try:
+        return fastexcel.read_excel(str(path))
+    except Exception as exc:  # calamine raises several error types for bad files
+        raise Rejected(workbook_failure(exc), rule="corrupt") from exc
+
+
+def workbook_failure(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "password" in text or "encrypt" in text:
+        return "文件已加密（设置了打开密码），请去掉密码后重新提交"
+    return f"文件已损坏或不是有效的 Excel 工作簿，无法打开（{type(exc).__name__}）"
+
+
+def sheets(reader: fastexcel.ExcelReader) -> list[Sheet]:
+    """List a workbook's sheets in order, with their visibility."""
+    out = []
+    for i, name in enumerate(reader.sheet_names):
+        sheet = reader.load_sheet(i, header_row=None, n_rows=1)
+        out.append(Sheet(name, sheet.visible == "visible", i))
+    return out
+
+
+def sheet_grid(reader: fastexcel.ExcelReader, sheet: Sheet) -> Grid:
+    """Read every cell of one sheet as text; the first grid row is spreadsheet row 1."""
+    try:
+        # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
+        loaded = reader.load_sheet(sheet.index, header_row=None, skip_rows=0, dtypes="string")
+        frame = pl.DataFrame(loaded.to_arrow()) if loaded.height else pl.DataFrame()
+    except Exception as exc:
+        raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
+    if frame.width == 0:
+        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}))
+    # Column positions matter only for their order; calamine drops leading empty columns.
+    return Grid(sheet.name, with_row_numbers(frame))
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file, turning an OS failure into a rejection."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+
+
+def text_rows(grid: Grid, limit: int) -> list[list[str | None]]:
+    """The first rows of a grid as Python lists (for header search, never for data)."""
+    cols = [c for c in grid.frame.columns if c != "_row"]
+    return [list(r) for r in grid.frame.head(limit).select(cols).iter_rows()]
+

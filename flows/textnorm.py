@@ -1,0 +1,70 @@
+"""Text normalisation shared by headers, enumeration values and cells.
+
+Clerks type on Chinese input methods, which switch between full-width and half-width
+forms at will: `（元）` and `(元)`, `３` and `3`, `ＫＴＶ` and `KTV` mean the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# U+FF01..U+FF5E are the full-width twins of ASCII U+0021..U+007E, at a fixed offset.
+_FULL = [chr(c) for c in range(0xFF01, 0xFF5F)]
+_HALF = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)]
+_FULL.append("\u3000")  # the ideographic space
+_HALF.append(" ")
+_HALFWIDTH_TABLE = str.maketrans(dict(zip(_FULL, _HALF, strict=True)))
+
+# Middle dots that input methods and fonts produce for the `4·23` of theme days and the
+# `·` in transliterated names.
+MIDDLE_DOTS = ("・", "•", "‧", "･", "∙", "⋅", "·")
+MIDDLE_DOT = "·"
+
+_WHITESPACE = re.compile(r"\s+")
+_TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
+
+
+def to_halfwidth(text: str) -> str:
+    """Turn full-width ASCII forms and the ideographic space into their half-width twins."""
+    return text.translate(_HALFWIDTH_TABLE)
+
+
+def _compact(text: str) -> str:
+    return _WHITESPACE.sub("", to_halfwidth(text))
+
+
+def normalise_header(text: str) -> str:
+    """Normalise a header cell: half-width, no white space, no trailing unit in brackets."""
+    return _TRAILING_UNIT.sub("", _compact(text))
+
+
+def header_unit(text: str) -> str | None:
+    """Return the unit a header names in trailing brackets (`罚款金额（万元）` -> `万元`)."""
+    match = _TRAILING_UNIT.search(_compact(text))
+    if match is None or not match.group(1):
+        return None
+    return match.group(1)
+
+
+def normalise_value(text: str) -> str:
+    """Normalise an enumeration value: half-width, no white space, one kind of middle dot."""
+    out = _compact(text)
+    for dot in MIDDLE_DOTS:
+        out = out.replace(dot, MIDDLE_DOT)
+    return out
+
+
+def halfwidth_expr(expr: pl.Expr) -> pl.Expr:
+    """Turn full-width ASCII forms and the ideographic space into half-width, vectorised."""
+    return expr.str.replace_many(_FULL, _HALF)
+
+
+def normalise_value_expr(expr: pl.Expr) -> pl.Expr:
+    """Normalise enumeration values like `normalise_value`, vectorised."""
+    return (
+        halfwidth_expr(expr)
+        .str.replace_all(r"\s+", "")
+        .str.replace_many(list(MIDDLE_DOTS), [MIDDLE_DOT] * len(MIDDLE_DOTS))
+    )

@@ -1,0 +1,30 @@
+-- hotline_facts
+-- Grain: one row per (indicator code, hotline ticket received in the year).
+with ticket_rows as (
+    select * from hotline_tickets
+),
+
+ticket_facts as (
+    select
+        'hotline_tickets' as code, true as in_numerator, *
+    from ticket_rows
+
+    union all
+    select 'hotline_on_time_rate', replied_on_time, *
+    from ticket_rows
+
+    union all
+    select
+        'hotline_closure_rate', coalesce(closed_on <= make_date(year, 12, 31), false), *
+    from ticket_rows
+),
+
+all_facts as (
+    select
+        code, year, received_on as dated_on, 1 as amount, null as distinct_key, in_numerator,
+        'hotline' as ledger, ticket_no as record_key, category as label,
+        version_id, path, sheet, "row"
+    from ticket_facts
+)
+
+select * from all_facts

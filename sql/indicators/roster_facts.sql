@@ -1,0 +1,27 @@
+-- roster_facts
+-- Grain: one row per (indicator code, person on the latest roster snapshot of the year).
+-- `year` is the snapshot's year and `dated_on` its date.
+with roster_rows as (
+    select * from roster
+),
+
+person_facts as (
+    select 'certified_officer_rate' as code, certified_at_year_end as in_numerator, *
+    from roster_rows
+    where role = '执法'
+
+    union all
+    select 'qualified_legal_reviewers', true, *
+    from roster_rows
+    where role = '法制审核' and bar_qualified
+),
+
+all_facts as (
+    select
+        code, year, snapshot_date as dated_on, 1 as amount, null as distinct_key,
+        in_numerator, 'staff' as ledger, cert_no as record_key, name as label,
+        version_id, path, sheet, "row"
+    from person_facts
+)
+
+select * from all_facts

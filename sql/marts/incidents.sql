@@ -1,0 +1,17 @@
+-- incidents
+-- Grain: one row per work-safety incident (安全生产事故) at a cultural or tourism venue, dated by
+-- the day it happened.
+with staged_incidents as (
+    select * from stg_safety_incidents
+),
+
+dated as (
+    select
+        *,
+        year(occurred_on) as year,
+        quarter(occurred_on) as quarter,
+        month(occurred_on) as month
+    from staged_incidents
+)
+
+select * from dated

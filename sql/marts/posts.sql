@@ -1,0 +1,17 @@
+-- posts
+-- Grain: one row per post on the bureau's WeChat official account (微信公众号), dated by its
+-- posting date.
+with staged_posts as (
+    select * from stg_wechat_posts
+),
+
+dated as (
+    select
+        *,
+        year(posted_on) as year,
+        quarter(posted_on) as quarter,
+        month(posted_on) as month
+    from staged_posts
+)
+
+select * from dated

@@ -1,0 +1,17 @@
+-- publications
+-- Grain: one row per action on unlawful publications at one venue (收缴 or 下架 of one title),
+-- dated by its action date.
+with staged_publications as (
+    select * from stg_publications
+),
+
+dated as (
+    select
+        *,
+        year(action_date) as year,
+        quarter(action_date) as quarter,
+        month(action_date) as month
+    from staged_publications
+)
+
+select * from dated

@@ -1,0 +1,51 @@
+-- stg_hotline
+-- Grain: one row per 12345 hotline ticket (工单), keyed by its ticket number.
+-- The register is resubmitted every month; for each ticket the row from the register with the
+-- latest period wins (then the highest version); a ticket missing from a later register is
+-- kept from the earlier one.
+with source as (
+    select * from raw.hotline
+),
+
+current_versions as (
+    select version_id, path, scope, period, period_start
+    from file_versions
+    where ledger = 'hotline' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        current_versions.period_start as register_period_start,
+        -- ids
+        trim(source.ticket_no) as ticket_no,
+        -- dates
+        source.received_on,
+        source.due_on,
+        source.replied_on,
+        source.closed_on,
+        -- categories
+        source.category,
+        source.satisfaction,
+        -- text (may hold personal data; masked by the loader)
+        source.content
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+),
+
+latest_per_ticket as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by ticket_no
+        order by register_period_start desc, version_id desc, "row" desc
+    ) = 1
+)
+
+select * from latest_per_ticket

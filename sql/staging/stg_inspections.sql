@@ -1,0 +1,45 @@
+-- stg_inspections
+-- Grain: one row per inspection (执法检查) row of the current version of each monthly file.
+-- Rows of superseded versions stay in raw.inspections for the history but are left out here.
+with source as (
+    select * from raw.inspections
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'inspections' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- ids
+        source.campaign,
+        source.spot_check_task,
+        -- dates
+        source.inspection_date,
+        source.disclosed_on,
+        -- categories
+        source.inspection_type,
+        source.venue_type,
+        source.result,
+        -- counts
+        source.inspectors,
+        -- text
+        source.venue_name,
+        source.note,
+        -- people (masked names and their keys)
+        source.officers,
+        source.officers_keys
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

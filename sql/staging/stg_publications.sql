@@ -1,0 +1,38 @@
+-- stg_publications
+-- Grain: one row per publication action (违规出版物处置) row of the current version of each
+-- monthly file.
+with source as (
+    select * from raw.publications
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'publications' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- ids: case numbers are written with any of 〔〕[]【】() and mean the same case
+        translate(trim(source.case_no), '[]【】()（）', '〔〕〔〕〔〕〔〕') as case_no,
+        -- dates
+        source.action_date,
+        -- categories
+        source.action,
+        -- counts
+        source.quantity,
+        -- text
+        source.venue_name,
+        source.title
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

@@ -1,0 +1,40 @@
+-- stg_publicity_events
+-- Grain: one row per publicity event (普法宣传活动) row of the current version of each monthly
+-- file.
+with source as (
+    select * from raw.publicity_events
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'publicity_events' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- dates
+        source.event_date,
+        -- categories
+        source.theme,
+        source.mode,
+        source.venue_kind,
+        -- counts
+        source.posters,
+        source.leaflets,
+        source.banners,
+        source.reach,
+        -- text
+        source.title
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

@@ -1,0 +1,39 @@
+-- stg_relic_patrols
+-- Grain: one row per patrol (不可移动文物巡查) row of the current version of each monthly file.
+with source as (
+    select * from raw.relic_patrols
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'relic_patrols' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- dates
+        source.patrol_date,
+        -- categories
+        source.protection_level,
+        -- counts
+        source.inspectors,
+        -- text
+        source.site_name,
+        source.issues_found,
+        source.action_taken,
+        -- people
+        source.patrollers,
+        source.patrollers_keys
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

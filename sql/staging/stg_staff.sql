@@ -1,0 +1,39 @@
+-- stg_staff
+-- Grain: one row per person of each current staff roster snapshot (执法人员名录). Several
+-- snapshots coexist (one per snapshot date); `roster` picks the latest of each year.
+with source as (
+    select * from raw.staff
+),
+
+current_versions as (
+    select version_id, path, scope, period, period_start
+    from file_versions
+    where ledger = 'staff' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- dates: a snapshot named by a year alone is dated 1 January of that year
+        current_versions.period_start as snapshot_date,
+        source.cert_valid_until,
+        -- ids
+        source.cert_no,
+        -- categories
+        source.role,
+        -- flags
+        source.bar_qualified,
+        -- person (masked name and its keyed hash)
+        source.name,
+        source.name_key
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

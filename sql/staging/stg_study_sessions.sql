@@ -1,0 +1,38 @@
+-- stg_study_sessions
+-- Grain: one row per study or training session (学法培训) row of the current version of each
+-- monthly file.
+with source as (
+    select * from raw.study_sessions
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'study_sessions' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- dates
+        source.held_on,
+        -- categories
+        source.format,
+        source.topic,
+        -- counts
+        source.attendees,
+        source.hours,
+        -- text
+        source.content,
+        source.speaker
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed

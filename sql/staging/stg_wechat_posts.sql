@@ -1,0 +1,35 @@
+-- stg_wechat_posts
+-- Grain: one row per WeChat post (微信公众号推送) row of the current version of each monthly file.
+with source as (
+    select * from raw.wechat_posts
+),
+
+current_versions as (
+    select version_id, path, scope, period
+    from file_versions
+    where ledger = 'wechat_posts' and status = 'loaded'
+),
+
+renamed as (
+    select
+        -- lineage
+        current_versions.version_id,
+        current_versions.path,
+        source._sheet as sheet,
+        source._row as "row",
+        current_versions.scope,
+        current_versions.period,
+        -- dates
+        source.posted_on,
+        -- categories
+        source.section,
+        -- counts
+        source.reads,
+        -- text
+        source.title,
+        source.url
+    from source
+    inner join current_versions on source._version_id = current_versions.version_id
+)
+
+select * from renamed
