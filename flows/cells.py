@@ -170,8 +170,12 @@ class _Number(NamedTuple):
     fractional: pl.Expr  # has non-zero digits after the decimal point
 
 
-def _number_parts(raw: pl.Expr, units: tuple[str, ...], shape: str) -> _Number:
+def _number_parts(
+    raw: pl.Expr, units: tuple[str, ...], shape: str, *, currency: bool = False
+) -> _Number:
     text = _compact(raw)
+    if currency:
+        text = text.str.strip_chars_start("¥￥")
     unit = pl.lit("")
     if units:
         # Longest first, so that 人次 is not read as 人 and 万元 not as 元.
@@ -212,7 +216,7 @@ def _parse_int(raw: pl.Expr, column: Column) -> _Checked:
 
 
 def _parse_money(raw: pl.Expr, column: Column, scale: float) -> _Checked:
-    n = _number_parts(raw, MONEY_UNITS, _DECIMAL_NUMBER)
+    n = _number_parts(raw, MONEY_UNITS, _DECIMAL_NUMBER, currency=True)
     # A cell's own unit wins over the header's: `0.12万` in a （万元） column is 1200 yuan.
     factor = (
         pl.when(n.unit.str.starts_with("万"))

@@ -25,7 +25,7 @@ from .filenames import (
     snapshot_date_from_name,
     year_from_name,
 )
-from .headers import closest_row, find_header
+from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .parse import ParsedSheet, parse_sheet
 from .problems import PROBLEM_SCHEMA
@@ -84,7 +84,20 @@ class UnitContext:
     year: int
 
 
-RowCheck = Callable[[UnitContext, ParsedSheet], pl.DataFrame]
+@dataclass(frozen=True)
+class Prepared:
+    """A unit read and parsed, waiting for its checks and its load."""
+
+    unit: Unit
+    context: UnitContext
+    match: HeaderMatch
+    parsed: ParsedSheet
+    content_sha256: str
+
+
+# A check sees every unit of the run at once (so it can batch per ledger) and returns one
+# PROBLEM_SCHEMA frame per unit, in the same order.
+Check = Callable[[Sequence[Prepared]], list[pl.DataFrame]]
 
 
 @dataclass
@@ -269,7 +282,7 @@ def run_ingest(
     inbox: Path,
     warehouse: Path,
     *,
-    checks: Sequence[RowCheck] = (),
+    checks: Sequence[Check] = (),
     progress: Callable[[str], None] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> RunSummary:
@@ -291,10 +304,17 @@ def run_ingest(
                 summary.files_unchanged += 1
             else:
                 new.append(source)
+        prepared: list[Prepared] = []
         for source in sorted(new, key=order_key):
             if progress:
                 progress(source.rel)
-            load_file(con, source, summary, key=key, checks=(*builtin_checks(), *checks), seen_at=started)
+            prepared += prepare_file(con, source, summary, started)
+        checked = run_checks(prepared, (*builtin_checks(), *checks))
+        for prep, problems in zip(prepared, checked, strict=True):
+            if isinstance(problems, Exception):
+                reject_unit(con, prep.unit, summary, problems, started)
+                continue
+            load_unit(con, prep, problems, summary, key=key, seen_at=started)
         close_run(con, summary, "completed", None)
         con.execute("COMMIT")
     except BaseException:
@@ -339,33 +359,35 @@ def scope_of(rel: str) -> str:
     return "/".join(rel.split("/")[:-2])
 
 
-def load_file(con, source: SourceFile, summary: RunSummary, *, key: str,
-              checks: Iterable[RowCheck], seen_at: datetime) -> None:
-    """Load every unit of one file; a failure rejects the file and the run goes on."""
+def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime) -> list[Prepared]:
+    """Read and parse every unit of one file; a failure rejects the file and the run goes on."""
     try:
         units = plan(source)
     except Rejected as exc:
         reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source))
-        return
+        return []
     except Exception as exc:  # anything unexpected: say which file and why, and go on
         reason = f"读取文件时发生意外错误：{type(exc).__name__}: {exc}"
         reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
                ledger=safe_ledger(source))
-        return
+        return []
+    prepared = []
     for unit in units:
         if isinstance(unit, tuple):
             sheet, exc = unit
             reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source), sheet=sheet)
             continue
         try:
-            load_unit(con, unit, summary, key=key, checks=checks, seen_at=seen_at)
-        except AccountingError:
-            raise
+            prepared.append(prepare_unit(unit))
         except Exception as exc:
-            reason = f"处理时发生意外错误：{type(exc).__name__}: {exc}"
-            reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
-                   ledger=unit.ledger, sheet=unit.sheet, period=unit.period,
-                   period_start=unit.period_start)
+            reject_unit(con, unit, summary, exc, seen_at)
+    return prepared
+
+
+def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: datetime) -> None:
+    reason = exc.reason if isinstance(exc, Rejected) else f"处理时发生意外错误：{type(exc).__name__}: {exc}"
+    reject(con, unit.source, summary, Rejected(reason, rule="unexpected"), seen_at,
+           ledger=unit.ledger, sheet=unit.sheet, period=unit.period, period_start=unit.period_start)
 
 
 def safe_ledger(source: SourceFile) -> Ledger | None:
@@ -375,11 +397,41 @@ def safe_ledger(source: SourceFile) -> Ledger | None:
         return None
 
 
-def load_unit(con, unit: Unit, summary: RunSummary, *, key: str, checks: Iterable[RowCheck],
+def prepare_unit(unit: Unit) -> Prepared:
+    """Find the header and parse the rows of one unit."""
+    match, header_rows = require_header(unit.grid, unit.ledger)
+    parsed = parse_sheet(unit.grid.frame, match, unit.ledger, year=unit.year,
+                         header_rows=header_rows[: match.first_data_index])
+    context = UnitContext(unit.ledger, unit.source.rel, unit.sheet, unit.period, unit.period_start,
+                          unit.year)
+    return Prepared(unit, context, match, parsed, content_sha256(unit.grid))
+
+
+def run_checks(prepared: Sequence[Prepared], checks: Iterable[Check]) -> list[pl.DataFrame | Exception]:
+    """Run every check over all units at once; a check that fails is re-run unit by unit."""
+    found: list[list[pl.DataFrame]] = [[p.parsed.problems] for p in prepared]
+    failed: dict[int, Exception] = {}
+    for check in checks:
+        try:
+            results = check(prepared)
+        except Exception:
+            results = []
+            for i, p in enumerate(prepared):
+                try:
+                    results.append(check([p])[0])
+                except Exception as exc:
+                    failed[i] = exc
+                    results.append(pl.DataFrame(schema=PROBLEM_SCHEMA))
+        for i, frame in enumerate(results):
+            found[i].append(frame.select(list(PROBLEM_SCHEMA)))
+    return [failed.get(i) or pl.concat(f, how="vertical") for i, f in enumerate(found)]
+
+
+def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, *, key: str,
               seen_at: datetime) -> None:
-    """Parse, check, mask and load one unit, superseding the version it replaces."""
+    """Mask and load one checked unit, superseding the version it replaces."""
+    unit, parsed, digest = prep.unit, prep.parsed, prep.content_sha256
     ledger, source = unit.ledger, unit.source
-    digest = content_sha256(unit.grid)
     version_id = next_version_id(con)
     base = dict(
         version_id=version_id, run_id=summary.run_id, path=source.rel, scope=unit.scope,
@@ -393,13 +445,6 @@ def load_unit(con, unit: Unit, summary: RunSummary, *, key: str, checks: Iterabl
                                     reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
         summary.files_unchanged += 1
         return
-
-    match, header_rows = require_header(unit.grid, ledger)
-    parsed = parse_sheet(unit.grid.frame, match, ledger, year=unit.year,
-                         header_rows=header_rows[: match.first_data_index])
-    context = UnitContext(ledger, source.rel, unit.sheet, unit.period, unit.period_start, unit.year)
-    found = [parsed.problems, *(check(context, parsed) for check in checks)]
-    problems = pl.concat([f.select(list(PROBLEM_SCHEMA)) for f in found], how="vertical")
 
     bad_rows = problems.filter(pl.col("severity") == "error")["_row"].unique()
     loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
@@ -427,7 +472,7 @@ def load_unit(con, unit: Unit, summary: RunSummary, *, key: str, checks: Iterabl
     record_version(con, Version(
         **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
         rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
-        ignored_columns=match.ignored,
+        ignored_columns=prep.match.ignored,
     ), seen_at)  # fmt: skip
     if current is not None:
         supersede(con, current[0], version_id)

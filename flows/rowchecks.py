@@ -9,12 +9,18 @@ import polars as pl
 from .problems import PROBLEM_SCHEMA, problem_frame
 
 if TYPE_CHECKING:
-    from .ingest import UnitContext
+    from collections.abc import Sequence
+
+    from .ingest import Prepared, UnitContext
     from .parse import ParsedSheet
 
 
-def duplicate_keys(context: UnitContext, parsed: ParsedSheet) -> pl.DataFrame:
+def duplicate_keys(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
     """A register's key seen twice in one file: every later occurrence is quarantined."""
+    return [duplicates_in(p.context, p.parsed) for p in prepared]
+
+
+def duplicates_in(context: UnitContext, parsed: ParsedSheet) -> pl.DataFrame:
     key = context.ledger.key
     if key is None or parsed.rows.height == 0:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)

@@ -22,7 +22,10 @@ _HALFWIDTH_TABLE = str.maketrans(dict(zip(_FULL, _HALF, strict=True)))
 MIDDLE_DOTS = ("・", "•", "‧", "･", "∙", "⋅", "·")
 MIDDLE_DOT = "·"
 
-_WHITESPACE = re.compile(r"\s+")
+# Unicode White_Space spelt out, because Python's \s also takes the separators U+001C..1F
+# and polars' (Rust) \s does not: both engines must agree on what is white space.
+WHITESPACE = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_WHITESPACE = re.compile(WHITESPACE)
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
 
 
@@ -65,6 +68,6 @@ def normalise_value_expr(expr: pl.Expr) -> pl.Expr:
     """Normalise enumeration values like `normalise_value`, vectorised."""
     return (
         halfwidth_expr(expr)
-        .str.replace_all(r"\s+", "")
+        .str.replace_all(WHITESPACE, "")
         .str.replace_many(list(MIDDLE_DOTS), [MIDDLE_DOT] * len(MIDDLE_DOTS))
     )

@@ -1,0 +1,186 @@
+"""Mask personal data before it reaches the warehouse, and check ID numbers' check characters.
+
+Templates section 5: a resident ID keeps its first 6 and last 4 characters, a phone number
+its first 3 and last 4, a person's name its surname followed by 某 (as penalty notices
+print it). A keyed hash of the clear value may sit beside the masked one, so that a
+repeat party can still be recognised without the clear value being stored.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from .textnorm import halfwidth_expr
+
+# Compound surnames (复姓) kept whole: 欧阳娜娜 -> 欧阳某某, not 欧某某某.
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐",
+    "夏侯", "司徒", "司空", "端木", "独孤", "南宫", "西门", "宇文", "万俟", "呼延", "轩辕",
+    "澹台", "公羊", "赫连", "拓跋", "申屠", "闻人", "钟离", "宗政", "濮阳", "太史", "仲孙",
+    "淳于", "单于", "百里", "东郭", "南门", "羊舌", "微生", "梁丘", "左丘", "谷梁", "乐正",
+    "巫马", "公良", "漆雕", "壤驷", "公西", "第五", "鲜于", "闾丘", "亓官", "司寇", "子车",
+    "颛孙", "段干", "东里", "呼衍", "马佳",
+)  # fmt: skip
+
+# GB 11643-1999: resident ID check digit.
+RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+RESIDENT_CHECK = "10X98765432"
+# GB 32100-2015: unified social credit code check character.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+_RESIDENT_SHAPE = r"^[0-9]{17}[0-9X]$"
+# Birth date in positions 7-14: what tells a resident ID from an all-digit credit code.
+_RESIDENT_BIRTH = r"^[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
+_USCC_SHAPE = f"^{_USCC_CHAR}{{2}}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
+
+# polars' regex engine has no look-around, so the character before and after an embedded
+# number is captured and put back; a second pass catches numbers that share a boundary.
+_EMBEDDED_ID = r"(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
+_EMBEDDED_MOBILE = r"(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])"
+_EMBEDDED_LANDLINE = r"(^|[^0-9])(0[0-9]{2})([0-9]?-?[0-9]{3,4})([0-9]{4})($|[^0-9])"
+
+
+def _all_stars(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all(r"(?s).", "*")
+
+
+def _keep_ends(expr: pl.Expr, head: int, tail: int) -> pl.Expr:
+    """Star every character but the first `head` and last `tail`; shorter values wholly."""
+    length = expr.str.len_chars()
+    middle = _all_stars(expr.str.slice(head, length - head - tail))
+    kept = pl.concat_str([expr.str.slice(0, head), middle, expr.str.slice(-tail, tail)])
+    return pl.when(length > head + tail).then(kept).otherwise(_all_stars(expr))
+
+
+def _compact(expr: pl.Expr) -> pl.Expr:
+    return halfwidth_expr(expr).str.replace_all(r"\s+", "")
+
+
+def mask_person_name(expr: pl.Expr) -> pl.Expr:
+    """Keep a name's surname and write 某 for each other character (王小明 -> 王某某)."""
+    name = expr.str.replace_all(r"\s+", "")
+    compound = name.str.slice(0, 2).is_in(COMPOUND_SURNAMES) & (name.str.len_chars() > 2)
+    keep = pl.when(compound).then(2).otherwise(1)
+    # Dots of transliterated names (买买提·艾力) stay, so the shape of the name is kept.
+    given = name.str.slice(keep).str.replace_all(r"[^·•・]", "某")
+    masked = pl.concat_str([name.str.slice(0, keep), given])
+    return pl.when(name.str.len_chars() == 1).then(name + "某").otherwise(masked)
+
+
+def mask_id_number(expr: pl.Expr) -> pl.Expr:
+    """Keep an ID number's first 6 and last 4 characters (640422********1234)."""
+    value = _compact(expr)
+    return (
+        pl.when(value.str.len_chars() >= 11)
+        .then(_keep_ends(value, 6, 4))
+        .otherwise(_all_stars(value))
+    )
+
+
+def mask_phone(expr: pl.Expr) -> pl.Expr:
+    """Keep a phone number's first 3 and last 4 characters (138****5678)."""
+    return _keep_ends(_compact(expr), 3, 4)
+
+
+def mask_free_text(expr: pl.Expr) -> pl.Expr:
+    """Mask every resident ID and mobile or landline number written inside free text."""
+    out = expr
+    for _ in range(2):
+        out = out.str.replace_all(_EMBEDDED_ID, "${1}${2}********${3}${4}")
+    for _ in range(2):
+        out = out.str.replace_all(_EMBEDDED_MOBILE, "${1}${2}****${3}${4}")
+    for _ in range(2):
+        out = out.str.replace_all(_EMBEDDED_LANDLINE, "${1}${2}****${4}${5}")
+    return out
+
+
+def keyed_hash(series: pl.Series, key: str) -> pl.Series:
+    """Hash each value with a secret key (first 16 hex of sha256(key || value)); nulls stay."""
+    frame = pl.DataFrame({"value": series.cast(pl.Utf8)}).with_row_index("i")
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        hashed = con.execute(
+            "SELECT left(sha256($key || value), 16) AS h FROM frame ORDER BY i",
+            {"key": key},
+        ).pl()
+    finally:
+        con.close()
+    return hashed.get_column("h").cast(pl.Utf8).alias(series.name)
+
+
+def normalise_id_expr(expr: pl.Expr) -> pl.Expr:
+    """Normalise an ID number for checking and hashing: half-width, no spaces, upper case."""
+    return _compact(expr).str.to_uppercase()
+
+
+def id_kind_expr(expr: pl.Expr) -> pl.Expr:
+    """Tell what an ID number is: resident_id, uscc, other, or null when blank."""
+    value = normalise_id_expr(expr)
+    resident = value.str.contains(_RESIDENT_SHAPE)
+    return (
+        pl.when(value.is_null() | (value == ""))
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(resident & value.str.contains(_RESIDENT_BIRTH))
+        .then(pl.lit("resident_id"))
+        .when(value.str.contains(_USCC_SHAPE))
+        .then(pl.lit("uscc"))
+        .when(resident)
+        .then(pl.lit("resident_id"))
+        .otherwise(pl.lit("other"))
+    )
+
+
+def _weighted_sum(value: pl.Expr, weights: tuple[int, ...], char_value) -> pl.Expr:
+    return pl.sum_horizontal([char_value(value.str.slice(i, 1)) * w for i, w in enumerate(weights)])
+
+
+def _resident_check_ok(value: pl.Expr) -> pl.Expr:
+    total = _weighted_sum(value, RESIDENT_WEIGHTS, lambda c: c.cast(pl.Int64, strict=False))
+    expected = (total % 11).replace_strict(
+        dict(enumerate(RESIDENT_CHECK)), default=None, return_dtype=pl.Utf8
+    )
+    return value.str.slice(17, 1) == expected
+
+
+def _uscc_check_ok(value: pl.Expr) -> pl.Expr:
+    codes = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+
+    def char_value(c: pl.Expr) -> pl.Expr:
+        return c.replace_strict(codes, default=None, return_dtype=pl.Int64)
+
+    total = _weighted_sum(value, USCC_WEIGHTS, char_value)
+    expected = (31 - total % 31) % 31
+    return char_value(value.str.slice(17, 1)) == expected
+
+
+def id_valid_expr(expr: pl.Expr) -> pl.Expr:
+    """Tell whether an ID number's check character holds; null when blank or of no known kind."""
+    value = normalise_id_expr(expr)
+    kind = id_kind_expr(expr)
+    return (
+        pl.when(kind == "resident_id")
+        .then(_resident_check_ok(value))
+        .when(kind == "uscc")
+        .then(_uscc_check_ok(value))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )
+
+
+def valid_resident_id(prefix17: str) -> str:
+    """Append the GB 11643 check digit to 17 digits."""
+    if len(prefix17) != 17 or not prefix17.isascii() or not prefix17.isdigit():
+        raise ValueError(f"need 17 digits, got {prefix17!r}")
+    total = sum(int(c) * w for c, w in zip(prefix17, RESIDENT_WEIGHTS, strict=True))
+    return prefix17 + RESIDENT_CHECK[total % 11]
+
+
+def valid_uscc(prefix17: str) -> str:
+    """Append the GB 32100 check character to the first 17 characters of a credit code."""
+    if len(prefix17) != 17 or any(c not in USCC_ALPHABET for c in prefix17):
+        raise ValueError(f"need 17 characters of {USCC_ALPHABET}, got {prefix17!r}")
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(prefix17, USCC_WEIGHTS, strict=True))
+    return prefix17 + USCC_ALPHABET[(31 - total % 31) % 31]

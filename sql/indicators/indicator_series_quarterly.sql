@@ -1,0 +1,70 @@
+-- indicator_series_quarterly
+-- Grain: one row per (year, quarter, indicator code) for the count and sum figures that add up
+-- over the year (catalog `series`), quarters 1–4 of every year that has data, 0 for a quarter
+-- without rows. A distinct count is the distinct keys within the quarter.
+with facts as (
+    select * from indicator_facts
+),
+
+years as (
+    select * from indicator_years
+),
+
+catalog as (
+    select * from seed_indicator_catalog
+),
+
+quarters as (
+    select unnest(range(1, 5)) as quarter
+),
+
+aggregated as (
+    select
+        code,
+        year,
+        quarter(dated_on) as quarter,
+        count(*) as row_count,
+        sum(amount) as amount_sum,
+        count(distinct distinct_key) as distinct_count
+    from facts
+    group by code, year, quarter(dated_on)
+),
+
+grid as (
+    select years.year, quarters.quarter, catalog.*
+    from years
+    cross join quarters
+    cross join catalog
+    where catalog.series
+),
+
+valued as (
+    select
+        grid.year,
+        grid.quarter,
+        grid.year || 'Q' || grid.quarter as period,
+        grid.code,
+        grid.name_zh,
+        cast(
+            case grid.aggregation
+                when 'distinct' then coalesce(aggregated.distinct_count, 0)
+                when 'count' then coalesce(aggregated.row_count, 0)
+                else coalesce(aggregated.amount_sum, 0)
+            end as decimal(18, 2)
+        ) as value,
+        grid.unit,
+        grid.sort_order
+    from grid
+    left join aggregated
+        on grid.code = aggregated.code
+        and grid.year = aggregated.year
+        and grid.quarter = aggregated.quarter
+),
+
+ordered as (
+    select year, quarter, period, code, name_zh, value, unit
+    from valued
+    order by year, sort_order, quarter
+)
+
+select * from ordered
