@@ -27,7 +27,7 @@ from .filenames import (
 )
 from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
-from .parse import ParsedSheet, parse_sheet
+from .parse import ParsedSheet, parse_sheet, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
 from .rowchecks import builtin_checks
@@ -448,7 +448,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
 
     bad_rows = problems.filter(pl.col("severity") == "error")["_row"].unique()
     loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
-    quarantined = parsed.cells.filter(pl.col("_row").is_in(bad_rows.implode()))
+    quarantined = quarantine_cells(parsed, bad_rows)
     if loaded.height + quarantined.height != parsed.rows_read:
         raise AccountingError(
             f"{source.rel} {unit.sheet or ''}: 读取 {parsed.rows_read} 行，"

@@ -23,8 +23,9 @@ class ParsedSheet:
     """The data rows of one sheet, typed, with the problems of their cells."""
 
     rows: pl.DataFrame  # ledger columns (typed; null where bad) + _row
-    raw: pl.DataFrame  # the same rows as text: ledger columns + _row
-    cells: pl.DataFrame  # _row + every non-empty cell of the row as JSON {header: text}
+    raw: pl.DataFrame  # the same rows as text (personal data masked): ledger columns + _row
+    grid: pl.DataFrame  # the same rows as the sheet holds them: c0 … cN + _row
+    cell_exprs: list[pl.Expr]  # every cell of a grid row under its header, masked
     problems: pl.DataFrame  # PROBLEM_SCHEMA
     rows_read: int
     zero_report: bool
@@ -36,7 +37,7 @@ def grid_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def trimmed(col: str) -> pl.Expr:
-    text = pl.col(col).str.replace_all(r"[\s\u3000]+", " ").str.strip_chars()
+    text = pl.col(col).str.strip_chars(" \t\r\n\u3000")
     return pl.when(text != "").then(text)
 
 
@@ -44,7 +45,8 @@ def classify_rows(body: pl.DataFrame, match: HeaderMatch) -> pl.DataFrame:
     """Tag each row below the header: data, blank, total (合计…) or note (填表人…)."""
     cols = grid_columns(body)
     first = pl.coalesce([trimmed(c) for c in cols]) if cols else pl.lit(None, pl.Utf8)
-    first = first.str.replace_all("：", ":")
+    body = body.with_columns(first.str.replace("：", ":", literal=True).alias("_first"))
+    first = pl.col("_first")
     kind = (
         pl.when(first.is_null()).then(pl.lit("blank"))
         .when(pl.any_horizontal([first.str.starts_with(p) for p in TOTAL_PREFIXES])).then(pl.lit("total"))
@@ -52,7 +54,7 @@ def classify_rows(body: pl.DataFrame, match: HeaderMatch) -> pl.DataFrame:
         .then(pl.lit("note"))
         .otherwise(pl.lit("data"))
     )  # fmt: skip
-    return body.with_columns(kind.alias("_kind"))
+    return body.with_columns(kind.alias("_kind")).drop("_first")
 
 
 def is_nothing_row(row: pl.DataFrame, match: HeaderMatch) -> bool:
@@ -86,59 +88,54 @@ def parse_sheet(grid: pl.DataFrame, match: HeaderMatch, ledger: Ledger, *, year:
     if zero:
         data = data.clear()
 
-    raw_exprs, typed_exprs, checks = [], [], []
+    exprs, checks = [pl.col("_row")], []
     for column in ledger.columns:
-        source = match.columns.get(column.name)
+        name = column.name
+        source = match.columns.get(name)
         raw = pl.col(source) if source else pl.lit(None, pl.Utf8)
-        cell = parse_cell(raw, column, year=year, scale=match.scales.get(column.name, 1.0))
+        cell = parse_cell(raw, column, year=year, scale=match.scales.get(name, 1.0))
         # What a clerk or analyst sees of the raw text is masked like the warehouse.
         shown = masked_text(raw, column) if column.personal else raw
-        raw_exprs.append(shown.alias(column.name))
-        typed_exprs.append(cell.value.alias(column.name))
+        exprs += [cell.value.alias(name), shown.alias(f"__raw_{name}")]
         if source or column.required:
-            checks.append(
-                pl.struct(
-                    pl.col("_row"),
-                    pl.lit(column.name).alias("column"),
-                    pl.lit(match.headers.get(column.name, column.header)).alias("header"),
-                    shown.alias("raw_value"),
-                    cell.rule.alias("rule"),
-                    cell.reason.alias("reason"),
-                ).alias(f"__check_{column.name}")
-            )
-    rows = data.select(pl.col("_row"), *typed_exprs).with_columns(
-        canonical_case_no(pl.col(c.name)) for c in ledger.columns if c.name == "case_no"
+            exprs += [cell.rule.alias(f"__rule_{name}"), cell.reason.alias(f"__reason_{name}")]
+            checks.append((name, match.headers.get(name, column.header)))
+    # One lazy select so that the value, rule and reason of a cell share their work.
+    parsed = data.lazy().select(exprs).collect()
+    names = [c.name for c in ledger.columns]
+    rows = parsed.select(pl.col("_row"), *names).with_columns(
+        canonical_case_no(pl.col(c)) for c in names if c == "case_no"
     )
-    raw_rows = data.select(pl.col("_row"), *raw_exprs)
+    raw_rows = parsed.select(pl.col("_row"), *[pl.col(f"__raw_{c}").alias(c) for c in names])
 
-    problems = cell_problems(data, checks)
-    problems = pl.concat([problems, total_problems(body, match, ledger, year)], how="vertical")
-
+    problems = pl.concat(
+        [cell_problems(parsed, checks), total_problems(body, match, ledger, year)], how="vertical"
+    )
     labels = header_labels(grid, match, header_rows)
     personal = {match.columns[c.name]: c for c in ledger.columns if c.personal and c.name in match.columns}
-    cells = data.select(
-        pl.col("_row"),
-        pl.struct([
-            (masked_text(pl.col(c), personal[c]) if c in personal else pl.col(c)).alias(label)
-            for c, label in labels.items()
-        ])
-        .struct.json_encode()
-        .alias("cells"),
-    )
-    return ParsedSheet(rows, raw_rows, cells, problems, data.height, zero, dict(match.headers))
+    cells = [
+        (masked_text(pl.col(c), personal[c]) if c in personal else pl.col(c)).alias(label)
+        for c, label in labels.items()
+    ]
+    return ParsedSheet(rows, raw_rows, data, cells, problems, data.height, zero, dict(match.headers))
 
 
-def cell_problems(data: pl.DataFrame, checks: list[pl.Expr]) -> pl.DataFrame:
+def cell_problems(parsed: pl.DataFrame, checks: list[tuple[str, str]]) -> pl.DataFrame:
     """One problem per bad cell: its row, column, header, raw text, rule and reason."""
-    if data.height == 0 or not checks:
+    found = [
+        parsed.filter(pl.col(f"__rule_{name}").is_not_null()).select(
+            pl.col("_row"),
+            pl.lit(name).alias("column"),
+            pl.lit(header).alias("header"),
+            pl.col(f"__raw_{name}").alias("raw_value"),
+            pl.col(f"__rule_{name}").alias("rule"),
+            pl.col(f"__reason_{name}").alias("reason"),
+        )
+        for name, header in checks
+    ]
+    if not found:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
-    long = (
-        data.select(pl.concat_list(checks).alias("c"))
-        .explode("c")
-        .unnest("c")
-        .filter(pl.col("rule").is_not_null())
-    )
-    return problem_frame(long, severity="error")
+    return problem_frame(pl.concat(found, how="vertical"), severity="error")
 
 
 def total_problems(body: pl.DataFrame, match: HeaderMatch, ledger: Ledger, year: int) -> pl.DataFrame:
@@ -173,6 +170,12 @@ def total_problems(body: pl.DataFrame, match: HeaderMatch, ledger: Ledger, year:
 
 def fmt(number: float) -> str:
     return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def quarantine_cells(parsed: ParsedSheet, rows: pl.Series) -> pl.DataFrame:
+    """The chosen rows as the clerk wrote them: _row and a JSON object {header: text}."""
+    chosen = parsed.grid.filter(pl.col("_row").is_in(rows.implode()))
+    return chosen.select(pl.col("_row"), pl.struct(parsed.cell_exprs).struct.json_encode().alias("cells"))
 
 
 def canonical_case_no(expr: pl.Expr) -> pl.Expr:

@@ -80,9 +80,12 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
 def name_keys(rows: pl.DataFrame, name: str, key: str) -> pl.Series:
     """Keyed hashes of every name in a list column, so that officers match the roster."""
     exploded = rows.select(pl.int_range(pl.len()).alias("_i"), pl.col(name)).explode(name)
-    hashed = exploded.with_columns(keyed_hash(exploded[name], key).alias("_k"))
+    # Few distinct officers sign thousands of rows: hash each name once.
+    distinct = exploded[name].drop_nulls().unique()
+    hashed = dict(zip(distinct.to_list(), keyed_hash(distinct, key).to_list(), strict=True))
     grouped = (
-        hashed.group_by("_i", maintain_order=True)
+        exploded.with_columns(pl.col(name).replace_strict(hashed, default=None, return_dtype=pl.Utf8).alias("_k"))
+        .group_by("_i", maintain_order=True)
         .agg(pl.col("_k").drop_nulls())
         .sort("_i")
     )
