@@ -124,7 +124,9 @@ def catalog_frame(catalog: dict[str, Indicator]) -> pl.DataFrame:
             "qualifier": [i.rendering.qualifier for i in items],
             "in_wan": [i.rendering.wan for i in items],
             "step": [str(i.rendering.step) for i in items],
-            "published_2024": [i.published_2024.printed if i.published_2024 else None for i in items],
+            "published_2024": [
+                i.published_2024.printed if i.published_2024 else None for i in items
+            ],
         },
         schema_overrides={"sort_order": pl.Int32},
     )

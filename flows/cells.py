@@ -89,7 +89,8 @@ class _Checked(NamedTuple):
 
 def is_blank(raw: pl.Expr) -> pl.Expr:
     """Tell which cells are null, empty or only white space (full-width spaces included)."""
-    return raw.is_null() | (raw.str.strip_chars() == "")
+    text = raw.cast(pl.Utf8)
+    return text.is_null() | (text.str.strip_chars() == "")
 
 
 def _compact(raw: pl.Expr) -> pl.Expr:
@@ -315,8 +316,11 @@ def _checked(raw: pl.Expr, column: Column, year: int, scale: float) -> _Checked:
 def parse_cell(raw: pl.Expr, column: Column, *, year: int, scale: float = 1.0) -> ParsedCell:
     """Parse a raw Utf8 column by the column's type; `year` completes dates like 3月5日."""
     dtype = VALUE_DTYPES[column.type]
+    # A column with no text at all reaches us as dtype Null, and numbers from a typed
+    # frame as numbers: parse them all as the text they show.
+    raw = raw.cast(pl.Utf8)
     blank = _blank_for(raw, column)
-    checked = _checked(raw.cast(pl.Utf8), column, year, scale)
+    checked = _checked(raw, column, year, scale)
     value = (
         pl.when(blank)
         .then(pl.lit(column.default, dtype=dtype))

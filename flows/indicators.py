@@ -38,7 +38,9 @@ def indicator(code: str) -> Indicator:
 
 def years(con) -> list[int]:
     """Return the years that have data, oldest first."""
-    return [row[0] for row in con.execute("SELECT year FROM indicator_years ORDER BY year").fetchall()]
+    return [
+        row[0] for row in con.execute("SELECT year FROM indicator_years ORDER BY year").fetchall()
+    ]
 
 
 def indicator_table(con, year: int) -> pl.DataFrame:
@@ -70,7 +72,10 @@ def value_text(value: object, unit: str) -> str:
 
 def export_frame(table: pl.DataFrame) -> pl.DataFrame:
     """Return an indicator table with its value written as text, ready for CSV and Markdown."""
-    texts = [value_text(v, u) for v, u in zip(table["value"], table["unit"], strict=True)]
+    texts = [
+        None if v is None else value_text(v, u)
+        for v, u in zip(table["value"], table["unit"], strict=True)
+    ]
     return table.with_columns(value=pl.Series("value", texts, dtype=pl.String))
 
 

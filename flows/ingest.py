@@ -289,33 +289,12 @@ def run_ingest(
     """Load what is new or changed in the inbox into the warehouse, in one transaction."""
     own = con is None
     con = con or connect(warehouse)
-    key = hash_key(warehouse)
-    summary = RunSummary(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8])
-    started = datetime.now(UTC)
     try:
         con.execute("BEGIN TRANSACTION")
-        con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
-                    [summary.run_id, started, str(inbox)])
-        known = seen_files(con)
-        files = discover(inbox) if inbox.exists() else []
-        new = []
-        for source in files:
-            if (source.rel, source.sha256) in known:
-                summary.files_unchanged += 1
-            else:
-                new.append(source)
-        prepared: list[Prepared] = []
-        for source in sorted(new, key=order_key):
-            if progress:
-                progress(source.rel)
-            prepared += prepare_file(con, source, summary, started)
-        checked = run_checks(prepared, (*builtin_checks(), *checks))
-        for prep, problems in zip(prepared, checked, strict=True):
-            if isinstance(problems, Exception):
-                reject_unit(con, prep.unit, summary, problems, started)
-                continue
-            load_unit(con, prep, problems, summary, key=key, seen_at=started)
-        close_run(con, summary, "completed", None)
+        run = begin_ingest(con, inbox, warehouse)
+        prepared = prepare_files(run, find_new(run), progress)
+        check_and_load(run, prepared, checks_for_run(checks))
+        close_run(con, run.summary, "completed", None)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -323,7 +302,76 @@ def run_ingest(
     finally:
         if own:
             con.close()
-    return summary
+    return run.summary
+
+
+# The stages of a run, for callers that orchestrate them one by one (flows.pipeline). They
+# run inside the caller's transaction and share one IngestRun.
+
+
+@dataclass
+class IngestRun:
+    """One ingest in progress on a connection: its summary, start time and hash key."""
+
+    con: duckdb.DuckDBPyConnection
+    inbox: Path
+    summary: RunSummary
+    started: datetime
+    key: str
+
+
+def new_run_id() -> str:
+    """Return a run id that sorts by start time (UTC) and is unique."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None) -> IngestRun:
+    """Record the run as running on con and return its state; `warehouse` names the hash key."""
+    run = IngestRun(con, inbox, RunSummary(run_id=run_id or new_run_id()), datetime.now(UTC),
+                    hash_key(warehouse))
+    con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
+                [run.summary.run_id, run.started, str(inbox)])
+    return run
+
+
+def find_new(run: IngestRun) -> list[SourceFile]:
+    """Discover the inbox and return the files not seen before, in load order."""
+    known = seen_files(run.con)
+    files = discover(run.inbox) if run.inbox.exists() else []
+    new = []
+    for source in files:
+        if (source.rel, source.sha256) in known:
+            run.summary.files_unchanged += 1
+        else:
+            new.append(source)
+    return sorted(new, key=order_key)
+
+
+def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
+                  progress: Callable[[str], None] | None = None) -> list[Prepared]:
+    """Read and parse files in order, recording those that are rejected."""
+    prepared: list[Prepared] = []
+    for source in sources:
+        if progress:
+            progress(source.rel)
+        prepared += prepare_file(run.con, source, run.summary, run.started)
+    return prepared
+
+
+def checks_for_run(checks: Sequence[Check]) -> tuple[Check, ...]:
+    """Return every check a run makes: the built-in ones, then those given."""
+    return (*builtin_checks(), *checks)
+
+
+def check_and_load(run: IngestRun, prepared: Sequence[Prepared], checks: Sequence[Check]) -> None:
+    """Run the checks over every prepared unit, then load or reject each one."""
+    con, summary = run.con, run.summary
+    checked = run_checks(prepared, checks)
+    for prep, problems in zip(prepared, checked, strict=True):
+        if isinstance(problems, Exception):
+            reject_unit(con, prep.unit, summary, problems, run.started)
+            continue
+        load_unit(con, prep, problems, summary, key=run.key, seen_at=run.started)
 
 
 def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:

@@ -45,9 +45,11 @@ RENDER_FUNCTION = "render_indicator"
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
-_CTE = re.compile(r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I)
+_CTE = re.compile(
+    r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
+)
 # A relation read by a model: the name after FROM or JOIN, unless schema-qualified (raw.x).
-_RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)"?(?!\s*\.)(?!\s*\()', re.I)
+_RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)\b"?(?!\s*\.)(?!\s*\()', re.I)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,13 @@ import xlwt
 Rows = list[list[object]]
 
 
-def write_xlsx(path: Path, sheets: dict[str, Rows], *, hidden: tuple[str, ...] = (),
-               merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None) -> Path:
+def write_xlsx(
+    path: Path,
+    sheets: dict[str, Rows],
+    *,
+    hidden: tuple[str, ...] = (),
+    merges: dict[str, list[tuple[int, int, int, int, str]]] | None = None,
+) -> Path:
     """Write a workbook; `hidden` sheets are hidden, `merges` are (r1, c1, r2, c2, text), 0-based."""
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path))

@@ -26,8 +26,8 @@ def period_start(period: str) -> date:
 class RawWarehouse:
     """An in-memory warehouse with the loader's tables, filled one version at a time."""
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    def __init__(self, path: str = ":memory:") -> None:
+        self.con = duckdb.connect(path)
         create_loader_tables(self.con)
         self._next_id = 1
 

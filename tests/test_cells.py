@@ -498,7 +498,27 @@ def test_dtypes():
 def test_works_in_eager_select_and_with_excel_epoch_boundaries():
     frame = pl.DataFrame({"raw": ["20000", "80000", "19999", "80001"]})
     parsed = parse_cell(pl.col("raw"), DATE, year=2024)
-    out = frame.select(parsed.value, parsed.rule.alias("rule"))
+    out = frame.select(parsed.value.alias("raw"), parsed.rule.alias("rule"))
     epoch = date(1899, 12, 30)
     assert out["raw"].to_list() == [epoch + timedelta(20000), epoch + timedelta(80000), None, None]
     assert out["rule"].to_list() == [None, None, "date", "date"]
+
+
+@pytest.mark.parametrize("column", [c for ledger in LEDGERS.values() for c in ledger.columns])
+def test_an_all_empty_column_of_dtype_null_parses(column):
+    frame = pl.DataFrame({"raw": [None, None]})
+    assert frame.schema["raw"] == pl.Null
+    parsed = parse_cell(pl.col("raw"), column, year=2024)
+    out = frame.select(parsed.value.alias("value"), parsed.rule.alias("rule"))
+    missing = column.required and column.default is None
+    assert out["rule"].to_list() == ["required" if missing else None] * 2
+    expected = column.default
+    if column.type in ("money", "number") and expected is not None:
+        expected = float(expected)
+    assert out["value"].to_list() == [expected] * 2
+
+
+def test_numbers_from_a_typed_frame_parse_as_their_text():
+    frame = pl.DataFrame({"raw": [3, 12]})
+    parsed = parse_cell(pl.col("raw"), INSPECTORS, year=2024)
+    assert frame.select(parsed.value.alias("value"))["value"].to_list() == [3, 12]

@@ -12,7 +12,9 @@ ROW = ["2024-03-05", "日常检查", "某网吧", "网吧", 2, "未发现问题"
 
 
 def rejected(ws) -> list[tuple[str, str]]:
-    return ws.query("SELECT path, reason FROM file_versions WHERE status = 'rejected' ORDER BY path")
+    return ws.query(
+        "SELECT path, reason FROM file_versions WHERE status = 'rejected' ORDER BY path"
+    )
 
 
 def test_a_rejected_file_does_not_stop_the_others(ws):
@@ -59,8 +61,14 @@ def test_a_corrupt_zip_named_xlsx(ws):
 
 
 def test_no_header_row_names_the_missing_headers_and_the_closest_row(ws):
-    write_csv(ws.path("inspections/2024-03.csv"),
-              [["执法检查台账"], ["日期", "检查对象", "场所类型", "人数", "结果"], ["2024-03-05", "某网吧", "网吧", "2", "合格"]])
+    write_csv(
+        ws.path("inspections/2024-03.csv"),
+        [
+            ["执法检查台账"],
+            ["日期", "检查对象", "场所类型", "人数", "结果"],
+            ["2024-03-05", "某网吧", "网吧", "2", "合格"],
+        ],
+    )
     ws.run()
     [(_, reason)] = rejected(ws)
     assert "找不到执法检查台账的表头行" in reason

@@ -1,6 +1,10 @@
 """The `tally` command. Each module here registers the commands of one concern on `app`."""
 
-from . import ingest_commands  # noqa: F401  (registers commands)
+from . import (
+    indicator_commands,  # noqa: F401  (registers commands)
+    ingest_commands,  # noqa: F401  (registers commands)
+    sample_commands,  # noqa: F401  (registers commands)
+)
 from .app import app
 
 __all__ = ["app"]

@@ -1,4 +1,4 @@
-"""`tally run` and `tally files`: load the inbox, and show every file version ever seen."""
+"""`tally run` and `tally files`: run the pipeline on the inbox, and show every file version ever seen."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import TallyError
-from ..ingest import RunSummary, run_ingest
+from ..ingest import RunSummary
+from ..pipeline import RunFailed, RunResult, notify_run, run_pipeline
+from ..publish import RunInProgress
 from ..warehouse import connect
 from .app import app
 from .output import ConfigOption, InboxOption, TableFormat, WarehouseOption, console, emit, settings
@@ -21,33 +23,62 @@ ORDER BY seen_at, path, sheet NULLS FIRST, version_id
 """
 
 
+LOCK_BUSY_EXIT = 75  # EX_TEMPFAIL: another run holds the lock; nothing was done, try later
+
+WaitOption = Annotated[
+    float | None,
+    typer.Option("--wait", help="另一次运行进行中时最多等待的秒数 · seconds to wait for a run in progress "
+                 "(default: tally.toml lock_wait, else 0)"),
+]
+
+
 @app.command("run")
-def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, config: ConfigOption = None) -> None:
-    """Load what is new or changed in the inbox into the warehouse (one run).
+def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wait: WaitOption = None,
+                config: ConfigOption = None) -> None:
+    """Load what is new or changed in the inbox, build the figures and publish the warehouse.
 
     \b
     Example:
-        tally run --inbox inbox --warehouse warehouse/tally.duckdb
+        tally run --inbox inbox --warehouse warehouse/tally.duckdb --wait 600
     """
     s = settings(config, inbox=inbox, warehouse=warehouse)
     if not s.inbox.is_dir():
         raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
+    lock_wait = wait if wait is not None else float(s.extra.get("lock_wait", 0))
     try:
-        summary = run_with_progress(s.inbox, s.warehouse)
+        result = run_with_progress(s.inbox, s.warehouse, lock_wait)
+    except RunInProgress as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(LOCK_BUSY_EXIT) from exc
+    except RunFailed as exc:
+        print_summary(exc.result.summary)
+        console.print(f"[red]{exc}[/red]")
+        warn_notify(notify_run(exc.result, command=s.notify_command, webhook=s.notify_webhook))
+        raise typer.Exit(1) from exc
     except TallyError as exc:
         console.print(f"[red]运行失败 · run failed:[/red] {exc}")
         raise typer.Exit(1) from exc
-    print_summary(summary)
+    print_summary(result.summary)
+    if result.message:
+        console.print(f"[yellow]{result.message}[/yellow]")
+    warn_notify(notify_run(result, command=s.notify_command, webhook=s.notify_webhook))
 
 
-def run_with_progress(inbox, warehouse) -> RunSummary:
-    """Run the ingest, with a progress line per file when on a terminal."""
+def warn_notify(failures: list[str]) -> None:
+    """Show notification failures; they never change the exit code."""
+    for failure in failures:
+        console.print(f"[yellow]通知失败 · notification failed:[/yellow] {failure}")
+
+
+def run_with_progress(inbox, warehouse, lock_wait: float = 0.0) -> RunResult:
+    """Run the pipeline, with a progress line per file when on a terminal."""
     if not console.is_terminal:
-        return run_ingest(inbox, warehouse)
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait)
     with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
-        return run_ingest(inbox, warehouse, progress=lambda rel: progress.update(task, description=rel))
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait,
+                            progress=lambda rel: progress.update(task, description=rel))
 
 
 def print_summary(summary: RunSummary) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from ..masking import valid_resident_id, valid_uscc
+
 COUNTY_CODE = "640422"  # 西吉县, 宁夏固原市
 
 SURNAMES = list("马王李张杨田苏海何刘赵穆白冯罗金虎沙兰丁")
@@ -20,18 +22,6 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
 
 SHOP_WORDS = list("星空蓝天金鼎阳光时代飞扬新华博文宏达鑫源兴隆永盛利民万家嘉禾")
-
-
-def resident_id_check(body17: str) -> str:
-    """Return the GB 11643 check character of a 17-digit resident ID body."""
-    total = sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True))
-    return ID_CHECK[total % 11]
-
-
-def uscc_check(body17: str) -> str:
-    """Return the GB 32100 check character of a 17-character credit code body."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
-    return USCC_CHARS[(31 - total % 31) % 31]
 
 
 def person_names(rng: np.random.Generator, n: int) -> pl.Series:
@@ -95,7 +85,8 @@ def shop_names(rng: np.random.Generator, n: int, suffix: str | np.ndarray) -> pl
 
 def break_check(code: str) -> str:
     """Return the ID with a wrong check character, as a clerk's typo would leave it."""
-    alphabet = ID_CHECK if code[:17].isdigit() else USCC_CHARS
-    right = code[-1]
-    wrong = alphabet[(alphabet.index(right) + 3) % len(alphabet)]
-    return code[:-1] + wrong
+    if code[:17].isdigit():
+        alphabet, right = ID_CHECK, valid_resident_id(code[:17])[-1]
+    else:
+        alphabet, right = USCC_CHARS, valid_uscc(code[:17])[-1]
+    return code[:17] + alphabet[(alphabet.index(right) + 3) % len(alphabet)]

@@ -52,7 +52,9 @@ def compute_figures(frames: dict[str, pl.DataFrame], year: int) -> dict[str, flo
     decided = [r for r in cases if _in_year(r["decided_on"], year)]
     disclosed = [r for r in decided if r["disclosed_on"] is not None]
     tickets = [r for r in _rows(frames.get("hotline")) if _in_year(r["received_on"], year)]
-    incidents = [r for r in _rows(frames.get("safety_incidents")) if _in_year(r["occurred_on"], year)]
+    incidents = [
+        r for r in _rows(frames.get("safety_incidents")) if _in_year(r["occurred_on"], year)
+    ]
     events = [r for r in _rows(frames.get("publicity_events")) if _in_year(r["event_date"], year)]
     posts = [r for r in _rows(frames.get("wechat_posts")) if _in_year(r["posted_on"], year)]
     study = [r for r in _rows(frames.get("study_sessions")) if _in_year(r["held_on"], year)]
@@ -65,8 +67,12 @@ def compute_figures(frames: dict[str, pl.DataFrame], year: int) -> dict[str, flo
         return r["disclosed_on"] <= nth_workday_after(r["decided_on"], 7)
 
     return {
-        "market_campaigns": len({r["campaign"] for r in insp if r["inspection_type"] == "专项检查"}),
-        "joint_spot_checks": len({r["spot_check_task"] for r in insp if r["inspection_type"] == "联合抽查"}),
+        "market_campaigns": len(
+            {r["campaign"] for r in insp if r["inspection_type"] == "专项检查"}
+        ),
+        "joint_spot_checks": len(
+            {r["spot_check_task"] for r in insp if r["inspection_type"] == "联合抽查"}
+        ),
         "joint_spot_check_venues": sum(1 for r in insp if r["inspection_type"] == "联合抽查"),
         "inspector_person_times": sum(r["inspectors"] for r in insp),
         "venue_inspections": sum(1 for r in insp if r["inspection_type"] != "网上巡查"),
@@ -84,9 +90,11 @@ def compute_figures(frames: dict[str, pl.DataFrame], year: int) -> dict[str, flo
         "confiscated_yuan": float(sum(r["confiscated_yuan"] or 0 for r in decided)),
         "hotline_tickets": len(tickets),
         "hotline_on_time_rate": _share(
-            tickets, lambda r: r["replied_on"] is not None and r["replied_on"] <= r["due_on"]),
+            tickets, lambda r: r["replied_on"] is not None and r["replied_on"] <= r["due_on"]
+        ),
         "hotline_closure_rate": _share(
-            tickets, lambda r: r["closed_on"] is not None and r["closed_on"] <= end),
+            tickets, lambda r: r["closed_on"] is not None and r["closed_on"] <= end
+        ),
         "safety_accidents": len(incidents),
         "publicity_events": len(events),
         "posters": sum(r["posters"] for r in events),
@@ -100,15 +108,19 @@ def compute_figures(frames: dict[str, pl.DataFrame], year: int) -> dict[str, flo
         "legal_review_rate": _share(decided, lambda r: bool(r["legal_review"])),
         "recorded_rate": _share(decided, lambda r: bool(r["recorded"])),
         "certified_officer_rate": _share(
-            officers, lambda r: r["cert_valid_until"] is not None and r["cert_valid_until"] >= end),
-        "xi_law_studies": sum(1 for r in study if r["topic"] == "习近平法治思想"
-                              and r["format"] in XI_STUDY_FORMATS),
-        "xi_law_trainings": sum(1 for r in study if r["topic"] == "习近平法治思想"
-                                and r["format"] == "专题培训"),
+            officers, lambda r: r["cert_valid_until"] is not None and r["cert_valid_until"] >= end
+        ),
+        "xi_law_studies": sum(
+            1 for r in study if r["topic"] == "习近平法治思想" and r["format"] in XI_STUDY_FORMATS
+        ),
+        "xi_law_trainings": sum(
+            1 for r in study if r["topic"] == "习近平法治思想" and r["format"] == "专题培训"
+        ),
         "rule_of_law_meetings": sum(1 for r in study if r["format"] == "法治政府建设会议"),
         "warning_education_sessions": sum(1 for r in study if r["format"] == "警示教育"),
-        "qualified_legal_reviewers": sum(1 for r in roster if r["role"] == "法制审核"
-                                         and r["bar_qualified"]),
+        "qualified_legal_reviewers": sum(
+            1 for r in roster if r["role"] == "法制审核" and r["bar_qualified"]
+        ),
     }
 
 
@@ -129,8 +141,10 @@ def published_figures(year: int = 2024) -> dict[str, Printed]:
     """Read the figures the bureau's report printed for a year (shipped as package data)."""
     text = resources.files("flows").joinpath(f"data/published-{year}.csv").read_text("utf-8")
     rows: Iterable[dict] = csv.DictReader(text.splitlines())
-    return {r["code"]: Printed(r["code"], r["printed"], float(r["number"]), r["qualifier"] or "")
-            for r in rows}
+    return {
+        r["code"]: Printed(r["code"], r["printed"], float(r["number"]), r["qualifier"] or "")
+        for r in rows
+    }
 
 
 def last_digit_unit(number: float) -> Decimal:

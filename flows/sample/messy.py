@@ -55,6 +55,7 @@ class Style:
     aliases: dict[str, dict[str, str]] = field(default_factory=dict)  # column → {value: as written}
     name_sep: str = "、"
     zero_row: str | None = None  # the only row of an empty month: 本月无, 无
+    brackets: str = ""  # how case numbers write 〔〕: "[]", "【】", "()"
 
     def but(self, **changes) -> Style:
         """Return this style with some settings changed."""
@@ -85,6 +86,16 @@ class Extra:
     raw: object | None  # None: an exact duplicate
     rule: str
     severity: str = "error"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A documented mistake on a truth row's cell; `raw` overwrites what the cell says."""
+
+    column: str
+    rule: str
+    severity: str = "warning"
+    raw: object | None = None
 
 
 @dataclass(frozen=True)
@@ -150,14 +161,22 @@ def int_expr(col: pl.Expr, column: Column, style: Style) -> pl.Expr:
         forms = []
         for form in style.int_form:
             text = col.cast(pl.Utf8)
-            forms.append({
-                "text": text, "fullwidth": to_full_width(text),
-                "suffix": text + SUFFIX.get(column.name, ""), "thousands": with_thousands(col),
-                "dotzero": text + ".0",
-            }[form])
+            forms.append(
+                {
+                    "text": text,
+                    "fullwidth": to_full_width(text),
+                    "suffix": text + SUFFIX.get(column.name, ""),
+                    "thousands": with_thousands(col),
+                    "dotzero": text + ".0",
+                }[form]
+            )
         out = _cycle(forms)
     default = column.default
-    if style.zero_form is not None and default is not None and (default == 0 or style.zero_form == ""):
+    if (
+        style.zero_form is not None
+        and default is not None
+        and (default == 0 or style.zero_form == "")
+    ):
         if style.zero_form == "":
             out = pl.when(col == default).then(None).otherwise(out)
         else:
@@ -178,7 +197,12 @@ def money_expr(col: pl.Expr, style: Style) -> pl.Expr:
     if form == "thousands":
         return with_thousands(whole)
     if form == "wan":
-        return pl.when(whole == 0).then(pl.lit("0")).otherwise((col / 10000).cast(pl.Utf8) + "万元")
+        # Built from integer parts: a float's text form can carry binary noise (0.030000000000000002).
+        fraction = (whole % 10000).cast(pl.Utf8).str.zfill(4).str.strip_chars_end("0")
+        wan = (whole // 10000).cast(pl.Utf8) + pl.when(fraction == "").then(pl.lit("")).otherwise(
+            "." + fraction
+        )
+        return pl.when(whole == 0).then(pl.lit("0")).otherwise(wan + "万元")
     raise ValueError(form)
 
 
@@ -205,8 +229,11 @@ def column_expr(column: Column, style: Style, year: int) -> pl.Expr:
         out = col
     if column.name in style.aliases:
         out = out.replace(style.aliases[column.name])
-    keep_null = column.type != "bool"
-    return (pl.when(col.is_null()).then(None).otherwise(out) if keep_null else out).alias(column.name)
+    if column.name == "case_no" and style.brackets:
+        out = out.str.replace("〔", style.brackets[0], literal=True).str.replace(
+            "〕", style.brackets[1], literal=True
+        )
+    return pl.when(col.is_null()).then(None).otherwise(out).alias(column.name)
 
 
 # ---------------------------------------------------------------- layout
@@ -223,28 +250,36 @@ def column_order(ledger: Ledger, style: Style) -> list[Column]:
     return first + [c for c in ledger.columns if c.name not in style.order]
 
 
-def render_sheet(ledger: Ledger, frame: pl.DataFrame, style: Style, year: int, month: int,
-                 bureau: str, extras: tuple[Extra, ...] = (), marks: dict[int, tuple[str, str, str]] | None = None
-                 ) -> tuple[Sheet, list[Located]]:
+def render_sheet(
+    ledger: Ledger,
+    frame: pl.DataFrame,
+    style: Style,
+    year: int,
+    month: int,
+    bureau: str,
+    extras: tuple[Extra, ...] = (),
+    marks: dict[int, Mark] | None = None,
+) -> tuple[Sheet, list[Located]]:
     """Lay out one file's rows as a sheet and locate its documented mistakes.
 
-    `marks` maps a data row index to (column, rule, severity): a truth row whose cell carries a
-    warning. `extras` are rows beyond the truth set, inserted after the row they copy.
+    `marks` maps a data row index to the mistake its cell carries. `extras` are rows beyond the truth set, inserted after the row they copy.
     """
     columns = column_order(ledger, style)
     rendered = frame.select([column_expr(c, style, year) for c in columns]) if len(frame) else None
     body: list[list[object]] = [list(r) for r in rendered.rows()] if rendered is not None else []
     names = [c.name for c in columns]
     headers = [written_header(c, style) for c in columns]
-    kinds: list[tuple[str, int, tuple[str, str, str]]] = [
-        ("truth", i, marks.get(i) if marks else None) for i in range(len(body))]
+    kinds: list[Mark | None] = [(marks or {}).get(i) for i in range(len(body))]
+    for i, mark in enumerate(kinds):
+        if mark is not None and mark.raw is not None:
+            body[i][names.index(mark.column)] = mark.raw
     # Extra rows go in after their base row, last first so that indices stay put.
     for extra in sorted(extras, key=lambda e: -e.base):
         row = list(body[extra.base])
         if extra.raw is not None:
             row[names.index(extra.column)] = extra.raw
         body.insert(extra.base + 1, row)
-        kinds.insert(extra.base + 1, ("extra", extra.base, (extra.column, extra.rule, extra.severity)))
+        kinds.insert(extra.base + 1, Mark(extra.column, extra.rule, extra.severity))
     if style.seq:
         names, headers = ["_seq", *names], ["序号", *headers]
         body = [[i + 1, *r] for i, r in enumerate(body)]
@@ -258,19 +293,27 @@ def render_sheet(ledger: Ledger, frame: pl.DataFrame, style: Style, year: int, m
     if style.title:
         grid.append([f"{bureau}{ledger.name_zh}（{year}年{month}月）"])
         grid.append([])
-        grid.append([f"填报单位：{bureau}{ledger.unit_zh}", *[None] * (len(headers) - 2),
-                     f"报送月份：{year}年{month}月"])
+        grid.append(
+            [
+                f"填报单位：{bureau}{ledger.unit_zh}",
+                *[None] * (len(headers) - 2),
+                f"报送月份：{year}年{month}月",
+            ]
+        )
     if style.two_row and any(n in GROUPED for n in names):
         top = len(grid)
         group = [i for i, n in enumerate(names) if n in GROUPED]
         upper = [None if n in GROUPED else h for n, h in zip(names, headers, strict=True)]
         upper[group[0]] = "宣传品发放"
-        lower = [GROUP_HEADERS.get(n, None) for n in names]
+        lower = [GROUP_HEADERS.get(n) for n in names]
         headers = [GROUP_HEADERS.get(n, h) for n, h in zip(names, headers, strict=True)]
         grid += [upper, lower]
         merges.append((top, group[0], top, group[-1], "宣传品发放"))
-        merges += [(top, i, top + 1, i, h) for i, (n, h) in enumerate(zip(names, upper, strict=True))
-                   if n not in GROUPED]
+        merges += [
+            (top, i, top + 1, i, h)
+            for i, (n, h) in enumerate(zip(names, upper, strict=True))
+            if n not in GROUPED
+        ]
     else:
         grid.append(list(headers))
 
@@ -281,11 +324,14 @@ def render_sheet(ledger: Ledger, frame: pl.DataFrame, style: Style, year: int, m
     for i, row in enumerate(body):
         grid.append(row)
         data_rows.append(len(grid))
-        kind, _, mark = kinds[i]
+        mark = kinds[i]
         if mark:
-            col, rule, severity = mark
-            j = names.index(col)
-            located.append(Located(style.sheet, len(grid), headers[j], _as_text(row[j]), rule, severity))
+            j = names.index(mark.column)
+            located.append(
+                Located(
+                    style.sheet, len(grid), headers[j], _as_text(row[j]), mark.rule, mark.severity
+                )
+            )
         if style.blank_every and (i + 1) % style.blank_every == 0 and i + 1 < len(body):
             grid.append([])
     total_row = None
@@ -300,18 +346,34 @@ def render_sheet(ledger: Ledger, frame: pl.DataFrame, style: Style, year: int, m
         total_row = len(grid)
         if style.total_offset:
             j = names.index(summed[0])
-            located.append(Located(style.sheet, total_row, headers[j], str(total[j]),
-                                   "total_mismatch", "warning"))
+            located.append(
+                Located(
+                    style.sheet, total_row, headers[j], str(total[j]), "total_mismatch", "warning"
+                )
+            )
     if style.signature:
         grid.append([])
         sign = [None] * max(len(names), 5)
-        sign[0], sign[2], sign[4] = "填表人：马丽", "审核人：杨建国", f"填报日期：{_next_month_day(year, month)}"
+        sign[0], sign[2], sign[4] = (
+            "填表人：马丽",
+            "审核人：杨建国",
+            f"填报日期：{_next_month_day(year, month)}",
+        )
         grid.append(sign)
     text_columns = set()
     if style.date_form == "serial_number":
         text_columns = {i for i, n in enumerate(names) if n in ledger_names(ledger, "date")}
-    sheet = Sheet(style.sheet, grid, merges, text_columns, style.date_display, False, headers,
-                  data_rows, total_row)
+    sheet = Sheet(
+        style.sheet,
+        grid,
+        merges,
+        text_columns,
+        style.date_display,
+        False,
+        headers,
+        data_rows,
+        total_row,
+    )
     return sheet, located
 
 
@@ -349,5 +411,6 @@ def hidden_sheet(ledger: Ledger) -> Sheet:
     enums = [c for c in ledger.columns if c.type == "enum"]
     width = max((len(c.values) for c in enums), default=0)
     rows = [[c.header for c in enums]] + [
-        [c.values[i] if i < len(c.values) else None for c in enums] for i in range(width)]
+        [c.values[i] if i < len(c.values) else None for c in enums] for i in range(width)
+    ]
     return Sheet("下拉选项", rows, hidden=True)

@@ -15,12 +15,20 @@ from .messy import Sheet
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: str) -> None:
     """Write sheets to an .xlsx file whose bytes depend only on its content and `created`."""
-    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
-                                            "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "in_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     # Fixed document properties: xlsxwriter otherwise stamps the time of writing.
     book.set_properties({"created": created, "author": author, "company": author})
-    header = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
-                              "text_wrap": True, "border": 1})
+    header = book.add_format(
+        {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
+    )
     date = {}
     text = book.add_format({"num_format": "@"})
     active = None
@@ -30,7 +38,9 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: st
             ws.hide()
         elif active is None:
             active = ws
-        fmt_date = date.setdefault(sheet.date_display, book.add_format({"num_format": sheet.date_display}))
+        fmt_date = date.setdefault(
+            sheet.date_display, book.add_format({"num_format": sheet.date_display})
+        )
         for col in sheet.text_columns:
             ws.set_column(col, col, 12, text)
         merged = {(r, c) for r, c, _, _, _ in sheet.merges}
@@ -40,7 +50,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: st
             ws.merge_range(r, c1, r2, c2, value, header)
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                if value is None or (r, c) in merged:
+                if value is None or value == "" or (r, c) in merged:
                     continue
                 if isinstance(value, bool):
                     ws.write_boolean(r, c, value)
@@ -71,11 +81,15 @@ def write_xls(path: Path, sheets: list[Sheet]) -> None:
             merged |= {(rr, cc) for rr in range(r, r2 + 1) for cc in range(c1, c2 + 1)}
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                if value is None or (r, c) in merged:
+                if value is None or value == "" or (r, c) in merged:
                     continue
                 if isinstance(value, dt.date):
                     ws.write(r, c, value, fmt_date)
-                elif isinstance(value, int | float) and not isinstance(value, bool) and c in sheet.text_columns:
+                elif (
+                    isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and c in sheet.text_columns
+                ):
                     ws.write(r, c, value, text)
                 else:
                     ws.write(r, c, value)
@@ -90,8 +104,10 @@ def csv_text(sheet: Sheet) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     width = max((len(r) for r in sheet.rows), default=0)
     for row in sheet.rows:
-        cells = ["" if v is None else ("TRUE" if v is True else "FALSE" if v is False else str(v))
-                 for v in row]
+        cells = [
+            "" if v is None else ("TRUE" if v is True else "FALSE" if v is False else str(v))
+            for v in row
+        ]
         writer.writerow(cells + [""] * (width - len(cells)))
     return out.getvalue()
 

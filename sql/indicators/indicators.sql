@@ -55,10 +55,10 @@ valued as (
             when grid.aggregation = 'rate' then
                 case
                     when coalesce(aggregated.row_count, 0) = 0 then null
-                    -- percent, rounded half up to one decimal, in integer arithmetic
+                    -- tenths of a percent, rounded half up in integer arithmetic
                     else cast(
-                        (1000 * aggregated.numerator_count + 5 * aggregated.row_count)
-                        // (10 * aggregated.row_count) as decimal(18, 1)
+                        (2000 * aggregated.numerator_count + aggregated.row_count)
+                        // (2 * aggregated.row_count) as decimal(18, 1)
                     ) * 0.1
                 end
             when grid.aggregation = 'distinct' then coalesce(aggregated.distinct_count, 0)

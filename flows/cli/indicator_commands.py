@@ -1,0 +1,174 @@
+"""`tally indicators` and `tally explain`: the report's figures for a year, and the rows behind one."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from .. import indicators
+from ..errors import TallyError
+from ..warehouse import connect
+from .app import app
+from .output import ConfigOption, WarehouseOption, console, emit, out, safe_frame, settings
+
+YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="xlsx 输出文件 · xlsx file to write")
+]
+NoBuildOption = Annotated[
+    bool,
+    typer.Option("--no-build", help="不重算，只读已有结果 · read the figures as last built"),
+]
+CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year")
+
+
+class IndicatorFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    xlsx = "xlsx"
+
+
+class ExplainFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def open_built(warehouse: Path, *, build: bool):
+    """Open the warehouse; rebuild the models first unless told not to."""
+    if not warehouse.exists():
+        raise TallyError(f"仓库文件不存在：{warehouse}（先运行 tally run）")
+    if not build:
+        return connect(warehouse, read_only=True)
+    con = connect(warehouse)
+    indicators.build(con)
+    return con
+
+
+def markdown(frame: pl.DataFrame) -> str:
+    """Write a frame as a Markdown table."""
+
+    def cell(value: object) -> str:
+        return "" if value is None else str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * frame.width]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines) + "\n"
+
+
+def fail(exc: TallyError) -> typer.Exit:
+    """Say what went wrong, in the clerk's words, and return the exit to raise."""
+    console.print(f"[red]失败 · failed:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@app.command("indicators")
+def indicators_command(
+    year: YearOption,
+    warehouse: WarehouseOption = None,
+    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = IndicatorFormat.table,
+    output: OutputOption = None,
+    no_build: NoBuildOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Show the report's figures for a year: value, unit and how the report prints it.
+
+    \b
+    Example:
+        tally indicators --year 2024 --format csv > indicators-2024.csv
+    """
+    s = settings(config, warehouse=warehouse)
+    try:
+        with open_built(s.warehouse, build=not no_build) as con:
+            table = indicators.indicator_table(con, year)
+    except TallyError as exc:
+        raise fail(exc) from exc
+    if table.is_empty():
+        raise fail(TallyError(f"{year} 年没有任何台账数据"))
+    text = indicators.export_frame(table).select(CSV_COLUMNS)
+    if fmt == IndicatorFormat.csv:
+        emit(text, "csv")
+    elif fmt == IndicatorFormat.json:
+        emit(table, "json")
+    elif fmt == IndicatorFormat.md:
+        sys.stdout.write(markdown(text))
+    elif fmt == IndicatorFormat.xlsx:
+        path = output or Path(f"indicators-{year}.xlsx")
+        safe_frame(text).write_excel(path, worksheet=f"{year}年指标", autofit=True)
+        console.print(f"已写入 · written: {path}")
+    else:
+        grid = Table(title=f"{year} 年度法治政府建设报告指标")
+        for header in ("代码 code", "指标", "数值 value", "单位", "报告写法 printed", "章节"):
+            grid.add_column(header, overflow="fold")
+        for row in text.iter_rows(named=True):
+            grid.add_row(row["code"], row["name_zh"], row["value"], row["unit"],
+                         row["printed"] or "", row["section"])  # fmt: skip
+        out.print(grid)
+
+
+@app.command("explain")
+def explain_command(
+    code: Annotated[str, typer.Argument(help="指标代码 · indicator code, e.g. cases_filed")],
+    year: YearOption,
+    warehouse: WarehouseOption = None,
+    fmt: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
+    output: OutputOption = None,
+    no_build: NoBuildOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Explain one figure: its definition, its value and the ledger rows (file, sheet, row) behind it.
+
+    \b
+    Example:
+        tally explain cases_filed --year 2024 --format csv > cases_filed-2024.csv
+    """
+    s = settings(config, warehouse=warehouse)
+    try:
+        with open_built(s.warehouse, build=not no_build) as con:
+            explained = indicators.explain(con, code, year)
+    except TallyError as exc:
+        raise fail(exc) from exc
+    summary = explained.summary()
+    rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
+    if fmt == ExplainFormat.csv:
+        emit(rows.select("code", "year", *explained.rows.columns), "csv")
+    elif fmt == ExplainFormat.xlsx:
+        path = output or Path(f"explain-{code}-{year}.xlsx")
+        header = pl.DataFrame(
+            {"项目 field": list(summary), "内容 value": [str(v) for v in summary.values()]}
+        )
+        import xlsxwriter
+
+        with xlsxwriter.Workbook(path) as book:
+            safe_frame(header).write_excel(book, worksheet="指标", autofit=True)
+            safe_frame(explained.rows).write_excel(book, worksheet="明细", autofit=True)
+        console.print(f"已写入 · written: {path}")
+    else:
+        for key in (
+            "code",
+            "name_zh",
+            "definition_zh",
+            "definition_en",
+            "value",
+            "printed",
+            "rows",
+        ):
+            out.print(
+                f"[bold]{key}[/bold]: {summary[key]}{'' if key != 'value' else ' ' + summary['unit']}"
+            )
+        emit(table_view(explained), "table", title=f"{summary['name_zh']} · {year}")
+
+
+def table_view(explained: indicators.Explanation) -> pl.DataFrame:
+    """Keep the columns of an explanation that matter for its kind of figure."""
+    telling = {"sum": ["amount"], "distinct": ["distinct_key"], "rate": ["in_numerator"]}
+    extra = telling.get(explained.indicator.aggregation, [])
+    return explained.rows.select("dated_on", *extra, "record_key", "label", "path", "sheet", "row")

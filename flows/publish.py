@@ -1,0 +1,217 @@
+"""What a run keeps beside the published warehouse: its lock, its aside copy, and its runs log.
+
+Analysts open the published file read-only at any moment. DuckDB lets no other process open a
+file that one process holds for writing, so a run never writes the published file: it copies it
+to an aside file in the same folder, works there, checkpoints and closes it, and swaps it in
+with `os.replace` (atomic on POSIX; open read-only connections keep reading the old inode). A
+run that fails or is killed leaves the published file as it was; its aside file is removed by
+the next run.
+
+A run that does not publish cannot record itself in the published file without taking DuckDB's
+write lock on it, so every run also appends to a small JSON-lines log beside the warehouse. The
+next run that publishes copies the failed and interrupted runs of the log into `runs`, and
+`tally runs` shows both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import TallyError
+
+ASIDE_MARK = ".building-"
+RUN_COLUMNS = (
+    "run_id", "started_at", "ended_at", "inbox", "outcome", "files_loaded", "files_unchanged",
+    "files_superseded", "files_rejected", "rows_loaded", "rows_quarantined", "warnings", "message",
+)  # fmt: skip
+UNFINISHED = "running"
+INTERRUPTED = "interrupted"
+
+
+class RunInProgress(TallyError):
+    """Another run holds the warehouse's run lock."""
+
+
+# Paths
+
+
+def lock_path(warehouse: Path) -> Path:
+    """Return the run lock file beside the warehouse."""
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def log_path(warehouse: Path) -> Path:
+    """Return the runs log beside the warehouse."""
+    return warehouse.with_name(warehouse.name + ".runs.jsonl")
+
+
+def aside_path(warehouse: Path, run_id: str) -> Path:
+    """Return the hidden file in the warehouse's folder where a run builds its copy."""
+    return warehouse.with_name(f".{warehouse.stem}{ASIDE_MARK}{run_id}{warehouse.suffix}")
+
+
+def wal_path(database: Path) -> Path:
+    """Return DuckDB's write-ahead log of a database file."""
+    return database.with_name(database.name + ".wal")
+
+
+# The run lock
+
+
+@contextlib.contextmanager
+def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0.2) -> Iterator[None]:
+    """Hold the warehouse's run lock, waiting at most `wait` seconds for a run in progress."""
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunInProgress(busy_message(path, wait)) from None
+                time.sleep(poll)
+        # The holder's name, for the message a waiting run shows; the kernel frees the lock
+        # itself when the holder dies, even by SIGKILL.
+        holder = json.dumps({"run_id": run_id, "pid": os.getpid(),
+                             "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def busy_message(path: Path, waited: float) -> str:
+    """Say, in Chinese and English, that another run holds the lock, and which."""
+    try:
+        holder = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    who = f"（运行 {holder.get('run_id', '?')}，进程 {holder.get('pid', '?')}，开始于 {holder.get('started_at', '?')}）"
+    waited_zh = f"等待 {waited:g} 秒后" if waited > 0 else ""
+    waited_en = f" after waiting {waited:g} s" if waited > 0 else ""
+    return (
+        f"另一次运行正在进行{who}，{waited_zh}本次运行未开始，仓库未作任何改动；请稍后再试。"
+        f" · Another run is in progress (run {holder.get('run_id', '?')}, pid {holder.get('pid', '?')});"
+        f" this run did not start{waited_en} and changed nothing. Try again later."
+    )
+
+
+def lock_is_held(warehouse: Path) -> bool:
+    """Tell whether some run holds the warehouse's run lock now."""
+    path = lock_path(warehouse)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+# Build aside and swap (call these only while holding the run lock)
+
+
+def clean_stale_asides(warehouse: Path) -> list[Path]:
+    """Remove the aside files (and their WAL) that killed runs left; return what was removed."""
+    pattern = f".{warehouse.stem}{ASIDE_MARK}*"
+    removed = []
+    for path in sorted(warehouse.parent.glob(pattern)):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def build_aside(warehouse: Path, run_id: str) -> Path:
+    """Copy the published warehouse (and any WAL) to a new aside file and return its path."""
+    aside = aside_path(warehouse, run_id)
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    if warehouse.exists():
+        shutil.copyfile(warehouse, aside)
+        if wal_path(warehouse).exists():  # a warehouse written in place and not checkpointed
+            shutil.copyfile(wal_path(warehouse), wal_path(aside))
+    return aside
+
+
+def close_aside(con) -> None:
+    """Checkpoint the aside database, so that the file alone holds everything, and close it."""
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def swap(aside: Path, warehouse: Path) -> None:
+    """Publish the aside file atomically in place of the warehouse."""
+    if wal_path(aside).exists():
+        raise TallyError(f"旁建文件仍有未合并的日志，不能发布：{wal_path(aside)}")
+    with aside.open("rb") as f:
+        os.fsync(f.fileno())
+    os.replace(aside, warehouse)
+    wal_path(warehouse).unlink(missing_ok=True)  # it belonged to the file just replaced
+    dir_fd = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+def discard_aside(aside: Path) -> None:
+    """Remove an aside file and its WAL."""
+    aside.unlink(missing_ok=True)
+    wal_path(aside).unlink(missing_ok=True)
+
+
+# The runs log
+
+
+def jsonable(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def append_run(warehouse: Path, record: dict) -> None:
+    """Append one run record (the columns of `runs`) to the runs log, durably."""
+    line = json.dumps({k: jsonable(record.get(k)) for k in RUN_COLUMNS}, ensure_ascii=False)
+    path = log_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def logged_runs(warehouse: Path) -> dict[str, dict]:
+    """Return the last record of every run in the runs log, by run id, oldest first."""
+    path = log_path(warehouse)
+    runs: dict[str, dict] = {}
+    if not path.exists():
+        return runs
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash
+        runs[record["run_id"]] = {**runs.get(record["run_id"], {}), **record}
+    return runs
+
+
+def mark_interrupted(warehouse: Path) -> list[str]:
+    """Record as interrupted every logged run that never finished; call only under the lock."""
+    found = [r for r in logged_runs(warehouse).values() if r.get("outcome") == UNFINISHED]
+    for record in found:
+        append_run(warehouse, {**record, "outcome": INTERRUPTED,
+                               "message": "运行中断（进程被终止），未发布 · the run was killed; nothing was published"})
+    return [r["run_id"] for r in found]

@@ -1,0 +1,59 @@
+"""Report outputs: the year's indicator tables with last year's values, charts, in four formats.
+
+`load_report(con, year)` reads the content once; `write_report` renders it as DOCX, XLSX,
+Markdown or a self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+from .charts import Chart, report_charts
+from .tables import ReportData, load_report
+
+
+class ReportFormat(enum.StrEnum):
+    docx = "docx"
+    xlsx = "xlsx"
+    md = "md"
+    html = "html"
+
+
+def render_text(data: ReportData, fmt: ReportFormat, charts: list[Chart] | None = None) -> str:
+    """Render a text format (md or html) to a string; html draws the charts when not given."""
+    from .html import render_html
+    from .markdown import render_markdown
+
+    if fmt == ReportFormat.md:
+        return render_markdown(data)
+    if fmt == ReportFormat.html:
+        return render_html(data, report_charts(data) if charts is None else charts)
+    raise ValueError(f"{fmt} is not a text format")
+
+
+def write_report(data: ReportData, fmt: ReportFormat | str, out: Path) -> Path:
+    """Render the report in a format (docx, xlsx, md, html) to a file; return its path."""
+    from .docx import render_docx
+    from .xlsx import render_xlsx
+
+    fmt = ReportFormat(fmt)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt in (ReportFormat.md, ReportFormat.html):
+        out.write_text(render_text(data, fmt), encoding="utf-8")
+    elif fmt == ReportFormat.docx:
+        render_docx(data, report_charts(data), out)
+    else:
+        render_xlsx(data, report_charts(data), out)
+    return out
+
+
+def default_path(year: int, fmt: ReportFormat | str) -> Path:
+    """Return the file a report is written to when no --out is given."""
+    return Path(f"report-{year}.{ReportFormat(fmt).value}")
+
+
+__all__ = [
+    "Chart", "ReportData", "ReportFormat", "default_path", "load_report", "render_text",
+    "write_report",
+]  # fmt: skip
