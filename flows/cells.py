@@ -115,7 +115,13 @@ def _when_chain(cases: list[tuple[pl.Expr, str]]) -> pl.Expr:
 # Dates
 
 
-def _parse_date(raw: pl.Expr, year: int) -> _Checked:
+def _year_prefix(year: int | pl.Expr) -> pl.Expr:
+    if isinstance(year, pl.Expr):
+        return year.cast(pl.Utf8).str.zfill(4) + pl.lit("-")
+    return pl.lit(f"{year:04d}-")
+
+
+def _parse_date(raw: pl.Expr, year: int | pl.Expr) -> _Checked:
     text = (
         halfwidth_expr(raw)
         .str.strip_chars()
@@ -136,7 +142,7 @@ def _parse_date(raw: pl.Expr, year: int) -> _Checked:
             )
         )
         .when(yearless)
-        .then(pl.lit(f"{year:04d}-") + dashed)
+        .then(_year_prefix(year) + dashed)
     )
     written = iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
 
@@ -216,7 +222,7 @@ def _parse_int(raw: pl.Expr, column: Column) -> _Checked:
     return _finish(value, cases)
 
 
-def _parse_money(raw: pl.Expr, column: Column, scale: float) -> _Checked:
+def _parse_money(raw: pl.Expr, column: Column, scale: float | pl.Expr) -> _Checked:
     n = _number_parts(raw, MONEY_UNITS, _DECIMAL_NUMBER, currency=True)
     # A cell's own unit wins over the header's: `0.12万` in a （万元） column is 1200 yuan.
     factor = (
@@ -224,7 +230,7 @@ def _parse_money(raw: pl.Expr, column: Column, scale: float) -> _Checked:
         .then(pl.lit(10000.0))
         .when(n.unit == "元")
         .then(pl.lit(1.0))
-        .otherwise(pl.lit(float(scale)))
+        .otherwise(scale.cast(pl.Float64) if isinstance(scale, pl.Expr) else pl.lit(float(scale)))
     )
     value = (n.text.cast(pl.Float64, strict=False) * factor).round(2)
     cases = [(~n.matched, "不是有效金额"), (n.negative, "不能为负数")]
@@ -292,7 +298,7 @@ def _parse_names(raw: pl.Expr) -> _Checked:
     return _Checked(value, _NULL_STR)
 
 
-def _checked(raw: pl.Expr, column: Column, year: int, scale: float) -> _Checked:
+def _checked(raw: pl.Expr, column: Column, year: int | pl.Expr, scale: float | pl.Expr) -> _Checked:
     match column.type:
         case "date":
             return _parse_date(raw, year)
@@ -313,8 +319,13 @@ def _checked(raw: pl.Expr, column: Column, year: int, scale: float) -> _Checked:
     raise ValueError(f"unknown column type {column.type!r}")
 
 
-def parse_cell(raw: pl.Expr, column: Column, *, year: int, scale: float = 1.0) -> ParsedCell:
-    """Parse a raw Utf8 column by the column's type; `year` completes dates like 3月5日."""
+def parse_cell(
+    raw: pl.Expr, column: Column, *, year: int | pl.Expr, scale: float | pl.Expr = 1.0
+) -> ParsedCell:
+    """Parse a raw Utf8 column by the column's type; `year` completes dates like 3月5日.
+
+    `year` and `scale` may be expressions, so that one pass parses many sheets at once.
+    """
     dtype = VALUE_DTYPES[column.type]
     # A column with no text at all reaches us as dtype Null, and numbers from a typed
     # frame as numbers: parse them all as the text they show.

@@ -27,7 +27,7 @@ from .filenames import (
 )
 from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
-from .parse import ParsedSheet, parse_sheet, quarantine_cells
+from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
 from .rowchecks import builtin_checks
@@ -82,6 +82,15 @@ class UnitContext:
     period: str
     period_start: date
     year: int
+
+
+@dataclass(frozen=True)
+class Located:
+    """A unit whose header has been found."""
+
+    unit: Unit
+    match: HeaderMatch
+    header_rows: list[list[str | None]]
 
 
 @dataclass(frozen=True)
@@ -350,11 +359,23 @@ def find_new(run: IngestRun) -> list[SourceFile]:
 def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
                   progress: Callable[[str], None] | None = None) -> list[Prepared]:
     """Read and parse files in order, recording those that are rejected."""
-    prepared: list[Prepared] = []
+    located: list[Located] = []
     for source in sources:
         if progress:
             progress(source.rel)
-        prepared += prepare_file(run.con, source, run.summary, run.started)
+        located += prepare_file(run.con, source, run.summary, run.started)
+    parsed = parse_sheets([
+        SheetToParse(u.unit.grid.frame, u.match, u.unit.ledger, u.unit.year, u.header_rows)
+        for u in located
+    ])  # fmt: skip
+    prepared: list[Prepared] = []
+    for u, sheet in zip(located, parsed, strict=True):
+        if isinstance(sheet, Exception):
+            reject_unit(run.con, u.unit, run.summary, sheet, run.started)
+            continue
+        context = UnitContext(u.unit.ledger, u.unit.source.rel, u.unit.sheet, u.unit.period,
+                              u.unit.period_start, u.unit.year)
+        prepared.append(Prepared(u.unit, context, u.match, sheet, content_sha256(u.unit.grid)))
     return prepared
 
 
@@ -407,8 +428,8 @@ def scope_of(rel: str) -> str:
     return "/".join(rel.split("/")[:-2])
 
 
-def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime) -> list[Prepared]:
-    """Read and parse every unit of one file; a failure rejects the file and the run goes on."""
+def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime) -> list[Located]:
+    """Read every unit of one file and find its header; a failure rejects it and the run goes on."""
     try:
         units = plan(source)
     except Rejected as exc:
@@ -426,7 +447,7 @@ def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime
             reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source), sheet=sheet)
             continue
         try:
-            prepared.append(prepare_unit(unit))
+            prepared.append(locate(unit))
         except Exception as exc:
             reject_unit(con, unit, summary, exc, seen_at)
     return prepared
@@ -445,14 +466,10 @@ def safe_ledger(source: SourceFile) -> Ledger | None:
         return None
 
 
-def prepare_unit(unit: Unit) -> Prepared:
-    """Find the header and parse the rows of one unit."""
+def locate(unit: Unit) -> Located:
+    """Find the header of one unit."""
     match, header_rows = require_header(unit.grid, unit.ledger)
-    parsed = parse_sheet(unit.grid.frame, match, unit.ledger, year=unit.year,
-                         header_rows=header_rows[: match.first_data_index])
-    context = UnitContext(unit.ledger, unit.source.rel, unit.sheet, unit.period, unit.period_start,
-                          unit.year)
-    return Prepared(unit, context, match, parsed, content_sha256(unit.grid))
+    return Located(unit, match, header_rows[: match.first_data_index])
 
 
 def run_checks(prepared: Sequence[Prepared], checks: Iterable[Check]) -> list[pl.DataFrame | Exception]:

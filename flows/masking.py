@@ -8,6 +8,8 @@ repeat party can still be recognised without the clear value being stored.
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 import polars as pl
 
@@ -56,12 +58,12 @@ def _keep_ends(expr: pl.Expr, head: int, tail: int) -> pl.Expr:
 
 
 def _compact(expr: pl.Expr) -> pl.Expr:
-    return halfwidth_expr(expr).str.replace_all(r"\s+", "")
+    return halfwidth_expr(expr.cast(pl.Utf8)).str.replace_all(r"\s+", "")
 
 
 def mask_person_name(expr: pl.Expr) -> pl.Expr:
     """Keep a name's surname and write 某 for each other character (王小明 -> 王某某)."""
-    name = expr.str.replace_all(r"\s+", "")
+    name = expr.cast(pl.Utf8).str.replace_all(r"\s+", "")
     compound = name.str.slice(0, 2).is_in(COMPOUND_SURNAMES) & (name.str.len_chars() > 2)
     keep = pl.when(compound).then(2).otherwise(1)
     # Dots of transliterated names (买买提·艾力) stay, so the shape of the name is kept.
@@ -87,7 +89,7 @@ def mask_phone(expr: pl.Expr) -> pl.Expr:
 
 def mask_free_text(expr: pl.Expr) -> pl.Expr:
     """Mask every resident ID and mobile or landline number written inside free text."""
-    out = expr
+    out = expr.cast(pl.Utf8)
     for _ in range(2):
         out = out.str.replace_all(_EMBEDDED_ID, "${1}${2}********${3}${4}")
     for _ in range(2):
@@ -100,7 +102,8 @@ def mask_free_text(expr: pl.Expr) -> pl.Expr:
 def keyed_hash(series: pl.Series, key: str) -> pl.Series:
     """Hash each value with a secret key (first 16 hex of sha256(key || value)); nulls stay."""
     frame = pl.DataFrame({"value": series.cast(pl.Utf8)}).with_row_index("i")
-    con = duckdb.connect()
+    # Opening a database costs more than hashing a sheet: reuse one, a cursor per call.
+    con = _hashing_connection().cursor()
     try:
         con.register("frame", frame)
         hashed = con.execute(
@@ -110,6 +113,11 @@ def keyed_hash(series: pl.Series, key: str) -> pl.Series:
     finally:
         con.close()
     return hashed.get_column("h").cast(pl.Utf8).alias(series.name)
+
+
+@functools.cache
+def _hashing_connection() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
 
 
 def normalise_id_expr(expr: pl.Expr) -> pl.Expr:

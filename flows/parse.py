@@ -15,6 +15,7 @@ from .protect import masked_text
 TOTAL_PREFIXES = ("合计", "总计", "小计")
 NOTE_PREFIXES = ("填表人", "审核人", "填报日期", "制表", "备注:", "备注：", "说明")
 NOTHING_HAPPENED = ("无", "本月无", "无此项")
+EMPTY_PROBLEMS = pl.DataFrame(schema=PROBLEM_SCHEMA)
 FILLER = (*NOTHING_HAPPENED, "/", "-", "—", "0")
 
 
@@ -79,63 +80,145 @@ def header_labels(grid: pl.DataFrame, match: HeaderMatch, header_rows: list[list
     return labels
 
 
+@dataclass(frozen=True)
+class SheetToParse:
+    """One sheet whose header has been found, waiting to be parsed."""
+
+    grid: pl.DataFrame
+    match: HeaderMatch
+    ledger: Ledger
+    year: int
+    header_rows: list[list[str | None]]
+
+
 def parse_sheet(grid: pl.DataFrame, match: HeaderMatch, ledger: Ledger, *, year: int,
                 header_rows: list[list[str | None]]) -> ParsedSheet:
     """Parse every data row of a sheet whose header has been found."""
-    body = classify_rows(grid.slice(match.first_data_index), match)
-    data = body.filter(pl.col("_kind") == "data")
-    zero = data.height == 0 or (data.height == 1 and is_nothing_row(data, match))
-    if zero:
-        data = data.clear()
+    [parsed] = parse_sheets([SheetToParse(grid, match, ledger, year, header_rows)])
+    if isinstance(parsed, Exception):
+        raise parsed
+    return parsed
 
-    exprs, checks = [pl.col("_row")], []
+
+def parse_sheets(sheets: list[SheetToParse]) -> list[ParsedSheet | Exception]:
+    """Parse many sheets, one pass per ledger: planning a query costs more than a small sheet."""
+    results: list[ParsedSheet | Exception | None] = [None] * len(sheets)
+    by_ledger: dict[str, list[int]] = {}
+    for i, sheet in enumerate(sheets):
+        by_ledger.setdefault(sheet.ledger.code, []).append(i)
+    for indexes in by_ledger.values():
+        try:
+            for i, parsed in zip(indexes, parse_batch([sheets[i] for i in indexes]), strict=True):
+                results[i] = parsed
+        except Exception:
+            for i in indexes:  # isolate the sheet that fails, so that the others still load
+                try:
+                    results[i] = parse_batch([sheets[i]])[0]
+                except Exception as exc:
+                    results[i] = exc
+    return results  # type: ignore[return-value]
+
+
+def data_rows(sheet: SheetToParse) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """The sheet's rows below the header (classified) and its data rows; and if it is a zero report."""
+    body = classify_rows(sheet.grid.slice(sheet.match.first_data_index), sheet.match)
+    data = body.filter(pl.col("_kind") == "data")
+    zero = data.height == 0 or (data.height == 1 and is_nothing_row(data, sheet.match))
+    return body, (data.clear() if zero else data), zero
+
+
+def mapped_rows(sheet: SheetToParse, data: pl.DataFrame, unit: int) -> pl.DataFrame:
+    """Data rows under the ledger's column names, as text, with what parsing needs to know."""
+    match, ledger = sheet.match, sheet.ledger
+    return data.select(
+        pl.col("_row"),
+        pl.lit(unit, pl.Int32).alias("_unit"),
+        pl.lit(sheet.year, pl.Int32).alias("_year"),
+        *[
+            (pl.col(match.columns[c.name]) if c.name in match.columns else pl.lit(None))
+            .cast(pl.Utf8).alias(c.name)
+            for c in ledger.columns
+        ],
+        *[
+            pl.lit(match.scales.get(c.name, 1.0), pl.Float64).alias(f"_scale_{c.name}")
+            for c in ledger.columns if c.type == "money"
+        ],
+    )
+
+
+def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
+    """Parse the sheets of one ledger in a single lazy pass and split the result by sheet."""
+    ledger = sheets[0].ledger
+    prepared = [data_rows(sheet) for sheet in sheets]
+    mapped = pl.concat(
+        [mapped_rows(s, data, i) for i, (s, (_, data, _)) in enumerate(zip(sheets, prepared, strict=True))],
+        how="vertical",
+    )
+    exprs = [pl.col("_row"), pl.col("_unit")]
     for column in ledger.columns:
         name = column.name
-        source = match.columns.get(name)
-        raw = pl.col(source) if source else pl.lit(None, pl.Utf8)
-        cell = parse_cell(raw, column, year=year, scale=match.scales.get(name, 1.0))
+        raw = pl.col(name)
+        scale = pl.col(f"_scale_{name}") if column.type == "money" else 1.0
+        cell = parse_cell(raw, column, year=pl.col("_year"), scale=scale)
         # What a clerk or analyst sees of the raw text is masked like the warehouse.
         shown = masked_text(raw, column) if column.personal else raw
-        exprs += [cell.value.alias(name), shown.alias(f"__raw_{name}")]
-        if source or column.required:
-            exprs += [cell.rule.alias(f"__rule_{name}"), cell.reason.alias(f"__reason_{name}")]
-            checks.append((name, match.headers.get(name, column.header)))
+        exprs += [cell.value.alias(name), shown.alias(f"__raw_{name}"),
+                  cell.rule.alias(f"__rule_{name}"), cell.reason.alias(f"__reason_{name}")]
     # One lazy select so that the value, rule and reason of a cell share their work.
-    parsed = data.lazy().select(exprs).collect()
+    parsed_all = mapped.lazy().select(exprs).collect()
     names = [c.name for c in ledger.columns]
-    rows = parsed.select(pl.col("_row"), *names).with_columns(
-        canonical_case_no(pl.col(c)) for c in names if c == "case_no"
+    parts = split_by_unit(parsed_all)
+    headers = pl.DataFrame(
+        [(i, c.name, s.match.headers.get(c.name, c.header)) for i, s in enumerate(sheets) for c in ledger.columns],
+        schema={"_unit": pl.Int32, "column": pl.Utf8, "header": pl.Utf8}, orient="row",
     )
-    raw_rows = parsed.select(pl.col("_row"), *[pl.col(f"__raw_{c}").alias(c) for c in names])
+    problem_parts = split_by_unit(cell_problems(parsed_all, names, headers))
+    out = []
+    for i, sheet in enumerate(sheets):
+        body, data, zero = prepared[i]
+        parsed = parts.get(i, parsed_all.clear())
+        rows = parsed.select(pl.col("_row"), *names).with_columns(
+            canonical_case_no(pl.col(c)) for c in names if c == "case_no"
+        )
+        raw_rows = parsed.select(pl.col("_row"), *[pl.col(f"__raw_{c}").alias(c) for c in names])
+        problems = pl.concat(
+            [problem_parts.get(i, EMPTY_PROBLEMS), total_problems(body, sheet.match, ledger, sheet.year)],
+            how="vertical",
+        )
+        labels = header_labels(sheet.grid, sheet.match, sheet.header_rows)
+        personal = {sheet.match.columns[c.name]: c for c in ledger.columns
+                    if c.personal and c.name in sheet.match.columns}
+        cells = [
+            (masked_text(pl.col(c), personal[c]) if c in personal else pl.col(c)).alias(label)
+            for c, label in labels.items()
+        ]
+        out.append(ParsedSheet(rows, raw_rows, data, cells, problems, data.height, zero,
+                               dict(sheet.match.headers)))
+    return out
 
-    problems = pl.concat(
-        [cell_problems(parsed, checks), total_problems(body, match, ledger, year)], how="vertical"
-    )
-    labels = header_labels(grid, match, header_rows)
-    personal = {match.columns[c.name]: c for c in ledger.columns if c.personal and c.name in match.columns}
-    cells = [
-        (masked_text(pl.col(c), personal[c]) if c in personal else pl.col(c)).alias(label)
-        for c, label in labels.items()
-    ]
-    return ParsedSheet(rows, raw_rows, data, cells, problems, data.height, zero, dict(match.headers))
+
+def split_by_unit(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """Split a batch frame by its `_unit` column, dropping it."""
+    if "_unit" not in frame.columns or frame.height == 0:
+        return {}
+    return {key[0]: part.drop("_unit") for key, part in frame.partition_by("_unit", as_dict=True).items()}
 
 
-def cell_problems(parsed: pl.DataFrame, checks: list[tuple[str, str]]) -> pl.DataFrame:
-    """One problem per bad cell: its row, column, header, raw text, rule and reason."""
+def cell_problems(parsed: pl.DataFrame, names: list[str], headers: pl.DataFrame) -> pl.DataFrame:
+    """One problem per bad cell: its unit, row, column, header as written, raw text, rule and reason."""
     found = [
         parsed.filter(pl.col(f"__rule_{name}").is_not_null()).select(
+            pl.col("_unit"),
             pl.col("_row"),
             pl.lit(name).alias("column"),
-            pl.lit(header).alias("header"),
             pl.col(f"__raw_{name}").alias("raw_value"),
             pl.col(f"__rule_{name}").alias("rule"),
             pl.col(f"__reason_{name}").alias("reason"),
         )
-        for name, header in checks
+        for name in names
     ]
-    if not found:
-        return pl.DataFrame(schema=PROBLEM_SCHEMA)
-    return problem_frame(pl.concat(found, how="vertical"), severity="error")
+    long = pl.concat(found, how="vertical").join(headers, on=["_unit", "column"], how="left")
+    return problem_frame(long, severity="error").with_columns(long["_unit"])
 
 
 def total_problems(body: pl.DataFrame, match: HeaderMatch, ledger: Ledger, year: int) -> pl.DataFrame:
