@@ -7,6 +7,7 @@ here; finding the header and typing the values happen later.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,10 @@ import fastexcel
 import polars as pl
 
 from .errors import Rejected
+
+# calamine logs a line for every all-text column it cannot type; every ledger column is
+# read as text on purpose, so those lines are noise to a clerk.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
 ZIP_MAGIC = b"PK\x03\x04"
@@ -136,7 +141,7 @@ def sheets(reader: fastexcel.ExcelReader) -> list[Sheet]:
     """List a workbook's sheets in order, with their visibility."""
     out = []
     for i, name in enumerate(reader.sheet_names):
-        sheet = reader.load_sheet(i, header_row=None, n_rows=1)
+        sheet = reader.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
         out.append(Sheet(name, sheet.visible == "visible", i))
     return out
 
