@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint bench e2e clean
 
 install: $(STAMP)
+	@ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; } || echo "warning: no CJK font (apt-get install fonts-wqy-zenhei): chart labels will show as boxes"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,3 +34,12 @@ lint: install
 
 clean:
 	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/inbox-* warehouse/docs
+
+# Issue 7: 100k and 1M rows (BENCH_SIZES=100000,1000000,4000000 for 4M); writes bench/results.md.
+bench: install
+	$(BIN)/python -m bench.run
+
+# Render the HTML report in headless Chromium and check its screenshot (warehouse/e2e/).
+e2e: install
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	$(BIN)/python tests/e2e/html_report_screenshot.py --out warehouse/e2e

@@ -30,8 +30,15 @@ CLEAR_PARTY = "王小明"  # a person's name as written in the register; must ne
 CLEAR_PHONE = "13812345678"
 
 
-def inspection(day: str, kind: str, people: int, venue: str = "某网吧", campaign: str = "",
-               task: str = "", disclosed: str = "") -> list:
+def inspection(
+    day: str,
+    kind: str,
+    people: int,
+    venue: str = "某网吧",
+    campaign: str = "",
+    task: str = "",
+    disclosed: str = "",
+) -> list:
     return [day, kind, campaign, task, venue, "网吧", people, "未发现问题", disclosed]
 
 

@@ -32,19 +32,23 @@ def render_text(data: ReportData, fmt: ReportFormat, charts: list[Chart] | None 
     raise ValueError(f"{fmt} is not a text format")
 
 
-def write_report(data: ReportData, fmt: ReportFormat | str, out: Path) -> Path:
+def write_report(
+    data: ReportData, fmt: ReportFormat | str, out: Path, charts: list[Chart] | None = None
+) -> Path:
     """Render the report in a format (docx, xlsx, md, html) to a file; return its path."""
     from .docx import render_docx
     from .xlsx import render_xlsx
 
     fmt = ReportFormat(fmt)
+    if charts is None and fmt != ReportFormat.md:
+        charts = report_charts(data)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt in (ReportFormat.md, ReportFormat.html):
-        out.write_text(render_text(data, fmt), encoding="utf-8")
+        out.write_text(render_text(data, fmt, charts), encoding="utf-8")
     elif fmt == ReportFormat.docx:
-        render_docx(data, report_charts(data), out)
+        render_docx(data, charts, out)
     else:
-        render_xlsx(data, report_charts(data), out)
+        render_xlsx(data, charts, out)
     return out
 
 

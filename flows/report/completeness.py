@@ -85,18 +85,23 @@ def completeness(con, year: int) -> pl.DataFrame:
         .with_columns(
             submitted=pl.when(is_snapshot)
             .then(pl.col("snapshots").is_not_null().cast(pl.Int64))
-            .otherwise(pl.sum_horizontal([(pl.col(c) != MISSING).cast(pl.Int64) for c in month_cols])),
+            .otherwise(
+                pl.sum_horizontal([(pl.col(c) != MISSING).cast(pl.Int64) for c in month_cols])
+            ),
             expected=pl.when(is_snapshot).then(1).otherwise(len(MONTHS)),
             rejected_files=pl.col("rejected_files").fill_null(0),
-            missing_months=pl.when(is_snapshot).then(pl.lit("")).otherwise(
-                pl.col("missing_months").fill_null("")
-            ),
+            missing_months=pl.when(is_snapshot)
+            .then(pl.lit(""))
+            .otherwise(pl.col("missing_months").fill_null("")),
             note=pl.when(is_snapshot)
             .then(pl.format("名录快照：{}", pl.col("snapshots").fill_null("未报送")))
             .otherwise(pl.lit("")),
         )
         .with_columns(
-            [pl.when(is_snapshot).then(pl.lit("")).otherwise(pl.col(c)).alias(c) for c in month_cols]
+            [
+                pl.when(is_snapshot).then(pl.lit("")).otherwise(pl.col(c)).alias(c)
+                for c in month_cols
+            ]
         )
         .sort("order")
         .select(COMPLETENESS_COLUMNS)

@@ -13,9 +13,13 @@ from docx.shared import Cm, Pt, RGBColor
 
 from .charts import Chart
 from .labels import (
-    COMPLETENESS_HEADINGS, INDICATOR_HEADINGS, as_of_lines, cell_text, report_title,
+    COMPLETENESS_HEADINGS,
+    INDICATOR_HEADINGS,
+    as_of_lines,
+    cell_text,
+    report_title,
     section_heading,
-)  # fmt: skip
+)
 from .tables import ReportData
 
 EAST_ASIAN_FONT = "宋体"

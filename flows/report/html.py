@@ -9,9 +9,13 @@ import polars as pl
 
 from .charts import Chart
 from .labels import (
-    COMPLETENESS_HEADINGS, INDICATOR_HEADINGS, as_of_lines, cell_text, report_title,
+    COMPLETENESS_HEADINGS,
+    INDICATOR_HEADINGS,
+    as_of_lines,
+    cell_text,
+    report_title,
     section_heading,
-)  # fmt: skip
+)
 from .tables import ReportData
 
 STYLE = """
@@ -79,7 +83,9 @@ def render_html(data: ReportData, charts: list[Chart]) -> str:
         *(f'<p class="meta">{escape(line)}</p>' for line in as_of_lines(data)),
     ]
     for section, title, rows in data.sections():
-        parts.append(f'<h2 id="section-{escape(section)}">{escape(section_heading(section, title))}</h2>')
+        parts.append(
+            f'<h2 id="section-{escape(section)}">{escape(section_heading(section, title))}</h2>'
+        )
         parts.append(html_table(rows, INDICATOR_HEADINGS, "indicators"))
     if charts:
         parts.append("<h2>图表</h2>")

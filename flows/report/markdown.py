@@ -5,15 +5,25 @@ from __future__ import annotations
 import polars as pl
 
 from .labels import (
-    COMPLETENESS_HEADINGS, INDICATOR_HEADINGS, as_of_lines, cell_text, report_title,
+    COMPLETENESS_HEADINGS,
+    INDICATOR_HEADINGS,
+    as_of_lines,
+    cell_text,
+    report_title,
     section_heading,
-)  # fmt: skip
+)
 from .tables import ReportData
 
 
 def md_cell(value: object) -> str:
     """Escape a value for a Markdown table cell (pipes, line breaks)."""
-    return cell_text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return (
+        cell_text(value)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
 
 
 def md_table(frame: pl.DataFrame, headings: tuple[tuple[str, str], ...]) -> list[str]:

@@ -78,9 +78,7 @@ def report_rows(con, year: int) -> pl.DataFrame:
     this = indicator_table(con, year)
     if this.height == 0:
         raise TallyError(f"仓库中没有 {year} 年的数据（先运行 tally run，或检查年份）")
-    last = indicator_table(con, year - 1).select(
-        "code", last_value="value", last_printed="printed"
-    )
+    last = indicator_table(con, year - 1).select("code", last_value="value", last_printed="printed")
     rows = this.join(last, on="code", how="left", maintain_order="left")
     units = rows["unit"].to_list()
     values, lasts = rows["value"].to_list(), rows["last_value"].to_list()
@@ -128,10 +126,14 @@ def monthly_series(con, years: list[int]) -> pl.DataFrame:
 
 def check_built(con) -> None:
     """Raise a clear error when the warehouse has not been built (no indicators yet)."""
-    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    names = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     missing = [n for n in REQUIRED_RELATIONS if n not in names]
     if missing:
-        raise TallyError(f"仓库中还没有指标表（缺少 {', '.join(missing)}）：先运行 tally run 生成指标")
+        raise TallyError(
+            f"仓库中还没有指标表（缺少 {', '.join(missing)}）：先运行 tally run 生成指标"
+        )
 
 
 def load_report(con, year: int) -> ReportData:

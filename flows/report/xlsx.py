@@ -20,6 +20,10 @@ from .charts import Chart
 from .labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
 from .tables import ReportData
 
+CHANGE_FORMATS = {
+    "%": '[Color10]+0.0"个百分点";[Red]-0.0"个百分点";0',
+    "n": "[Color10]+#,##0.##;[Red]-#,##0.##;0",
+}
 HEADER = {"bold": True, "bg_color": "#F3E5E3", "border": 1, "text_wrap": True, "valign": "vcenter"}
 
 
@@ -36,13 +40,22 @@ def write_cell(ws, row: int, col: int, value: object, fmt=None) -> None:
     elif isinstance(value, date):
         ws.write_string(row, col, value.isoformat(), fmt)
     elif isinstance(value, list | tuple):
-        ws.write_string(row, col, neutralise("、".join("" if v is None else str(v) for v in value)), fmt)
+        ws.write_string(
+            row, col, neutralise("、".join("" if v is None else str(v) for v in value)), fmt
+        )
     else:
         ws.write_string(row, col, neutralise(str(value)), fmt)
 
 
-def write_frame(ws, frame: pl.DataFrame, header_fmt=None, *, first_row: int = 0,
-                headings: Sequence[str] | None = None, cell_fmt=None) -> int:
+def write_frame(
+    ws,
+    frame: pl.DataFrame,
+    header_fmt=None,
+    *,
+    first_row: int = 0,
+    headings: Sequence[str] | None = None,
+    cell_fmt=None,
+) -> int:
     """Write a frame as a table (header row, then rows) from first_row; return the next free row."""
     for col, name in enumerate(headings or frame.columns):
         write_cell(ws, first_row, col, name, header_fmt)
@@ -93,9 +106,12 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
                 number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
             write_cell(ws, r, col, row[key], number_fmts[pattern])
         write_cell(ws, r, 4, row["unit"], fmts["cell"])
-        change = row["change_text"]
-        style = fmts["up"] if change.startswith("+") else fmts["down"] if change.startswith("-") else fmts["cell"]
-        write_cell(ws, r, 6, change, style)
+        # The change is a signed number with its sign in the format, not text: text that
+        # starts with '-' or '+' would be neutralised like a formula.
+        pattern = CHANGE_FORMATS["%" if row["unit"] == "%" else "n"]
+        if pattern not in number_fmts:
+            number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
+        write_cell(ws, r, 6, row["change"], number_fmts[pattern])
         write_cell(ws, r, 7, row["code"], fmts["code"])
     ws.freeze_panes(top + 1, 2)
     ws.autofilter(top, 0, top + data.rows.height, len(headings) - 1)
@@ -150,8 +166,6 @@ def render_xlsx(data: ReportData, charts: list[Chart], target: Path | io.BytesIO
         "header": wb.add_format(HEADER),
         "cell": wb.add_format({"border": 1}),
         "code": wb.add_format({"border": 1, "font_color": "#888888"}),
-        "up": wb.add_format({"border": 1, "font_color": "#1E7B34"}),
-        "down": wb.add_format({"border": 1, "font_color": "#B03A2E"}),
         "ok": wb.add_format({"border": 1, "bg_color": "#E4F3E6", "align": "center"}),
         "zero": wb.add_format({"border": 1, "bg_color": "#EEF2F7", "align": "center"}),
         "miss": wb.add_format({"border": 1, "bg_color": "#FBE9E7", "align": "center"}),

@@ -1,0 +1,108 @@
+"""`tally report` and `tally check-draft`: the year's figures as a document, and a draft checked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..draft_check import DraftCheck, check_draft
+from ..errors import TallyError
+from ..report import ReportFormat, default_path, load_report, render_text, write_report
+from ..warehouse import connect
+from .app import app
+from .output import ConfigOption, WarehouseOption, console, out, settings
+
+YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
+
+
+def _open(warehouse: Path | None, config: Path | None):
+    s = settings(config, warehouse=warehouse)
+    try:
+        return connect(s.warehouse, read_only=True)
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.command("report")
+def report_command(
+    year: YearOption,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="docx | xlsx | md | html")
+    ] = ReportFormat.html,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="输出文件（md/html 可用 - 输出到屏幕）")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the year's indicator tables, with last year's values, charts and completeness.
+
+    \b
+    Example:
+        tally report --year 2024 --format docx --out 2024年指标.docx
+    """
+    con = _open(warehouse, config)
+    try:
+        with con:
+            data = load_report(con, year)
+        if out_file is not None and str(out_file) == "-":
+            if fmt in (ReportFormat.docx, ReportFormat.xlsx):
+                raise TallyError(f"{fmt.value} 是二进制格式，请用 --out 指定文件")
+            sys.stdout.write(render_text(data, fmt))
+            return
+        path = write_report(data, fmt, out_file or default_path(year, fmt))
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"已生成 · written: {path}")
+
+
+def print_check(result: DraftCheck) -> None:
+    """Print each matched figure with the computed one beside it, then the unmatched figures."""
+    table = Table(title="草稿数字核对 · draft figures", show_lines=False)
+    for heading in ("行", "指标", "草稿写法", "计算值", "应写作", "结论"):
+        table.add_column(heading, overflow="fold")
+    for c in result.matched:
+        verdict = "[green]一致[/green]" if c.agrees else "[red]不一致[/red]"
+        value = "无数据" if c.value is None else f"{c.value:g}"
+        table.add_row(
+            str(c.line), c.name_zh or c.code or "", c.cited, value, c.computed or "", verdict
+        )
+    out.print(table)
+    if result.unmatched:
+        out.print("未能对应到指标的数字 · figures not matched to an indicator:")
+        for c in result.unmatched:
+            out.print(f"  第{c.line}行 {c.cited}：{c.context}")
+    bad = len(result.disagreements)
+    summary = f"共核对 {len(result.matched)} 处，不一致 {bad} 处，未对应 {len(result.unmatched)} 处"
+    out.print(f"[red]{summary}[/red]" if bad else f"[green]{summary}[/green]")
+
+
+@app.command("check-draft")
+def check_draft_command(
+    draft: Annotated[Path, typer.Argument(help="草稿文件（.txt、.md、.docx）")],
+    year: YearOption,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check every figure a draft report cites against the warehouse; exit 1 when one disagrees.
+
+    \b
+    Example:
+        tally check-draft 2024年法治政府建设报告（初稿）.docx --year 2024
+    """
+    con = _open(warehouse, config)
+    try:
+        with con:
+            result = check_draft(draft, con, year)
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print_check(result)
+    if not result.ok:
+        raise typer.Exit(1)
