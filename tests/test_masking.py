@@ -294,3 +294,16 @@ def test_helpers_reject_bad_prefixes():
         valid_resident_id("1234")
     with pytest.raises(ValueError):
         valid_uscc("91440300715267IOZ")
+
+
+def test_an_all_empty_column_of_dtype_null_stays_null():
+    frame = pl.DataFrame({"v": [None, None]})
+    for fn in (
+        mask_person_name,
+        mask_id_number,
+        mask_phone,
+        mask_free_text,
+        id_kind_expr,
+        id_valid_expr,
+    ):
+        assert frame.select(fn(pl.col("v")).alias("out"))["out"].to_list() == [None, None]
