@@ -8,7 +8,9 @@ here; finding the header and typing the values happen later.
 from __future__ import annotations
 
 import logging
+import zipfile
 from dataclasses import dataclass
+from xml.etree import ElementTree
 from pathlib import Path
 
 import fastexcel
@@ -137,13 +139,32 @@ def workbook_failure(exc: Exception) -> str:
     return f"文件已损坏或不是有效的 Excel 工作簿，无法打开（{type(exc).__name__}）"
 
 
-def sheets(reader: fastexcel.ExcelReader) -> list[Sheet]:
+def sheets(reader: fastexcel.ExcelReader, path: Path | None = None) -> list[Sheet]:
     """List a workbook's sheets in order, with their visibility."""
+    names = reader.sheet_names
+    hidden = xlsx_hidden_sheets(path) if path is not None and path.suffix.lower() == ".xlsx" else None
+    if hidden is not None:
+        return [Sheet(name, name not in hidden, i) for i, name in enumerate(names)]
     out = []
-    for i, name in enumerate(reader.sheet_names):
+    for i, name in enumerate(names):
+        # Loading a sheet parses all of it; for .xls there is no cheaper way to its visibility.
         sheet = reader.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
         out.append(Sheet(name, sheet.visible == "visible", i))
     return out
+
+
+def xlsx_hidden_sheets(path: Path) -> set[str] | None:
+    """The names of an .xlsx's hidden sheets, read from its workbook part (None if unreadable)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    return {
+        el.get("name", "")
+        for el in root.iter()
+        if el.tag.endswith("}sheet") and el.get("state", "visible") != "visible"
+    }
 
 
 def sheet_grid(reader: fastexcel.ExcelReader, sheet: Sheet) -> Grid:

@@ -110,13 +110,13 @@ def test_header_aliases_line_breaks_units_full_width_and_column_order(ws):
         "处理结果",
         "序号",
     ]
-    row = ["某书店", "３人", "2024年3月5日", "extra", "书店", "双随机", "合格", 1]
+    row = ["某书店", "３人", "2024年3月5日", "extra", "书店", "日常巡查", "合格", 1]
     write_xlsx(ws.path("inspections/202403.xlsx"), {"Sheet1": [header, row]})
     ws.run()
     assert ws.one(
         "SELECT venue_name, inspectors, inspection_date, venue_type, inspection_type, result "
         "FROM raw.inspections"
-    ) == ("某书店", 3, date(2024, 3, 5), "出版物经营单位", "双随机抽查", "未发现问题")
+    ) == ("某书店", 3, date(2024, 3, 5), "出版物经营单位", "日常检查", "未发现问题")
     assert ws.one("SELECT ignored_columns FROM file_versions") == ["备注说明", "序号"]
 
 

@@ -32,8 +32,8 @@ DATE_FORMS = [
 ]
 COUNT_FORMS = [lambda n: n, lambda n: str(n), lambda n: f"{n}人", lambda n: f"{n}.0",
                lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))]
-TYPE_FORMS = {"日常检查": ["日常检查", "日常巡查"], "双随机抽查": ["双随机抽查", "双随机"],
-              "网上巡查": ["网上巡查", "网络巡查", "线上巡查"]}
+# Types that need no campaign or task number (those are required_if rules, tested elsewhere).
+TYPE_FORMS = {"日常检查": ["日常检查", "日常巡查"], "网上巡查": ["网上巡查", "网络巡查", "线上巡查"]}
 VENUE_FORMS = {"网吧": ["网吧"], "歌舞娱乐场所": ["歌舞娱乐场所", "KTV", "ktv"], "出版物经营单位": ["书店"]}
 
 row_strategy = st.fixed_dictionaries({
