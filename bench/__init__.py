@@ -1,0 +1,1 @@
+"""Benchmark of a tally run at 100k–4M ledger rows (`make bench`)."""
