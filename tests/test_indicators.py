@@ -379,7 +379,7 @@ def test_cli_indicators_and_explain(tmp_path):
     ])  # fmt: skip
     w.con.close()
     runner = CliRunner()
-    result = runner.invoke(app, ["indicators", "--year", "2024", "-w", str(path), "-f", "csv"])
+    result = runner.invoke(app, ["indicators", "--year", "2024", "-w", str(path), "-f", "csv", "--build"])
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(result.stdout.encode(), infer_schema=False)
     rows = {r["code"]: r for r in frame.iter_rows(named=True)}

@@ -21,9 +21,13 @@ YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · r
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="xlsx 输出文件 · xlsx file to write")
 ]
+# Every run rebuilds the models, so reading is the default: it never takes the warehouse's
+# write lock away from a run or from an analyst holding it open read-only.
 NoBuildOption = Annotated[
     bool,
-    typer.Option("--no-build", help="不重算，只读已有结果 · read the figures as last built"),
+    typer.Option("--no-build/--build",
+                 help="只读上次运行的结果（默认），或先重算模型 · read the figures as last built "
+                      "(default), or rebuild the models first"),
 ]
 CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year")
 
@@ -76,7 +80,7 @@ def indicators_command(
     warehouse: WarehouseOption = None,
     fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = IndicatorFormat.table,
     output: OutputOption = None,
-    no_build: NoBuildOption = False,
+    no_build: NoBuildOption = True,
     config: ConfigOption = None,
 ) -> None:
     """Show the report's figures for a year: value, unit and how the report prints it.
@@ -121,7 +125,7 @@ def explain_command(
     warehouse: WarehouseOption = None,
     fmt: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
     output: OutputOption = None,
-    no_build: NoBuildOption = False,
+    no_build: NoBuildOption = True,
     config: ConfigOption = None,
 ) -> None:
     """Explain one figure: its definition, its value and the ledger rows (file, sheet, row) behind it.
