@@ -19,6 +19,7 @@ class Settings:
     bureau: str = "西吉县文化旅游广电局"
     timezone: str = "Asia/Shanghai"
     schedule: str = "0 2 * * *"
+    lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
     notify_command: str | None = None
     notify_webhook: str | None = None
     extra: dict = field(default_factory=dict)
@@ -47,7 +48,7 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     base = path.parent
-    known = {"inbox", "warehouse", "bureau", "timezone", "schedule"}
+    known = {"inbox", "warehouse", "bureau", "timezone", "schedule", "lock_wait"}
     notify = data.get("notify", {})
     settings = Settings(
         inbox=base / data.get("inbox", "inbox"),
@@ -55,6 +56,7 @@ def load_settings(path: Path | None = None) -> Settings:
         bureau=data.get("bureau", Settings.bureau),
         timezone=data.get("timezone", Settings.timezone),
         schedule=data.get("schedule", Settings.schedule),
+        lock_wait=float(data.get("lock_wait", Settings.lock_wait)),
         notify_command=notify.get("command"),
         notify_webhook=notify.get("webhook"),
         extra={k: v for k, v in data.items() if k not in known | {"notify"}},

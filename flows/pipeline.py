@@ -225,14 +225,18 @@ def cross_checks() -> Callable | None:
 
 
 def failures_of(result: object) -> list[str]:
-    """Name the failed checks in what `run_cross_checks` returned (a frame or a list)."""
+    """Name the failed checks in what `run_cross_checks` returned (a frame or a list).
+
+    flows.crosschecks returns one row per check: check, warnings, passed.
+    """
     flags = ("passed", "ok", "success")
     if result is None:
         return []
     if isinstance(result, pl.DataFrame):
         flag = next((c for c in flags if c in result.columns), None)
-        failed = result.filter(~pl.col(flag)) if flag else result
-        return [" ".join(str(v) for v in row if v is not None) for row in failed.iter_rows()]
+        failed = result.filter(~pl.col(flag)).drop(flag) if flag else result
+        return [" ".join(f"{k}={v}" for k, v in row.items() if v is not None)
+                for row in failed.iter_rows(named=True)]
     out = []
     for item in result if isinstance(result, list | tuple) else [result]:
         get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, None)

@@ -12,6 +12,13 @@ tasks neither cache nor persist their results.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,6 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from . import pipeline
 from .config import Settings, load_settings
+from .errors import TallyError
 from .ingest import new_run_id
 from .notify import NotifyError
 from .pipeline import Run, RunFailed, RunResult
@@ -126,7 +134,7 @@ def report(result: RunResult, settings: Settings) -> None:
     """Publish the artifacts and send the notification; neither may change the run's outcome."""
     logger = get_run_logger()
     logger.info(pipeline.summary_text(result))
-    for step in (artifacts.with_options()(result, return_state=True),
+    for step in (artifacts(result, return_state=True),
                  notify(result, settings.notify_command, settings.notify_webhook, return_state=True)):
         if step.is_failed():
             logger.warning("运行后步骤失败 · post-run step failed: %s", step.message)
@@ -143,7 +151,7 @@ def tally_run(
 ) -> dict:
     """Load the inbox, build and check the figures, and publish the warehouse; return the run."""
     settings = resolve(config, inbox, warehouse)
-    wait = lock_wait if lock_wait is not None else float(settings.extra.get("lock_wait", 0))
+    wait = lock_wait if lock_wait is not None else settings.lock_wait
     run = Run(settings.inbox, settings.warehouse, new_run_id(), year)
     with run_lock(settings.warehouse, run_id=run.run_id, wait=wait):
         try:
@@ -184,3 +192,48 @@ def nightly_deployment(settings: Settings, *, name: str = DEPLOYMENT_NAME, confi
         tags=["tally"],
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
+
+
+@contextlib.contextmanager
+def prefect_api(port: int = 4200, timeout: float = 180.0) -> Iterator[str]:
+    """Use the configured Prefect API; else run a local Prefect server meanwhile and use it.
+
+    Serving needs a server whose scheduler creates the scheduled runs. The temporary server
+    Prefect starts by itself runs no scheduler, so without PREFECT_API_URL nothing would run.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if configured := PREFECT_API_URL.value():
+        yield configured
+        return
+    url = f"http://127.0.0.1:{port}/api"
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)])
+    try:
+        wait_until_healthy(url, server, timeout)
+        os.environ["PREFECT_API_URL"] = url  # for the flow-run processes the runner starts
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
+    """Wait until the Prefect server answers its health check, or say why it did not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise TallyError(f"本地 Prefect 服务未能启动（退出码 {server.returncode}）· the local Prefect "
+                             f"server exited with {server.returncode}; is the port taken? Set PREFECT_API_URL "
+                             "to use a running server.")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.5)
+    raise TallyError(f"本地 Prefect 服务 {timeout:g} 秒内未就绪 · the local Prefect server was not ready "
+                     f"within {timeout:g} s")

@@ -179,6 +179,7 @@ def discard_aside(aside: Path) -> None:
 
 
 def jsonable(value: object) -> object:
+    """Write a datetime as ISO text; leave other values as they are."""
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -187,8 +188,12 @@ def append_run(warehouse: Path, record: dict) -> None:
     line = json.dumps({k: jsonable(record.get(k)) for k in RUN_COLUMNS}, ensure_ascii=False)
     path = log_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(line + "\n")
+    with path.open("a+b") as f:
+        if f.tell() > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":  # a line cut short by a crash: start a new one
+                line = "\n" + line
+        f.write((line + "\n").encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import zipfile
 from dataclasses import dataclass
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import fastexcel
 import polars as pl

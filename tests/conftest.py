@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,9 @@ import pytest
 
 os.environ.setdefault("TALLY_HASH_KEY", "test-key")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Prefect keeps its state here, never in ~/.prefect; nothing starts until a test asks for it.
+os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tally-tests-prefect-{os.getuid()}"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 class Workspace:
@@ -41,3 +45,12 @@ class Workspace:
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """Run Prefect's temporary server for the whole session, started by the first test that asks."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -236,7 +236,7 @@ def test_html_escapes_cell_text(data):
 
 @pytest.mark.parametrize("fmt", ["md", "html", "docx", "xlsx"])
 def test_cli_writes_each_format(warehouse, tmp_path, fmt, monkeypatch):
-    monkeypatch.setattr("flows.report.report_charts", lambda data: [])  # charts have their tests
+    monkeypatch.setattr("flows.report.charts.report_charts", lambda data: [])  # charts have their tests
     out = tmp_path / f"report.{fmt}"
     result = CliRunner().invoke(app, ["report", "--year", "2024", "--format", fmt, "--out", str(out),
                                       "--warehouse", str(warehouse)])  # fmt: skip

@@ -65,7 +65,7 @@ def test_the_corrected_june_replaces_june_and_nothing_else(loaded):
 
 
 def test_a_register_resubmitted_every_month_holds_each_case_once_with_its_latest_fields(loaded):
-    manifest, warehouse, _ = loaded
+    _, warehouse, _ = loaded
     months = query(warehouse, "SELECT count(*) FROM file_versions WHERE ledger = 'cases' AND status = 'loaded'")
     assert months[0][0] == 12
     dupes = query(warehouse, "SELECT case_no, count(*) FROM stg_cases GROUP BY 1 HAVING count(*) > 1")

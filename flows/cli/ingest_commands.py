@@ -44,7 +44,7 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     s = settings(config, inbox=inbox, warehouse=warehouse)
     if not s.inbox.is_dir():
         raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
-    lock_wait = wait if wait is not None else float(s.extra.get("lock_wait", 0))
+    lock_wait = wait if wait is not None else s.lock_wait
     try:
         result = run_with_progress(s.inbox, s.warehouse, lock_wait)
     except RunInProgress as exc:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .charts import Chart, report_charts
 from .tables import ReportData, load_report
+
+if TYPE_CHECKING:  # matplotlib costs most of a second: only the commands that draw load it
+    from .charts import Chart
 
 
 class ReportFormat(enum.StrEnum):
@@ -22,6 +25,7 @@ class ReportFormat(enum.StrEnum):
 
 def render_text(data: ReportData, fmt: ReportFormat, charts: list[Chart] | None = None) -> str:
     """Render a text format (md or html) to a string; html draws the charts when not given."""
+    from .charts import report_charts
     from .html import render_html
     from .markdown import render_markdown
 
@@ -36,6 +40,7 @@ def write_report(
     data: ReportData, fmt: ReportFormat | str, out: Path, charts: list[Chart] | None = None
 ) -> Path:
     """Render the report in a format (docx, xlsx, md, html) to a file; return its path."""
+    from .charts import report_charts
     from .docx import render_docx
     from .xlsx import render_xlsx
 
@@ -58,6 +63,6 @@ def default_path(year: int, fmt: ReportFormat | str) -> Path:
 
 
 __all__ = [
-    "Chart", "ReportData", "ReportFormat", "default_path", "load_report", "render_text",
+    "ReportData", "ReportFormat", "default_path", "load_report", "render_text",
     "write_report",
 ]  # fmt: skip

@@ -1,0 +1,140 @@
+"""`tally problems` and `tally completeness`: what each unit must fix, and what it has not sent."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..errors import TallyError
+from ..ledgers import LEDGERS
+from ..problem_report import (
+    by_unit,
+    for_clerks,
+    problem_rows,
+    write_csvs,
+    write_one_workbook,
+    write_workbooks,
+    year_words,
+)
+from ..submissions import DEADLINE_DAY, completeness
+from ..warehouse import connect
+from .app import app
+from .output import (
+    ConfigOption,
+    TableFormat,
+    WarehouseOption,
+    console,
+    emit,
+    out,
+    safe_frame,
+    settings,
+)
+
+YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
+
+
+class ProblemFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class Severity(enum.StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+def open_read_only(warehouse: Path):
+    """Open the warehouse read-only, or exit with the reason."""
+    try:
+        return connect(warehouse, read_only=True)
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@app.command("problems")
+def problems_command(
+    year: Annotated[int | None, typer.Option("--year", "-y", help="年度（默认：历年）· year (default: all)")] = None,
+    ledger: Annotated[str | None, typer.Option("--ledger", "-l", help="台账代码 · ledger code")] = None,
+    severity: Annotated[Severity | None, typer.Option("--severity", "-s")] = None,
+    fmt: Annotated[ProblemFormat, typer.Option("--format", "-f")] = ProblemFormat.table,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录，每个单位一个文件 · folder, a file per unit")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="xlsx：所有单位写入一个文件 · one workbook for all units")] = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List what each unit must fix, file by file: quarantined rows, warnings, rejected files.
+
+    \b
+    Examples:
+        tally problems --year 2024
+        tally problems --year 2024 --severity error --format xlsx --out 退回
+    """
+    if ledger is not None and ledger not in LEDGERS:
+        raise typer.BadParameter(f"未知的台账：{ledger}（可用：{'、'.join(LEDGERS)}）", param_hint="--ledger")
+    s = settings(config, warehouse=warehouse)
+    with open_read_only(s.warehouse) as con:
+        rows = problem_rows(con, year, ledger=ledger, severity=severity.value if severity else None)
+    if fmt is ProblemFormat.xlsx and output is not None:
+        console.print(f"已写出 · wrote {write_one_workbook(rows, year, output)}")
+        return
+    if fmt is ProblemFormat.xlsx or (fmt is ProblemFormat.csv and out_dir is not None):
+        folder = out_dir or Path(f"{year_words(year)}台账问题清单")
+        write = write_workbooks if fmt is ProblemFormat.xlsx else write_csvs
+        for path in write(rows, year, folder):
+            console.print(f"已写出 · wrote {path}")
+        if rows.height == 0:
+            console.print(f"{year_words(year)}没有需要退回的问题 · no problems")
+        return
+    if fmt is ProblemFormat.csv:
+        sys.stdout.write(safe_frame(for_clerks(rows)).write_csv())
+        return
+    print_by_unit(rows, year)
+
+
+def print_by_unit(rows, year: int | None) -> None:
+    """Print one table per unit, its problems grouped file by file."""
+    if rows.height == 0:
+        out.print(f"{year_words(year)}没有需要退回的问题 · no problems")
+        return
+    for unit, part in by_unit(rows).items():
+        table = Table(title=f"{unit}：{part.height} 项", show_lines=False)
+        for header in ("行号", "列名", "原值", "问题类型", "说明"):
+            table.add_column(header, overflow="fold")
+        for (path, sheet), group in part.group_by("path", "sheet", maintain_order=True):
+            table.add_section()
+            table.add_row(f"[bold]{path}{f'（{sheet}）' if sheet else ''}[/bold]", "", "", "", "")
+            for row in group.iter_rows(named=True):
+                table.add_row(*["" if row[k] is None else str(row[k])
+                                for k in ("row", "header", "raw_value", "rule_zh", "message")])
+        out.print(table)
+
+
+@app.command("completeness")
+def completeness_command(
+    year: YearOption,
+    deadline_day: Annotated[int | None, typer.Option(
+        "--deadline-day", min=1, max=28,
+        help=f"次月报送截止日 · deadline day of the following month (default {DEADLINE_DAY}, or tally.toml)",
+    )] = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Say, for each ledger and month, whether it was submitted, late or missing.
+
+    \b
+    Example:
+        tally completeness --year 2024
+    """
+    s = settings(config, warehouse=warehouse)
+    day = deadline_day or int(s.extra.get("completeness", {}).get("deadline_day", DEADLINE_DAY))
+    with open_read_only(s.warehouse) as con:
+        frame = completeness(con, year, deadline_day=day)
+    emit(frame, fmt.value, title=f"{year}年台账报送情况（次月{day}日前报送）")

@@ -1,0 +1,113 @@
+"""`tally serve` and `tally runs`: run the pipeline nightly, and list the runs so far."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from .. import publish
+from ..config import find_config
+from ..errors import TallyError
+from ..warehouse import connect
+from .app import app
+from .output import ConfigOption, InboxOption, TableFormat, WarehouseOption, console, emit, settings
+
+RUNS_SQL = f"SELECT {', '.join(publish.RUN_COLUMNS)} FROM runs"
+TIMES = ("started_at", "ended_at")
+UTC_TIME = pl.Datetime("us", "UTC")
+RUN_SCHEMA = {
+    "run_id": pl.String, "started_at": UTC_TIME, "ended_at": UTC_TIME, "inbox": pl.String,
+    "outcome": pl.String, "files_loaded": pl.Int64, "files_unchanged": pl.Int64,
+    "files_superseded": pl.Int64, "files_rejected": pl.Int64, "rows_loaded": pl.Int64,
+    "rows_quarantined": pl.Int64, "warnings": pl.Int64, "message": pl.String,
+}  # fmt: skip
+
+
+@app.command("serve")
+def serve_command(
+    inbox: InboxOption = None,
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+    name: Annotated[str, typer.Option("--name", help="部署名 · deployment name")] = "nightly",
+    port: Annotated[int, typer.Option("--port", help="无 PREFECT_API_URL 时本地 Prefect 服务的端口 · "
+                                      "port of the local Prefect server started when PREFECT_API_URL is unset")] = 4200,
+) -> None:
+    """Serve the pipeline on its schedule (tally.toml `schedule`, `timezone`) until stopped.
+
+    Uses the Prefect server named by PREFECT_API_URL; without one, runs a local server meanwhile.
+
+    \b
+    Example:
+        tally serve --config /srv/tally/tally.toml
+    """
+    s = settings(config, inbox=inbox, warehouse=warehouse)
+    import prefect  # Prefect only for the commands that need it
+
+    from ..prefect_flows import nightly_deployment, prefect_api
+
+    deployment = nightly_deployment(s, name=name, config=config or find_config())
+    try:
+        with prefect_api(port) as api:
+            console.print(f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron '{s.schedule}' "
+                          f"in {s.timezone} via {api}; Ctrl+C to stop")
+            prefect.serve(deployment)
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+def runs_frame(warehouse: Path, timezone: str = "Asia/Shanghai") -> pl.DataFrame:
+    """Return every run: those in the warehouse's `runs`, then those only in the runs log.
+
+    `problems` adds up what a clerk should look at: rejected files, quarantined rows, warnings.
+    """
+    frames = []
+    known: set[str] = set()
+    if warehouse.exists():
+        with connect(warehouse, read_only=True) as con:
+            table = con.execute(RUNS_SQL).pl()
+        known = set(table["run_id"])
+        frames.append(table.with_columns(pl.col(TIMES).dt.convert_time_zone("UTC")).cast(RUN_SCHEMA))
+    held = publish.lock_is_held(warehouse)
+    logged = []
+    for record in publish.logged_runs(warehouse).values():
+        if record["run_id"] in known:
+            continue
+        row = {k: record.get(k) for k in publish.RUN_COLUMNS}
+        row.update({k: datetime.fromisoformat(row[k]) if row[k] else None for k in TIMES})
+        if row["outcome"] == publish.UNFINISHED and not held:
+            row["outcome"] = publish.INTERRUPTED  # its process is gone: it holds no lock
+        logged.append(row)
+    if logged:
+        frames.append(pl.DataFrame(logged, schema=RUN_SCHEMA))
+    if not frames:
+        return pl.DataFrame(schema={**RUN_SCHEMA, "problems": pl.Int64})
+    return pl.concat(frames).sort("started_at").with_columns(
+        pl.col(TIMES).dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        problems=pl.sum_horizontal("files_rejected", "rows_quarantined", "warnings"),
+    )
+
+
+@app.command("runs")
+def runs_command(
+    warehouse: WarehouseOption = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """List every run: start, end, files, rows, problems and outcome (failed runs included).
+
+    \b
+    Example:
+        tally runs --format csv > runs.csv
+    """
+    s = settings(config, warehouse=warehouse)
+    try:
+        frame = runs_frame(s.warehouse, s.timezone)
+    except TallyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    emit(frame, fmt.value, title="运行记录 · runs")
