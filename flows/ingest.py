@@ -393,11 +393,33 @@ def check_and_load(run: IngestRun, prepared: Sequence[Prepared], checks: Sequenc
     """Run the checks over every prepared unit, then load or reject each one."""
     con, summary = run.con, run.summary
     checked = run_checks(prepared, checks)
+    pending = Pending()
     for prep, problems in zip(prepared, checked, strict=True):
         if isinstance(problems, Exception):
             reject_unit(con, prep.unit, summary, problems, run.started)
             continue
-        load_unit(con, prep, problems, summary, key=run.key, seen_at=run.started)
+        load_unit(con, prep, problems, summary, key=run.key, seen_at=run.started, pending=pending)
+    pending.flush(con, run.key)
+
+
+@dataclass
+class Pending:
+    """Rows waiting to be written: masking and inserting once per ledger costs far less."""
+
+    rows: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    problems: list[pl.DataFrame] = field(default_factory=list)
+    quarantined: list[pl.DataFrame] = field(default_factory=list)
+
+    def flush(self, con, key: str) -> None:
+        """Mask and insert everything pending, then forget it."""
+        for code, frames in self.rows.items():
+            ledger = LEDGERS[code]
+            insert_frame(con, code, protect(pl.concat(frames, how="vertical"), ledger, key), schema="raw")
+        if self.problems:
+            insert_frame(con, "problems", pl.concat(self.problems, how="vertical"))
+        if self.quarantined:
+            insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
+        self.rows, self.problems, self.quarantined = {}, [], []
 
 
 def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:
@@ -498,8 +520,12 @@ def run_checks(prepared: Sequence[Prepared], checks: Iterable[Check]) -> list[pl
 
 
 def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, *, key: str,
-              seen_at: datetime) -> None:
-    """Mask and load one checked unit, superseding the version it replaces."""
+              seen_at: datetime, pending: Pending | None = None) -> None:
+    """Load one checked unit (masked), superseding the version it replaces.
+
+    With `pending`, its rows are queued there and written when the caller flushes it.
+    """
+    queue = pending or Pending()
     unit, parsed, digest = prep.unit, prep.parsed, prep.content_sha256
     ledger, source = unit.ledger, unit.source
     version_id = next_version_id(con)
@@ -525,17 +551,16 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
             f"载入 {loaded.height} 行 + 隔离 {quarantined.height} 行，账目不符，本次运行不发布"
         )
 
-    rows = protect(loaded, ledger, key).with_columns(
+    queue.rows.setdefault(ledger.code, []).append(loaded.with_columns(
         pl.lit(version_id, pl.Int64).alias("_version_id"),
         pl.lit(unit.sheet, pl.Utf8).alias("_sheet"),
-    )
-    insert_frame(con, ledger.code, rows, schema="raw")
-    insert_frame(con, "problems", problems.rename({"_row": "row"}).with_columns(
+    ))  # fmt: skip
+    queue.problems.append(problems.rename({"_row": "row"}).with_columns(
         pl.lit(version_id, pl.Int64).alias("version_id"),
         pl.lit(source.rel).alias("path"),
         pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
     ))  # fmt: skip
-    insert_frame(con, "quarantined_rows", quarantined.rename({"_row": "row"}).with_columns(
+    queue.quarantined.append(quarantined.rename({"_row": "row"}).with_columns(
         pl.lit(version_id, pl.Int64).alias("version_id"),
         pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
     ))  # fmt: skip
@@ -552,4 +577,6 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     summary.rows_loaded += loaded.height
     summary.rows_quarantined += quarantined.height
     summary.warnings += problems.filter(pl.col("severity") == "warning").height
+    if pending is None:
+        queue.flush(con, key)
 

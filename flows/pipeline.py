@@ -37,12 +37,13 @@ from .ingest import (
     check_and_load,
     checks_for_run,
     close_run,
+    discover,
     find_new,
     new_run_id,
     prepare_files,
     run_ingest,
 )
-from .warehouse import connect
+from .warehouse import connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: stage name(s), comma separated
@@ -164,6 +165,34 @@ def batches(items: Sequence, size: int = BATCH_SIZE) -> Iterator[Sequence]:
     """Yield consecutive slices of at most `size` items."""
     for start in range(0, len(items), max(size, 1)):
         yield items[start : start + size]
+
+
+def nothing_new(run: Run) -> RunResult | None:
+    """If the published warehouse has seen every file of the inbox, the run's result; else None.
+
+    A run that would find nothing new skips the copy aside and the rebuild: its figures would
+    be those already published. It is logged, and the next publishing run carries it into `runs`.
+    """
+    if not run.warehouse.exists():
+        return None
+    try:
+        with connect(run.warehouse, read_only=True) as con:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'indicators'").fetchone()[0]:
+                return None  # never built: build it now
+            known = seen_files(con)
+            files = discover(run.inbox) if run.inbox.exists() else []
+            if any((f.rel, f.sha256) not in known for f in files):
+                return None
+            year = indicator_year(con, run.year)
+            table = indicators.indicator_table(con, year) if year is not None else None
+    except duckdb.Error:
+        return None
+    summary = RunSummary(run_id=run.run_id, files_unchanged=len(files))
+    result = RunResult(summary, run.inbox, "completed", run.started, datetime.now(UTC),
+                       "没有新文件或改动，已发布的数据不变 · nothing new; the published figures stand",
+                       year, table)
+    publish.append_run(run.warehouse, result.record())
+    return result
 
 
 def open_run(run: Run) -> None:
@@ -335,6 +364,8 @@ def run_pipeline(
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails."""
     run = Run(inbox, warehouse, new_run_id(), year, checks)
     with publish.run_lock(warehouse, run_id=run.run_id, wait=lock_wait):
+        if (unchanged := nothing_new(run)) is not None:
+            return unchanged
         try:
             open_run(run)
             sources = discover_new(run)

@@ -154,6 +154,9 @@ def tally_run(
     wait = lock_wait if lock_wait is not None else settings.lock_wait
     run = Run(settings.inbox, settings.warehouse, new_run_id(), year)
     with run_lock(settings.warehouse, run_id=run.run_id, wait=wait):
+        if (unchanged := pipeline.nothing_new(run)) is not None:
+            report(unchanged, settings)
+            return unchanged.payload()
         try:
             open_run(run)
             sources = discover(run)

@@ -253,3 +253,22 @@ def test_failed_cross_checks_are_named():
     assert pipeline.failures_of(frame) == ["check=b warnings=3"]
     assert pipeline.failures_of([{"name": "x", "passed": False}, {"name": "y", "ok": True}]) == ["x"]
     assert pipeline.failures_of(None) == []
+
+
+def test_a_run_that_finds_nothing_new_leaves_the_published_file_alone(tmp_path):
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w" / "tally.duckdb"
+    write_month(inbox, 3, [2, 3])
+    pipeline.run_pipeline(inbox, warehouse, checks=())
+    before = sha256(warehouse)
+    result = pipeline.run_pipeline(inbox, warehouse, checks=())
+    assert (result.outcome, result.summary.files_unchanged, result.summary.files_loaded) == ("completed", 1, 0)
+    assert "nothing new" in result.message
+    assert sha256(warehouse) == before  # no copy aside, no rebuild, no swap
+    assert result.indicators is not None and result.year == 2024
+    # The next run that publishes carries the quiet run into `runs`.
+    write_month(inbox, 4, [1])
+    pipeline.run_pipeline(inbox, warehouse, checks=())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        outcomes = con.execute("SELECT run_id FROM runs WHERE run_id = ?", [result.run_id]).fetchall()
+    assert outcomes == [(result.run_id,)]
+    assert figures(warehouse) == expected(2, 3, 1)
