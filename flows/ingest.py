@@ -179,7 +179,8 @@ def plan(source: SourceFile) -> list[Unit | tuple[str | None, Rejected]]:
     name = Path(source.rel).name
     stem = Path(name).stem
     revision = revision_from_name(stem)
-    head = source.path.open("rb").read(8)
+    with source.path.open("rb") as f:
+        head = f.read(8)
     kind = readers.file_format(source.path, head)
 
     if ledger.kind == "snapshot":

@@ -13,8 +13,8 @@ summary. Failed cross-checks are reported, not fatal: the figures are published 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from . import indicators, publish
+from .crosschecks import run_cross_checks
 from .errors import TallyError
 from .ingest import (
     Check,
@@ -50,8 +51,9 @@ PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: stage name(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
 STAGES = ("locked", "aside", "discovered", "parsed", "loaded", "transformed", "validated",
           "checkpointed", "swapped")  # fmt: skip
-VALIDATION_MODULES = ("flows.validation", "flows.crosschecks")
 
+
+log = logging.getLogger("tally.pipeline")
 
 class RunFailed(TallyError):
     """A run failed; nothing was published and the failure is in the runs log."""
@@ -241,18 +243,6 @@ def transform(run: Run) -> list[str]:
     return run.models
 
 
-def cross_checks() -> Callable | None:
-    """Return the validation layer's `run_cross_checks(con)`, or None while it does not exist."""
-    for name in VALIDATION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "run_cross_checks"):
-            return module.run_cross_checks
-    return None
-
-
 def failures_of(result: object) -> list[str]:
     """Name the failed checks in what `run_cross_checks` returned (a frame or a list).
 
@@ -277,9 +267,8 @@ def failures_of(result: object) -> list[str]:
 
 def validate(run: Run) -> list[str]:
     """Run the cross-checks on the aside warehouse; return the failed ones."""
-    # Integration point: the validation layer (GX suites + run_cross_checks(con)).
-    check = cross_checks()
-    run.failed_checks = failures_of(check(run.con)) if check else []
+    # The Data Docs are written after the swap: they must describe what was published.
+    run.failed_checks = failures_of(run_cross_checks(run.con, docs=False))
     pause_point("validated")
     return run.failed_checks
 
@@ -321,12 +310,23 @@ def carry_logged_runs(con, warehouse: Path) -> None:
         con.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", list(values.values()))
 
 
+def build_data_docs_quietly(folder: Path) -> None:
+    """Render this run's GX Data Docs; the docs are a view of the results, never a reason to fail."""
+    from .validation import build_data_docs
+
+    try:
+        build_data_docs(folder)
+    except Exception as exc:
+        log.warning("Data Docs 生成失败 · could not build Data Docs in %s: %s", folder, exc)
+
+
 def publish_run(run: Run, result: RunResult) -> RunResult:
     """Swap the finished aside warehouse in and log the run as completed."""
     if not run.published:  # a retry after the swap only has the log left to write
         publish.swap(run.aside, run.warehouse)
         run.published = True
         pause_point("swapped")
+        build_data_docs_quietly(run.warehouse.parent / "docs")
     publish.append_run(run.warehouse, result.record())
     return result
 

@@ -87,7 +87,8 @@ class Site:
     def paused_at(self, proc: subprocess.Popen, timeout: float = 60) -> str:
         """Wait until the subprocess pauses; return the stage."""
         deadline = time.monotonic() + timeout
-        while not self.marker.exists():
+        # The marker may exist a moment before its text is written: wait for both.
+        while not (self.marker.exists() and self.marker.read_text().split()):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the run never paused"
             time.sleep(0.02)
@@ -246,9 +247,6 @@ def test_tally_run_exit_codes_and_the_notify_command(tmp_path, monkeypatch):
 def test_failed_cross_checks_are_named():
     import polars as pl
 
-    from flows import crosschecks
-
-    assert pipeline.cross_checks() is crosschecks.run_cross_checks
     frame = pl.DataFrame({"check": ["a", "b"], "warnings": [0, 3], "passed": [True, False]})
     assert pipeline.failures_of(frame) == ["check=b warnings=3"]
     assert pipeline.failures_of([{"name": "x", "passed": False}, {"name": "y", "ok": True}]) == ["x"]

@@ -49,7 +49,7 @@ def report_command(
     con = _open(warehouse, config)
     try:
         with con:
-            data = load_report(con, year)
+            data = load_report(con, year, settings(config).bureau)
         if out_file is not None and str(out_file) == "-":
             if fmt in (ReportFormat.docx, ReportFormat.xlsx):
                 raise TallyError(f"{fmt.value} 是二进制格式，请用 --out 指定文件")

@@ -28,7 +28,7 @@ COMPLETENESS_HEADINGS = (
 
 def report_title(data: ReportData) -> str:
     """Return the report's title line."""
-    return f"{data.year}年度法治政府建设报告 · 指标数据"
+    return f"{data.bureau}{data.year}年度法治政府建设报告 · 指标数据"
 
 
 def section_heading(section: str, title: str) -> str:

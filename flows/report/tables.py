@@ -49,6 +49,7 @@ class ReportData:
     as_of: AsOf
     completeness: pl.DataFrame  # one row per ledger: month flags and a summary
     monthly: pl.DataFrame  # year, month, code, name_zh, value, unit: this year and last
+    bureau: str = ""  # the bureau the report is of (tally.toml `bureau`)
 
     def sections(self) -> list[tuple[str, str, pl.DataFrame]]:
         """Return (section, title, rows) for each section that has rows, in report order."""
@@ -136,7 +137,7 @@ def check_built(con) -> None:
         )
 
 
-def load_report(con, year: int) -> ReportData:
+def load_report(con, year: int, bureau: str = "") -> ReportData:
     """Read everything one year's report shows from a built warehouse."""
     check_built(con)
     load_catalog()  # fail early on a broken catalog, before any file is written
@@ -146,4 +147,5 @@ def load_report(con, year: int) -> ReportData:
         as_of=as_of(con, year),
         completeness=completeness(con, year),
         monthly=monthly_series(con, [year - 1, year]),
+        bureau=bureau,
     )
