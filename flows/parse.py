@@ -37,19 +37,18 @@ def grid_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c != "_row"]
 
 
-def trimmed(col: str) -> pl.Expr:
-    text = pl.col(col).str.strip_chars(" \t\r\n\u3000")
-    return pl.when(text != "").then(text)
-
-
 def classify_rows(body: pl.DataFrame, match: HeaderMatch) -> pl.DataFrame:
     """Tag each row below the header: data, blank, total (合计…) or note (填表人…)."""
     cols = grid_columns(body)
-    first = pl.coalesce([trimmed(c) for c in cols]) if cols else pl.lit(None, pl.Utf8)
-    body = body.with_columns(first.str.replace("：", ":", literal=True).alias("_first"))
+    # The row's cells joined start with its first non-empty cell: one string per row to test.
+    line = (
+        pl.concat_str([pl.col(c) for c in cols], ignore_nulls=True).str.strip_chars(" \t\r\n\u3000")
+        if cols else pl.lit("")
+    )  # fmt: skip
+    body = body.with_columns(line.str.replace("：", ":", literal=True).alias("_first"))
     first = pl.col("_first")
     kind = (
-        pl.when(first.is_null()).then(pl.lit("blank"))
+        pl.when(first.is_null() | (first == "")).then(pl.lit("blank"))
         .when(pl.any_horizontal([first.str.starts_with(p) for p in TOTAL_PREFIXES])).then(pl.lit("total"))
         .when(pl.any_horizontal([first.str.starts_with(p.replace("：", ":")) for p in NOTE_PREFIXES]))
         .then(pl.lit("note"))
