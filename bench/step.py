@@ -47,6 +47,13 @@ def run_stages(inbox: Path, warehouse: Path) -> dict:
 
     start = mark
     with publish.run_lock(warehouse, run_id=run.run_id):
+        # As run_pipeline does: a run that finds nothing new publishes nothing.
+        if (unchanged := pipeline.nothing_new(run)) is not None:
+            lap("discover")
+            s = unchanged.summary
+            return {"wall": time.perf_counter() - start, "stages": stages, "rows_loaded": 0,
+                    "files_loaded": 0, "files_unchanged": s.files_unchanged,
+                    "files_rejected": 0, "rows_quarantined": 0}
         pipeline.open_run(run)
         lap("open+aside")
         sources = pipeline.discover_new(run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from .warehouse import (
 )
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 HEADER_SCAN_ROWS = 32
 
 
@@ -381,7 +382,10 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
             continue
         context = UnitContext(u.unit.ledger, u.unit.source.rel, u.unit.sheet, u.unit.period,
                               u.unit.period_start, u.unit.year)
-        prepared.append(Prepared(u.unit, context, u.match, sheet, content_sha256(u.unit.grid)))
+        digest = content_sha256(u.unit.grid)
+        # The parsed sheet holds what the load needs; let the whole grid go, for memory.
+        unit = replace(u.unit, grid=readers.Grid(u.unit.sheet, EMPTY_GRID))
+        prepared.append(Prepared(unit, context, u.match, sheet, digest))
     return prepared
 
 
