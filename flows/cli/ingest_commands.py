@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -114,4 +115,10 @@ def files_command(
         raise typer.Exit(1) from exc
     with con:
         frame = con.execute(FILES_SQL).pl()
+    if fmt == TableFormat.table:  # a terminal: the columns a person reads, hashes shortened
+        frame = frame.select(
+            "path", "sheet", "period", "status", pl.col("rows_read").alias("read"),
+            pl.col("rows_loaded").alias("loaded"), pl.col("rows_quarantined").alias("quarantined"),
+            "reason",
+        )  # fmt: skip
     emit(frame, fmt.value, title="文件版本 · file versions")
