@@ -287,7 +287,9 @@ def finish(run: Run) -> RunResult:
     carry_logged_runs(con, run.warehouse)
     message = None
     if run.failed_checks:
-        message = f"交叉核对未通过 {len(run.failed_checks)} 项 · {len(run.failed_checks)} cross-checks failed"
+        n = len(run.failed_checks)
+        message = (f"跨台账核对发现警告 {n} 项（数据已载入，详见 tally problems）· "
+                   f"{n} cross-checks found warnings (rows loaded; see tally problems)")
     close_run(con, summary, "completed", message)
     year = indicator_year(con, run.year)
     table = indicators.indicator_table(con, year) if year is not None else None
@@ -315,7 +317,7 @@ def build_data_docs_quietly(folder: Path) -> None:
     from .validation import build_data_docs
 
     try:
-        build_data_docs(folder)
+        build_data_docs(folder.resolve())
     except Exception as exc:
         log.warning("Data Docs 生成失败 · could not build Data Docs in %s: %s", folder, exc)
 
@@ -399,7 +401,7 @@ def summary_text(result: RunResult) -> str:
     if result.message:
         lines.append(result.message)
     lines += [f"退回 rejected {p}{f'（{sh}）' if sh else ''}: {r}" for p, sh, r in s.rejected]
-    lines += [f"核对未通过 check failed: {c}" for c in result.failed_checks]
+    lines += [f"核对警告 cross-check warning: {c}" for c in result.failed_checks]
     return "\n".join(lines)
 
 
@@ -423,7 +425,7 @@ def summary_markdown(result: RunResult) -> str:
         out += ["", "## 退回的文件 · rejected files", ""]
         out += [f"- `{p}`{f'（{sh}）' if sh else ''}: {r}" for p, sh, r in s.rejected]
     if result.failed_checks:
-        out += ["", "## 未通过的核对 · failed checks", ""]
+        out += ["", "## 有警告的跨台账核对 · cross-checks with warnings", ""]
         out += [f"- {c}" for c in result.failed_checks]
     return "\n".join(out) + "\n"
 

@@ -86,7 +86,7 @@ def validate(run: Run) -> list[str]:
     """Run the cross-checks in the aside warehouse."""
     failed = pipeline.validate(run)
     for message in failed:
-        get_run_logger().warning("核对未通过 · check failed: %s", message)
+        get_run_logger().warning("跨台账核对警告 · cross-check warning: %s", message)
     return failed
 
 

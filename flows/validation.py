@@ -338,6 +338,7 @@ def build_data_docs(folder: Path) -> Path | None:
         context = _last.context
     if context is None:
         return None
+    folder = folder.resolve()  # GX wants an absolute base directory
     if folder.exists() and (folder / "index.html").exists():
         shutil.rmtree(folder)  # the docs are of the latest run only
     folder.mkdir(parents=True, exist_ok=True)
