@@ -47,6 +47,9 @@ from .ingest import (
 from .warehouse import connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
+# Parsed rows held before they are checked and loaded (within the run's one transaction):
+# bounds a run's memory, while each check still sees large batches (GX costs per call).
+FLUSH_ROWS = 300_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: stage name(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
 STAGES = ("locked", "aside", "discovered", "parsed", "loaded", "transformed", "validated",
@@ -85,6 +88,7 @@ class Run:
         self.models: list[str] = []
         self.failed_checks: list[str] = []
         self.published = False
+        self.flush_rows = FLUSH_ROWS
 
     @property
     def summary(self) -> RunSummary:
@@ -223,6 +227,9 @@ def parse_batch(run: Run, sources: Sequence[SourceFile],
     """Read and parse a batch of files into the run; return how many units they hold."""
     prepared = prepare_files(run.ingest, sources, progress)
     run.prepared.extend(prepared)
+    if sum(p.parsed.rows_read for p in run.prepared) >= run.flush_rows:
+        check_and_load(run.ingest, run.prepared, run.checks)
+        run.prepared = []
     return len(prepared)
 
 
@@ -362,9 +369,11 @@ def run_pipeline(
     lock_wait: float = 0.0,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[str], None] | None = None,
+    flush_rows: int = FLUSH_ROWS,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails."""
     run = Run(inbox, warehouse, new_run_id(), year, checks)
+    run.flush_rows = flush_rows
     with publish.run_lock(warehouse, run_id=run.run_id, wait=lock_wait):
         if (unchanged := nothing_new(run)) is not None:
             return unchanged

@@ -270,3 +270,18 @@ def test_a_run_that_finds_nothing_new_leaves_the_published_file_alone(tmp_path):
         outcomes = con.execute("SELECT run_id FROM runs WHERE run_id = ?", [result.run_id]).fetchall()
     assert outcomes == [(result.run_id,)]
     assert figures(warehouse) == expected(2, 3, 1)
+
+
+def test_loading_in_many_small_flushes_gives_the_same_warehouse(tmp_path):
+    from flows.sample import write_sample_inbox
+
+    manifest = write_sample_inbox(2024, tmp_path / "inbox")
+    whole = pipeline.run_pipeline(manifest.out, tmp_path / "a" / "tally.duckdb")
+    pieces = pipeline.run_pipeline(manifest.out, tmp_path / "b" / "tally.duckdb", batch_size=7, flush_rows=150)
+    for field in ("files_loaded", "files_superseded", "rows_read", "rows_loaded", "rows_quarantined", "warnings"):
+        assert getattr(whole.summary, field) == getattr(pieces.summary, field), field
+    assert whole.indicators.equals(pieces.indicators)
+    sql = "SELECT path, sheet, row, rule FROM problem_log ORDER BY ALL"
+    with duckdb.connect(str(tmp_path / "a" / "tally.duckdb"), read_only=True) as a, \
+            duckdb.connect(str(tmp_path / "b" / "tally.duckdb"), read_only=True) as b:
+        assert a.execute(sql).fetchall() == b.execute(sql).fetchall()
