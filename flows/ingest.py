@@ -30,7 +30,6 @@ from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
-from .rowchecks import builtin_checks
 from .validation import ranges_in_suite, validate_ledgers
 from .warehouse import (
     Version,
@@ -390,8 +389,8 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
 
 
 def checks_for_run(checks: Sequence[Check]) -> tuple[Check, ...]:
-    """Return every check a run makes: the built-in ones, then those given."""
-    return (*builtin_checks(), *checks)
+    """Return every check a run makes (the suites check duplicate keys too: see validation)."""
+    return tuple(checks)
 
 
 def check_and_load(run: IngestRun, prepared: Sequence[Prepared], checks: Sequence[Check]) -> None:
