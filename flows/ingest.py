@@ -348,10 +348,11 @@ def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None
     return run
 
 
-def find_new(run: IngestRun) -> list[SourceFile]:
-    """Discover the inbox and return the files not seen before, in load order."""
+def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[SourceFile]:
+    """Return the inbox's files (discovered now unless given) not seen before, in load order."""
     known = seen_files(run.con)
-    files = discover(run.inbox) if run.inbox.exists() else []
+    if files is None:
+        files = discover(run.inbox) if run.inbox.exists() else []
     new = []
     for source in files:
         if (source.rel, source.sha256) in known:

@@ -90,15 +90,6 @@ class SheetToParse:
     header_rows: list[list[str | None]]
 
 
-def parse_sheet(grid: pl.DataFrame, match: HeaderMatch, ledger: Ledger, *, year: int,
-                header_rows: list[list[str | None]]) -> ParsedSheet:
-    """Parse every data row of a sheet whose header has been found."""
-    [parsed] = parse_sheets([SheetToParse(grid, match, ledger, year, header_rows)])
-    if isinstance(parsed, Exception):
-        raise parsed
-    return parsed
-
-
 def parse_sheets(sheets: list[SheetToParse]) -> list[ParsedSheet | Exception]:
     """Parse many sheets, one pass per ledger: planning a query costs more than a small sheet."""
     results: list[ParsedSheet | Exception | None] = [None] * len(sheets)

@@ -89,6 +89,7 @@ class Run:
         self.failed_checks: list[str] = []
         self.published = False
         self.flush_rows = FLUSH_ROWS
+        self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
 
     @property
     def summary(self) -> RunSummary:
@@ -187,6 +188,7 @@ def nothing_new(run: Run) -> RunResult | None:
                 return None  # never built: build it now
             known = seen_files(con)
             files = discover(run.inbox) if run.inbox.exists() else []
+            run.discovered = files  # hashed once: the run goes on with this listing
             if any((f.rel, f.sha256) not in known for f in files):
                 return None
             year = indicator_year(con, run.year)
@@ -217,7 +219,7 @@ def open_run(run: Run) -> None:
 
 def discover_new(run: Run) -> list[SourceFile]:
     """Return the inbox's files that the warehouse has not seen, in load order."""
-    sources = find_new(run.ingest)
+    sources = find_new(run.ingest, run.discovered)
     pause_point("discovered")
     return sources
 

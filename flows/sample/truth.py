@@ -108,10 +108,6 @@ def targets_for(year: int, seed: int = DEFAULT_SEED, scale: float = 1.0) -> Targ
 # ---------------------------------------------------------------- helpers
 
 
-def _d(year: int, month: int, day: int) -> np.datetime64:
-    return np.datetime64(dt.date(year, month, day))
-
-
 def _days_in_months(year: int, months: np.ndarray) -> np.ndarray:
     start = np.array([f"{year}-{m:02d}" for m in range(1, 13)], dtype="datetime64[M]")
     lengths = ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(int)
@@ -146,10 +142,6 @@ def split_total(
     weights = rng.gamma(2.0, 1.0, n)
     parts = rng.multinomial(max(units, 0), weights / weights.sum())
     return (parts + minimum // step) * step
-
-
-def _months_of(days: np.ndarray) -> np.ndarray:
-    return days.astype("datetime64[M]").astype(np.int64) % 12 + 1
 
 
 def _date_series(days: np.ndarray) -> pl.Series:
