@@ -35,7 +35,8 @@ lint: install
 clean:
 	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/inbox-* warehouse/docs
 
-# Issue 7: 100k and 1M rows (BENCH_SIZES=100000,1000000,4000000 for 4M); writes bench/results.md.
+# Issue 7: 100k, 1M and 4M rows within BENCH_BUDGET_S (840 s), inboxes reused from BENCH_DIR
+# (/tmp/tally-bench) while current; writes bench/results.md and .json. Knobs: bench/run.py.
 bench: install
 	$(BIN)/python -m bench.run
 

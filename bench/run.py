@@ -1,38 +1,173 @@
-"""`make bench`: time tally on inboxes of 100k and 1M rows (4M with BENCH_SIZES) against the floor.
+"""`make bench`: time tally on inboxes of 100k, 1M and 4M rows against a floor measured in the same run.
 
-Every measured step runs in a child process (`bench.step`) so that its peak memory is its own.
-Prints one table and writes it to bench/results.md; the targets are reported, not asserted.
+Every measured step runs in a child process (`bench.step`) so that its peak memory is its own;
+none runs under a profiler (BENCH_PROFILE=1 adds an unmeasured profiled run at the end).
+The whole bench keeps to BENCH_BUDGET_S (840 s): a size or an optional step that its
+predicted cost would push past the budget is skipped, a step that overruns is stopped, and
+the report says so. Prints one table and writes it to bench/results.md and bench/results.json
+(BENCH_OUT elsewhere); the targets are reported, not asserted.
+
+Knobs: BENCH_SIZES (100000,1000000,4000000), BENCH_DIR (/tmp/tally-bench: inboxes, reused
+when their manifest matches), BENCH_XLSX_MAX (largest size with an .xlsx-only run, 1000000),
+BENCH_FLOW_SIZE (the size whose nothing-new run also goes through the Prefect flow, 1000000;
+0: none), BENCH_BUDGET_S, BENCH_PROFILE=1 and BENCH_PROFILE_SIZE (1000000), BENCH_OUT (bench/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.inbox import build_inbox, change_one_file
+from bench.inbox import (
+    MANIFEST,
+    county_count,
+    donor_counties,
+    ensure_inbox,
+    one_file_changed,
+    reusable,
+)
+from bench.report import FLOOR_STEPS, label, table, targets
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("BENCH_DIR", "/tmp/tally-bench"))
-SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
+OUT = Path(os.environ.get("BENCH_OUT", str(HERE)))
+SIZES = sorted(int(s) for s in os.environ.get("BENCH_SIZES", "100000,1000000,4000000").split(","))
+BUDGET_S = float(os.environ.get("BENCH_BUDGET_S", "840"))
+XLSX_MAX = int(os.environ.get("BENCH_XLSX_MAX", "1000000"))
+FLOW_SIZE = int(os.environ.get("BENCH_FLOW_SIZE", "1000000" if 1_000_000 in SIZES else str(SIZES[-1])))
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 PROFILE_SIZE = int(os.environ.get("BENCH_PROFILE_SIZE", "1000000"))
-GIB = 1024
+RESERVE_S = 10.0  # kept back for writing the report
+MARGIN = 1.15  # predictions are linear; big runs tend to cost a little more than linear
+BUILD_S_PER_ROW = 12e-6  # a fresh inbox on a busy 2-core machine, before one was timed
+REQUIRED = (*FLOOR_STEPS, "full", "nothing_new")  # what the marginal-cost and memory targets need
 
 
-def step(*args: str) -> dict:
-    """Run one bench.step in a child process and return what it printed."""
-    out = subprocess.run([sys.executable, "-m", "bench.step", *args], check=True,
-                         capture_output=True, text=True, cwd=HERE.parent)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class OutOfTime(Exception):
+    """The budget ran out during a step, which was stopped."""
+
+
+class StepFailed(Exception):
+    """A step exited with an error."""
+
+
+@dataclass
+class Clock:
+    """The bench's wall clock against its budget."""
+
+    budget: float
+    start: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        """Return the seconds since the bench started."""
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        """Return the seconds left for measuring, the report's reserve kept back."""
+        return self.budget - RESERVE_S - self.elapsed()
+
+
+def child_env() -> dict[str, str]:
+    """Return the environment of a step: Prefect kept in the bench's folder, quiet."""
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str(WORK / "prefect"))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The temporary server's default 20 s is too short on a busy machine, or when it creates its database.
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    return env
+
+
+def step(clock: Clock, *args: str) -> dict:
+    """Run one bench.step in a child process, stopping it if the budget runs out; return its JSON."""
+    started = time.perf_counter()
+    # A session of its own, so that a stopped step takes its children (a Prefect server) with it.
+    proc = subprocess.Popen([sys.executable, "-m", "bench.step", *args], cwd=HERE.parent, env=child_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=max(clock.left(), 1.0))
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise OutOfTime(f"{args[0]} stopped after {time.perf_counter() - started:.0f} s: "
+                        f"the bench's budget of {clock.budget:.0f} s ran out") from None
+    if proc.returncode:
+        tail = " / ".join(err.strip().splitlines()[-3:])
+        raise StepFailed(f"{args[0]} failed (exit {proc.returncode}): {tail}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["elapsed"] = time.perf_counter() - started  # process start and imports included
+    return result
+
+
+def fitted(points: list[tuple[int, float]], rows: int) -> float | None:
+    """Return the cost at `rows` extrapolated from (rows, seconds) points: linear, or proportional from one."""
+    if not points:
+        return None
+    (n2, c2) = points[-1]
+    if len(points) == 1:
+        return c2 * rows / n2
+    (n1, c1) = points[-2]
+    slope = max((c2 - c1) / (n2 - n1), c2 / n2 / 4)  # never trust a flat or falling line far out
+    return c2 + slope * (rows - n2)
+
+
+def predicted(results: list[dict], name: str, rows: int, fallback: float) -> float:
+    """Return the predicted seconds of one step at `rows`, from the sizes measured so far."""
+    points = [(r["size"], r["steps"][name]["elapsed"]) for r in results if name in r["steps"]]
+    guess = fitted(points, rows)
+    return MARGIN * (guess if guess is not None else fallback)
+
+
+def build_estimate(results: list[dict], base: Path, rows: int) -> float:
+    """Return the predicted seconds to have this size's inbox: next to nothing if it can be reused."""
+    if reusable(base, rows, seed=7) is not None:
+        return 1.0
+    built = [(r["size"], r["build_s"]) for r in results if not r["reused"]]
+    rate = built[-1][1] / built[-1][0] if built else BUILD_S_PER_ROW
+    donor = WORK / str(results[-1]["size"]) if results else None
+    shared = len(donor_counties(donor, rows, seed=7)) / county_count(rows) if donor else 0.0
+    return MARGIN * rate * rows * (1 - shared)
+
+
+def fits(clock: Clock, seconds: float) -> bool:
+    """Say whether `seconds` more still fit in the budget."""
+    return seconds <= clock.left()
+
+
+def prepare(rows: int, results: list[dict]) -> dict:
+    """Have the inbox of one size (reused or built) and fresh warehouses; return the size's record."""
+    base = WORK / str(rows)
+    donor = WORK / str(results[-1]["size"]) if results else None
+    for stale in ("wh", "wh-xlsx", "xlsx-inbox", "wh-profile"):
+        remove(base / stale)
+    t = time.perf_counter()
+    made, reused = ensure_inbox(base, rows, donor=donor)
+    build_s = time.perf_counter() - t
+    how = "reused (manifest matched)" if reused else "built"
+    print(f"[{label(rows)}] inbox {how} in {build_s:.1f}s: {made}", flush=True)
+    return {"size": rows, "inbox": made, "reused": reused, "build_s": build_s, "steps": {}, "skipped": []}
+
+
+def remove(path: Path) -> None:
+    """Delete a file or folder tree if it is there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 def xlsx_only(inbox: Path, to: Path) -> Path:
     """Hard-link the inbox's .xlsx files into an inbox of their own."""
-    shutil.rmtree(to, ignore_errors=True)
+    remove(to)
     for path in inbox.rglob("*.xlsx"):
         target = to / path.relative_to(inbox)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -40,101 +175,118 @@ def xlsx_only(inbox: Path, to: Path) -> Path:
     return to
 
 
-def measure(rows: int) -> dict:
-    """Build one inbox and measure the floor, a full run, a run with nothing new and one change."""
-    base = WORK / f"{rows}"
+def optional(clock: Clock, res: dict, results: list[dict], name: str, fallback: float) -> bool:
+    """Say whether an optional step fits the budget; note it as skipped if not."""
+    need = predicted(results, name, res["size"], fallback)
+    if fits(clock, need):
+        return True
+    res["skipped"].append(f"{name}: predicted {need:.0f} s, {max(clock.left(), 0):.0f} s of the budget left")
+    return False
+
+
+def measure(clock: Clock, res: dict, results: list[dict]) -> dict:
+    """Measure the floors, a full run, a run with nothing new, one change and an .xlsx-only run.
+
+    A failed optional step is noted and the others still run; a failed required step, or the
+    budget running out, ends the size.
+    """
+    rows, base = res["size"], WORK / str(res["size"])
     inbox, warehouse = base / "inbox", base / "wh" / "tally.duckdb"
-    shutil.rmtree(base, ignore_errors=True)
-    t = time.perf_counter()
-    made = build_inbox(inbox, rows)
-    print(f"[{rows}] inbox built in {time.perf_counter() - t:.1f}s: {made}", flush=True)
-    res = {"size": rows, "inbox": made}
-    res["floor_csv"] = step("floor-csv", str(inbox))
-    res["floor_xlsx"] = step("floor-xlsx", str(inbox))
-    profile = base / "profile.txt"
-    args = ["run", str(inbox), str(warehouse)] + ([str(profile)] if rows == PROFILE_SIZE else [])
-    res["full"] = step(*args)
-    print(f"[{rows}] full run {res['full']['wall']:.1f}s", flush=True)
-    res["nothing_new"] = step("run", str(inbox), str(warehouse))
-    change_one_file(inbox)
-    res["one_changed"] = step("run", str(inbox), str(warehouse))
-    xinbox = xlsx_only(inbox, base / "xlsx-inbox")
-    res["xlsx_run"] = step("run", str(xinbox), str(base / "wh-xlsx" / "tally.duckdb"))
-    if profile.exists():
-        shutil.copy(profile, HERE / "profile-1M.txt")
+    steps = res["steps"]
+
+    def timed(name: str, *args: str, required: bool = False) -> None:
+        try:
+            steps[name] = step(clock, *args)
+        except StepFailed as failed:
+            if required:
+                raise
+            res["skipped"].append(str(failed))
+            return
+        print(f"[{label(rows)}] {name} {steps[name]['wall']:.1f}s", flush=True)
+
+    try:
+        timed("floor_csv", "floor-csv", str(inbox), required=True)
+        timed("floor_xlsx", "floor-xlsx", str(inbox), required=True)
+        timed("full", "run", str(inbox), str(warehouse), required=True)
+        timed("nothing_new", "run", str(inbox), str(warehouse), required=True)
+        if rows == FLOW_SIZE and optional(clock, res, results, "flow_noop", 60):
+            timed("flow_noop", "flow-noop", str(inbox), str(warehouse))
+        if optional(clock, res, results, "one_changed", steps["full"]["elapsed"]):
+            with one_file_changed(inbox):
+                timed("one_changed", "run", str(inbox), str(warehouse))
+        if rows > XLSX_MAX:
+            res["skipped"].append(f"xlsx_run: not run above {label(XLSX_MAX)} rows (BENCH_XLSX_MAX)")
+        elif optional(clock, res, results, "xlsx_run", steps["full"]["elapsed"]):
+            xinbox = xlsx_only(inbox, base / "xlsx-inbox")
+            timed("xlsx_run", "run", str(xinbox), str(base / "wh-xlsx" / "tally.duckdb"))
+    except (OutOfTime, StepFailed) as stop:
+        res["skipped"].append(str(stop))
+        print(f"[{label(rows)}] {stop}", flush=True)
     return res
 
 
-def floor(r: dict) -> float:
-    return r["floor_csv"]["wall"] + r["floor_xlsx"]["wall"]
+def size_fits(clock: Clock, rows: int, results: list[dict]) -> str | None:
+    """Return why this size cannot fit the budget, or None if its build and required steps fit."""
+    base = WORK / str(rows)
+    need = build_estimate(results, base, rows) + sum(
+        predicted(results, name, rows, fallback=BUILD_S_PER_ROW * rows * 20) for name in REQUIRED)
+    if fits(clock, need):
+        return None
+    return (f"{label(rows)} skipped: its inbox and required steps were predicted at {need:.0f} s "
+            f"(from the smaller sizes) and only {max(clock.left(), 0):.0f} s of the "
+            f"{clock.budget:.0f} s budget were left")
 
 
-STAGES = ("open+aside", "discover", "parse", "checks", "load", "build models", "validate+publish")
+def profile(clock: Clock, results: list[dict]) -> str:
+    """Run the profiled, unmeasured full run BENCH_PROFILE asks for; return what became of it."""
+    measured = [r for r in results if "full" in r["steps"]]
+    if not measured:
+        return "profile: nothing was measured to profile"
+    res = next((r for r in measured if r["size"] == PROFILE_SIZE), measured[-1])
+    need = 1.5 * res["steps"]["full"]["elapsed"]  # pyinstrument's overhead
+    if not fits(clock, need):
+        return f"profile: skipped, predicted {need:.0f} s and {max(clock.left(), 0):.0f} s left"
+    base = WORK / str(res["size"])
+    to = OUT / f"profile-{label(res['size'])}.txt"
+    try:
+        step(clock, "run", str(base / "inbox"), str(base / "wh-profile" / "tally.duckdb"), str(to))
+    except (OutOfTime, StepFailed) as stop:
+        return f"profile: {stop}"
+    return f"profile: {to.name} (an extra, unmeasured run on {label(res['size'])} rows)"
 
 
-def table(results: list[dict]) -> str:
-    """Return the results and the targets as Markdown."""
-    lines = ["# tally benchmark", "",
-             f"{os.cpu_count()} cores; python {sys.version.split()[0]}. Floor = DuckDB read_csv over the "
-             "CSV glob (union_by_name) into a table + sum, plus fastexcel's bare read of the .xlsx. "
-             "Each step ran in its own process; peak = its ru_maxrss.", "",
-             "| rows | files csv/xlsx | step | wall s | rows/s | peak MiB | floor s | ×floor | "
-             + " | ".join(STAGES) + " |",
-             "|" + "---|" * (8 + len(STAGES))]
-    for r in results:
-        fl = floor(r)
-        files = f"{r['inbox']['csv_files']}/{r['inbox']['xlsx_files']}"
-        for name in ("full", "nothing_new", "one_changed", "xlsx_run"):
-            m = r[name]
-            shares = [f"{100 * m['stages'].get(s, 0) / m['wall']:.0f}%" for s in STAGES]
-            rate = m["rows_loaded"] / m["wall"] if m["rows_loaded"] else 0
-            ratio = f"{m['wall'] / fl:.1f}" if name == "full" else ""
-            lines.append(f"| {r['inbox']['rows']:,} | {files} | {name} | {m['wall']:.1f} | {rate:,.0f} | "
-                         f"{m['peak_mib']:.0f} | {fl:.1f} | {ratio} | " + " | ".join(shares) + " |")
-        for name in ("floor_csv", "floor_xlsx"):
-            m = r[name]
-            lines.append(f"| {r['inbox']['rows']:,} | {files} | {name} | {m['wall']:.1f} | "
-                         f"{m['rows'] / m['wall']:,.0f} | {m['peak_mib']:.0f} | | |" + " |" * len(STAGES))
-    lines += ["", "## Targets (reported, not asserted)", "", "| target | value | met |", "|---|---|---|"]
-    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets(results)]
-    return "\n".join(lines) + "\n"
-
-
-def targets(results: list[dict]) -> list[tuple[str, str, bool]]:
-    """Evaluate the issue's targets on the results."""
-    out = []
-    if len(results) >= 2:
-        small, big = results[-2], results[-1]
-        marginal = (big["full"]["wall"] - small["full"]["wall"]) / (floor(big) - floor(small))
-        out.append((f"marginal cost (run {big['size']:,} − run {small['size']:,}) ÷ (floor − floor) ≤ 4",
-                    f"{marginal:.1f}", marginal <= 4))
-    for r in results:
-        n = r["size"]
-        noop, full, one = r["nothing_new"]["wall"], r["full"]["wall"], r["one_changed"]["wall"]
-        out.append((f"{n:,}: run that finds nothing new ≤ 10 s", f"{noop:.1f} s", noop <= 10))
-        share = (one - noop) / (full - noop)
-        out.append((f"{n:,}: one changed file ≤ 25% of a full run's work above the fixed cost",
-                    f"{100 * share:.1f}%", share <= 0.25))
-        x = r["xlsx_run"]
-        read = x["stages"]["discover"] + x["stages"]["parse"]
-        bare = r["floor_xlsx"]["wall"]
-        out.append((f"{n:,}: .xlsx discover+parse ≤ 1.5 × fastexcel bare read",
-                    f"{read:.1f} s vs {bare:.1f} s = {read / bare:.1f}× (whole xlsx run {x['wall'] / bare:.1f}×)",
-                    read <= 1.5 * bare))
-        peak = max(r[k]["peak_mib"] for k in ("full", "nothing_new", "one_changed", "xlsx_run"))
-        out.append((f"{n:,}: peak memory ≤ 2 GiB", f"{peak:.0f} MiB", peak <= 2 * GIB))
-    return out
+def run_sizes(clock: Clock) -> tuple[list[dict], list[str]]:
+    """Measure every size that fits the budget; return the results and the notes on what did not."""
+    results: list[dict] = []
+    notes: list[str] = []
+    for rows in SIZES:
+        if (why := size_fits(clock, rows, results)) is not None:
+            notes.append(why)
+            print(why, flush=True)
+            continue
+        results.append(measure(clock, prepare(rows, results), results))
+    return results, notes
 
 
 def main() -> None:
-    """Measure every size, print the table and write bench/results.md and bench/results.json."""
-    results = []
-    for rows in SIZES:
-        results.append(measure(rows))
-        (HERE / "results.json").write_text(json.dumps(results, indent=1))
-    text = table(results)
-    (HERE / "results.md").write_text(text)
+    """Measure every size, print the table and write results.md and results.json."""
+    clock = Clock(BUDGET_S)
+    results, notes = run_sizes(clock)
+    if PROFILE:
+        notes.append(profile(clock, results))
+    run = {"budget_s": BUDGET_S, "total_s": clock.elapsed(), "sizes": SIZES, "xlsx_max": XLSX_MAX,
+           "flow_size": FLOW_SIZE, "cores": os.cpu_count(), "python": sys.version.split()[0],
+           "notes": notes}
+    text = table(results, run)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.md").write_text(text)
+    (OUT / "results.json").write_text(json.dumps(
+        {"run": run, "results": results,
+         "targets": [dict(zip(("target", "value", "met"), t, strict=True)) for t in targets(results)]},
+        indent=1, ensure_ascii=False))
     print(text)
+    print(f"bench: {clock.elapsed():.0f} s in all (budget {BUDGET_S:.0f} s); wrote {OUT / 'results.md'} "
+          f"and results.json; inboxes in {WORK} (reused while their {MANIFEST} matches)")
 
 
 if __name__ == "__main__":

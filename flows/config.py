@@ -20,6 +20,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     schedule: str = "0 2 * * *"
     lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
+    memory_limit: str = "1GB"  # DuckDB's, for a run; beyond it the run spills to disk
     notify_command: str | None = None
     notify_webhook: str | None = None
     extra: dict = field(default_factory=dict)
@@ -48,7 +49,7 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     base = path.parent
-    known = {"inbox", "warehouse", "bureau", "timezone", "schedule", "lock_wait"}
+    known = {"inbox", "warehouse", "bureau", "timezone", "schedule", "lock_wait", "memory_limit"}
     notify = data.get("notify", {})
     settings = Settings(
         inbox=base / data.get("inbox", "inbox"),
@@ -57,6 +58,7 @@ def load_settings(path: Path | None = None) -> Settings:
         timezone=data.get("timezone", Settings.timezone),
         schedule=data.get("schedule", Settings.schedule),
         lock_wait=float(data.get("lock_wait", Settings.lock_wait)),
+        memory_limit=str(data.get("memory_limit", Settings.memory_limit)),
         notify_command=notify.get("command"),
         notify_webhook=notify.get("webhook"),
         extra={k: v for k, v in data.items() if k not in known | {"notify"}},

@@ -112,7 +112,7 @@ def run_cross_checks(con, *, docs: bool = True) -> pl.DataFrame:
 
 def build_docs(con) -> Path | None:
     """Render the Data Docs of the latest validation beside the warehouse; never fail the run."""
-    from .validation import build_data_docs, docs_folder
+    from .data_docs import build_data_docs, docs_folder
 
     folder = docs_folder(con)
     if folder is None:

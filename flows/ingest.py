@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,20 +32,26 @@ from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
 from .validation import ranges_in_suite, validate_ledgers
+from .validation import start_run as start_validation_run
 from .warehouse import (
+    CurrentKey,
     Version,
     connect,
-    current_version,
+    current_versions,
     insert_frame,
     next_version_id,
-    record_version,
+    record_versions,
+    reserve_version_ids,
     seen_files,
-    supersede,
+    supersede_many,
+    version_record,
 )
 
 IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 HEADER_SCAN_ROWS = 32
+# calamine and polars let go of the GIL while they read: two files read at once on two cores.
+READ_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -142,22 +149,25 @@ def is_ignorable(path: Path) -> bool:
 
 def discover(inbox: Path) -> list[SourceFile]:
     """List every file of the inbox, with its content hash."""
-    found = []
+    listed = []
     for path in sorted(inbox.rglob("*")):
         rel_parts = path.relative_to(inbox).parts
         if not path.is_file() or any(p.startswith(".") for p in rel_parts) or is_ignorable(path):
             continue
-        stat = path.stat()
-        found.append(
+        listed.append((path, rel_parts, path.stat()))
+    # hashlib lets go of the GIL: hash two files at once.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        digests = pool.map(sha256_file, [path for path, _, _ in listed])
+        return [
             SourceFile(
                 path=path,
                 rel="/".join(rel_parts),
                 size=stat.st_size,
                 modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-                sha256=sha256_file(path),
+                sha256=digest,
             )
-        )
-    return found
+            for (path, rel_parts, stat), digest in zip(listed, digests, strict=True)
+        ]
 
 
 def ledger_of(source: SourceFile) -> tuple[Ledger, str]:
@@ -216,8 +226,7 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
     """The first visible sheet that has the ledger's header row (a CSV has one sheet)."""
     if kind == "csv":
         grid = readers.csv_grid(readers.read_bytes(source.path))
-        require_header(grid, ledger)
-        return grid
+        return replace(grid, header=(ledger, require_header(grid, ledger)))
     reader = readers.open_workbook(source.path)
     first_failure: Rejected | None = None
     for sheet in readers.sheets(reader, source.path):
@@ -227,8 +236,7 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
         if grid.frame.height == 0:
             continue
         try:
-            require_header(grid, ledger)
-            return grid
+            return replace(grid, header=(ledger, require_header(grid, ledger)))
         except Rejected as exc:
             first_failure = first_failure or exc
     raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
@@ -246,7 +254,7 @@ def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str
         if grid.frame.height == 0 or all_blank(grid):
             continue  # a month not yet filled in is not a submission
         try:
-            require_header(grid, ledger)
+            grid = replace(grid, header=(ledger, require_header(grid, ledger)))
         except Rejected as exc:
             units.append((sheet.name, exc))
             continue
@@ -267,6 +275,8 @@ def all_blank(grid: readers.Grid) -> bool:
 
 def require_header(grid: readers.Grid, ledger: Ledger):
     """Find the header row or reject, naming the missing headers and the closest row seen."""
+    if grid.header is not None and grid.header[0] is ledger:
+        return grid.header[1]  # found when the file was planned
     rows = readers.text_rows(grid, HEADER_SCAN_ROWS)
     numbers = grid.frame["_row"].head(HEADER_SCAN_ROWS).to_list()
     found = find_header(rows, numbers, ledger)
@@ -343,6 +353,7 @@ def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None
     """Record the run as running on con and return its state; `warehouse` names the hash key."""
     run = IngestRun(con, inbox, RunSummary(run_id=run_id or new_run_id()), datetime.now(UTC),
                     hash_key(warehouse))
+    start_validation_run()
     con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
                 [run.summary.run_id, run.started, str(inbox)])
     return run
@@ -366,10 +377,13 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
                   progress: Callable[[str], None] | None = None) -> list[Prepared]:
     """Read and parse files in order, recording those that are rejected."""
     located: list[Located] = []
-    for source in sources:
-        if progress:
-            progress(source.rel)
-        located += prepare_file(run.con, source, run.summary, run.started)
+    # Files are read in worker threads; what is recorded of them is recorded here, in order,
+    # on the run's one connection.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for source, read in zip(sources, pool.map(read_file, sources), strict=True):
+            if progress:
+                progress(source.rel)
+            located += record_read(run.con, source, read, run.summary, run.started)
     parsed = parse_sheets([
         SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
                      u.header_rows)
@@ -399,9 +413,10 @@ def check_and_load(run: IngestRun, prepared: Sequence[Prepared], checks: Sequenc
     con, summary = run.con, run.summary
     checked = run_checks(prepared, checks)
     pending = Pending()
+    pending.reserve(con, len(prepared))  # every unit becomes one version: loaded, unchanged or rejected
     for prep, problems in zip(prepared, checked, strict=True):
         if isinstance(problems, Exception):
-            reject_unit(con, prep.unit, summary, problems, run.started)
+            reject_unit(con, prep.unit, summary, problems, run.started, pending=pending)
             continue
         load_unit(con, prep, problems, summary, key=run.key, seen_at=run.started, pending=pending)
     pending.flush(con, run.key)
@@ -409,11 +424,48 @@ def check_and_load(run: IngestRun, prepared: Sequence[Prepared], checks: Sequenc
 
 @dataclass
 class Pending:
-    """Rows waiting to be written: masking and inserting once per ledger costs far less."""
+    """Rows waiting to be written: masking and inserting once per ledger costs far less.
+
+    The load history is batched too: version ids are taken from the sequence in blocks, the
+    loaded version of each (scope, ledger, period) is read once and then kept in step here, and
+    `file_versions` rows and supersessions are written at the flush. All of it stays inside the
+    run's transaction, so an interrupted run still leaves nothing behind.
+    """
 
     rows: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
     problems: list[pl.DataFrame] = field(default_factory=list)
     quarantined: list[pl.DataFrame] = field(default_factory=list)
+    versions: dict[int, dict] = field(default_factory=dict)  # version_id -> file_versions row
+    superseded: list[tuple[int, int]] = field(default_factory=list)  # (old, new) already written
+    ids: list[int] = field(default_factory=list)  # reserved, unused, in increasing order
+    loaded: dict[CurrentKey, tuple[int, str, str]] | None = None  # None until first read
+
+    def reserve(self, con, count: int) -> None:
+        """Take `count` more version ids from the sequence at once."""
+        self.ids += reserve_version_ids(con, count)
+
+    def next_id(self, con) -> int:
+        """Return the next version id: a reserved one, else one from the sequence."""
+        return self.ids.pop(0) if self.ids else next_version_id(con)
+
+    def current(self, con, key: CurrentKey) -> tuple[int, str, str] | None:
+        """Return the loaded version of (scope, ledger, period): (version_id, content_sha256, path)."""
+        if self.loaded is None:
+            self.loaded = current_versions(con)
+        return self.loaded.get(key)
+
+    def record(self, version: Version, seen_at: datetime) -> None:
+        """Queue one row of the load history."""
+        self.versions[version.version_id] = version_record(version, seen_at)
+
+    def supersede(self, key: CurrentKey, old_id: int, new: tuple[int, str, str]) -> None:
+        """Mark old_id as replaced by the new loaded version of key."""
+        queued = self.versions.get(old_id)
+        if queued is not None:  # loaded earlier in this batch: not written yet
+            queued["status"], queued["superseded_by"] = "superseded", new[0]
+        else:
+            self.superseded.append((old_id, new[0]))
+        self.loaded[key] = new
 
     def flush(self, con, key: str) -> None:
         """Mask and insert everything pending, then forget it."""
@@ -424,7 +476,10 @@ class Pending:
             insert_frame(con, "problems", pl.concat(self.problems, how="vertical"))
         if self.quarantined:
             insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
+        record_versions(con, list(self.versions.values()))
+        supersede_many(con, self.superseded)
         self.rows, self.problems, self.quarantined = {}, [], []
+        self.versions, self.superseded = {}, []
 
 
 def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:
@@ -443,15 +498,18 @@ def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> No
 
 def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at: datetime, *,
            ledger: Ledger | None = None, sheet: str | None = None, period: str | None = None,
-           period_start: date | None = None) -> None:
-    """Record a file (or sheet) that loads nothing, with its reason."""
-    record_version(con, Version(
-        version_id=next_version_id(con), run_id=summary.run_id, path=source.rel,
+           period_start: date | None = None, pending: Pending | None = None) -> None:
+    """Record a file (or sheet) that loads nothing, with its reason (queued in `pending` if given)."""
+    queue = pending or Pending()
+    queue.record(Version(
+        version_id=queue.next_id(con), run_id=summary.run_id, path=source.rel,
         scope=scope_of(source.rel), ledger=ledger.code if ledger else None, period=period,
         period_start=period_start, sheet=sheet, sha256=source.sha256, content_sha256=None,
         size=source.size, modified_at=source.modified_at,
         revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=exc.reason,
     ), seen_at)  # fmt: skip
+    if pending is None:
+        record_versions(con, list(queue.versions.values()))
     summary.files_rejected += 1
     summary.rejected.append((source.rel, sheet, exc.reason))
 
@@ -462,33 +520,61 @@ def scope_of(rel: str) -> str:
 
 def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime) -> list[Located]:
     """Read every unit of one file and find its header; a failure rejects it and the run goes on."""
+    return record_read(con, source, read_file(source), summary, seen_at)
+
+
+# What reading a file gave: the exception that stopped it, or per unit its Located, a
+# (sheet, Rejected) that plan made, or a (Unit, Exception) that locate raised.
+FileRead = Exception | list["Located | tuple[str | None, Rejected] | tuple[Unit, Exception]"]
+
+
+def read_file(source: SourceFile) -> FileRead:
+    """Plan one file and find each unit's header, touching no warehouse (safe in a thread)."""
     try:
         units = plan(source)
-    except Rejected as exc:
-        reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source))
+    except Exception as exc:  # recorded by record_read, on the run's connection
+        return exc
+    out: list = []
+    for unit in units:
+        if isinstance(unit, tuple):
+            out.append(unit)
+            continue
+        try:
+            out.append(locate(unit))
+        except Exception as exc:
+            out.append((unit, exc))
+    return out
+
+
+def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
+                seen_at: datetime) -> list[Located]:
+    """Record the rejections of one file's read, in order, and return its located units."""
+    if isinstance(read, Rejected):
+        reject(con, source, summary, read, seen_at, ledger=safe_ledger(source))
         return []
-    except Exception as exc:  # anything unexpected: say which file and why, and go on
-        reason = f"读取文件时发生意外错误：{type(exc).__name__}: {exc}"
+    if isinstance(read, Exception):  # anything unexpected: say which file and why, and go on
+        reason = f"读取文件时发生意外错误：{type(read).__name__}: {read}"
         reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
                ledger=safe_ledger(source))
         return []
     prepared = []
-    for unit in units:
-        if isinstance(unit, tuple):
-            sheet, exc = unit
+    for item in read:
+        if isinstance(item, Located):
+            prepared.append(item)
+        elif isinstance(item[0], Unit):
+            reject_unit(con, item[0], summary, item[1], seen_at)
+        else:
+            sheet, exc = item
             reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source), sheet=sheet)
-            continue
-        try:
-            prepared.append(locate(unit))
-        except Exception as exc:
-            reject_unit(con, unit, summary, exc, seen_at)
     return prepared
 
 
-def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: datetime) -> None:
+def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: datetime, *,
+                pending: Pending | None = None) -> None:
     reason = exc.reason if isinstance(exc, Rejected) else f"处理时发生意外错误：{type(exc).__name__}: {exc}"
     reject(con, unit.source, summary, Rejected(reason, rule="unexpected"), seen_at,
-           ledger=unit.ledger, sheet=unit.sheet, period=unit.period, period_start=unit.period_start)
+           ledger=unit.ledger, sheet=unit.sheet, period=unit.period, period_start=unit.period_start,
+           pending=pending)
 
 
 def safe_ledger(source: SourceFile) -> Ledger | None:
@@ -533,23 +619,29 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     queue = pending or Pending()
     unit, parsed, digest = prep.unit, prep.parsed, prep.content_sha256
     ledger, source = unit.ledger, unit.source
-    version_id = next_version_id(con)
+    version_id = queue.next_id(con)
     base = dict(
         version_id=version_id, run_id=summary.run_id, path=source.rel, scope=unit.scope,
         ledger=ledger.code, period=unit.period, period_start=unit.period_start, sheet=unit.sheet,
         sha256=source.sha256, content_sha256=digest, size=source.size,
         modified_at=source.modified_at, revision=unit.revision,
     )  # fmt: skip
-    current = current_version(con, unit.scope, ledger.code, unit.period)
+    slot = (unit.scope, ledger.code, unit.period)
+    current = queue.current(con, slot)
     if current is not None and current[1] == digest:
-        record_version(con, Version(**base, status="unchanged",
-                                    reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
+        queue.record(Version(**base, status="unchanged",
+                             reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
         summary.files_unchanged += 1
+        if pending is None:
+            queue.flush(con, key)
         return
 
     bad_rows = problems.filter(pl.col("severity") == "error")["_row"].unique()
-    loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
-    quarantined = quarantine_cells(parsed, bad_rows)
+    if bad_rows.len():
+        loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
+        quarantined = quarantine_cells(parsed, bad_rows)
+    else:  # the usual case: no need to scan the sheet twice more
+        loaded, quarantined = parsed.rows, pl.DataFrame()
     if loaded.height + quarantined.height != parsed.rows_read:
         raise AccountingError(
             f"{source.rel} {unit.sheet or ''}: 读取 {parsed.rows_read} 行，"
@@ -560,23 +652,27 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         pl.lit(version_id, pl.Int64).alias("_version_id"),
         pl.lit(unit.sheet, pl.Utf8).alias("_sheet"),
     ))  # fmt: skip
-    queue.problems.append(problems.rename({"_row": "row"}).with_columns(
-        pl.lit(version_id, pl.Int64).alias("version_id"),
-        pl.lit(source.rel).alias("path"),
-        pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
-    ))  # fmt: skip
-    queue.quarantined.append(quarantined.rename({"_row": "row"}).with_columns(
-        pl.lit(version_id, pl.Int64).alias("version_id"),
-        pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
-    ))  # fmt: skip
-    record_version(con, Version(
+    if problems.height:
+        queue.problems.append(problems.rename({"_row": "row"}).with_columns(
+            pl.lit(version_id, pl.Int64).alias("version_id"),
+            pl.lit(source.rel).alias("path"),
+            pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
+        ))  # fmt: skip
+    if quarantined.height:
+        queue.quarantined.append(quarantined.rename({"_row": "row"}).with_columns(
+            pl.lit(version_id, pl.Int64).alias("version_id"),
+            pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
+        ))  # fmt: skip
+    queue.record(Version(
         **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
         rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
         ignored_columns=prep.match.ignored,
     ), seen_at)  # fmt: skip
     if current is not None:
-        supersede(con, current[0], version_id)
+        queue.supersede(slot, current[0], (version_id, digest, source.rel))
         summary.files_superseded += 1
+    else:
+        queue.loaded[slot] = (version_id, digest, source.rel)
     summary.files_loaded += 1
     summary.rows_read += parsed.rows_read
     summary.rows_loaded += loaded.height

@@ -1,17 +1,26 @@
 """Run the SQL models of `sql/` on a DuckDB connection, in dependency order.
 
 Layers are folders: `sql/staging/` (views over the raw tables), `sql/marts/` and
-`sql/indicators/` (tables). A model's name is its file stem and the relation it creates. The
+`sql/indicators/` (tables). A model may say otherwise in a line of its own,
+`-- materialized: view` (or `table`): the row-level fact models are views, because writing
+millions of lineage rows costs far more than the few queries that read them. A model's name is its file stem and the relation it creates. The
 order comes from the relations each file reads (`from x`, `join x`), not from a list kept by
 hand. Before the models run, two seeds are written from data that lives outside DuckDB: the
 official working-day calendar (chinese_calendar) and the indicator catalog; and the function
 `render_indicator(code, value)` is registered, so that printed figures come from
 `flows.printing` alone.
+
+A table model whose inputs did not change since it was last built is not rebuilt: each build
+records, in `model_builds`, a fingerprint of the model's SQL, of the fingerprints of the
+relations it reads and, for a staging model, of the loaded versions of its ledger (raw rows and
+versions are append-only, so the set of loaded version ids says everything a staging view can
+see). A nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +51,8 @@ HOLIDAY_NAMES_ZH = {
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
 RENDER_FUNCTION = "render_indicator"
+_CATALOG = {"TABLE": ("duckdb_tables()", "table_name"), "VIEW": ("duckdb_views()", "view_name")}
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\b", re.M | re.I)
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -49,6 +60,8 @@ _CTE = re.compile(
     r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
 )
 # A relation read by a model: the name after FROM or JOIN, unless schema-qualified (raw.x).
+_RAW = re.compile(r'\braw\s*\.\s*"?([A-Za-z_]\w*)', re.I)
+BUILDS_TABLE = "model_builds"
 _RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)\b"?(?!\s*\.)(?!\s*\()', re.I)
 
 
@@ -63,7 +76,9 @@ class Model:
 
     @property
     def materialization(self) -> str:
-        """Return 'view' for staging models, 'table' for the others."""
+        """Return the model's `-- materialized:` line, else 'view' for staging and 'table' for the rest."""
+        if found := _MATERIALIZED.search(self.sql):
+            return found.group(1).lower()
         return "view" if self.layer in VIEW_LAYERS else "table"
 
 
@@ -143,19 +158,25 @@ def official_calendar_frame() -> pl.DataFrame:
     )
 
 
-def _write_seed(con, name: str, frame: pl.DataFrame) -> None:
+def _write_seed(con, name: str, frame: pl.DataFrame) -> str:
+    """Write one seed table; return a fingerprint of its content."""
+    digest = hashlib.sha256(f"{frame.schema}|{pl.__version__}".encode())
+    digest.update(frame.hash_rows(seed=3, seed_1=5, seed_2=7, seed_3=11).to_numpy().tobytes())
     view = f"_{name}_frame"
     con.register(view, frame.to_arrow())
     try:
         con.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
     finally:
         con.unregister(view)
+    return digest.hexdigest()
 
 
-def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> None:
-    """Write the calendar and catalog seeds that the models read."""
-    _write_seed(con, SEED_CALENDAR, official_calendar_frame())
-    _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog()))
+def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, str]:
+    """Write the calendar and catalog seeds that the models read; return their fingerprints."""
+    return {
+        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
+        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
+    }
 
 
 def register_functions(con, catalog: dict[str, Indicator] | None = None) -> None:
@@ -183,16 +204,91 @@ def run_model(con, model: Model) -> None:
     """Create or replace one model's relation (a view or a table) on con."""
     kind = "VIEW" if model.materialization == "view" else "TABLE"
     try:
+        drop_other_kind(con, model.name, kind)
         con.execute(f"CREATE OR REPLACE {kind} {quote(model.name)} AS\n{model.sql}")
     except Exception as exc:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）运行失败：{exc}") from exc
 
 
+def drop_other_kind(con, name: str, kind: str) -> None:
+    """Drop `name` if it exists as the other kind of relation (a model that became a view)."""
+    other = "TABLE" if kind == "VIEW" else "VIEW"
+    catalog, column = _CATALOG[other]
+    found = con.execute(
+        f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
+        f"AND schema_name = 'main' AND {column} = ?",
+        [name],
+    ).fetchone()[0]
+    if found:
+        con.execute(f"DROP {other} {quote(name)}")
+
+
+def ledger_states(con) -> dict[str, str]:
+    """Return, per ledger, a fingerprint of its loaded version ids: what its staging view sees."""
+    rows = con.execute(
+        """
+        SELECT ledger, md5(string_agg(CAST(version_id AS VARCHAR), ',' ORDER BY version_id))
+        FROM file_versions WHERE status = 'loaded' AND ledger IS NOT NULL GROUP BY ledger
+        """
+    ).fetchall()
+    return dict(rows)
+
+
+def fingerprints(models: list[Model], inputs: dict[str, str],
+                 ledgers: dict[str, str]) -> dict[str, str | None]:
+    """Return each model's fingerprint: its SQL and kind, and the fingerprints of what it reads.
+
+    A model that reads anything else (a relation that is neither a model, a seed, nor
+    `file_versions` beside a raw table) has None: it is always rebuilt, and so is what reads it.
+    """
+    found: dict[str, str | None] = dict(inputs)
+    for model in models:  # in build order: what a model reads is already fingerprinted
+        digest = hashlib.sha256(f"{duckdb.__version__}|{model.materialization}|{model.sql}".encode())
+        raws = sorted({t.lower() for t in _RAW.findall(_COMMENT.sub(" ", model.sql))})
+        known = True
+        for name in sorted(references(model.sql)):
+            if name == "file_versions" and raws:
+                continue  # covered by the ledger states below
+            known = known and found.get(name) is not None
+            digest.update(f"|{name}={found.get(name)}".encode())
+        for table in raws:
+            digest.update(f"|raw.{table}={ledgers.get(table, '')}".encode())
+        found[model.name] = digest.hexdigest() if known else None
+    return found
+
+
+def recorded_builds(con) -> dict[str, str]:
+    """Return the fingerprint each table model had when it was last built (none if never)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
+    built = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}  # fmt: skip
+    rows = con.execute(f"SELECT model, fingerprint FROM {BUILDS_TABLE}").fetchall()
+    return {model: fp for model, fp in rows if model in built}
+
+
+def is_current(model: Model, fingerprint: str | None, recorded: dict[str, str]) -> bool:
+    """Say whether a model's table already holds what building it now would give."""
+    return (
+        model.materialization == "table"
+        and RENDER_FUNCTION not in model.sql  # its printing lives in Python: always re-render
+        and fingerprint is not None
+        and recorded.get(model.name) == fingerprint
+    )
+
+
 def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = None) -> list[str]:
-    """Build every model on con in dependency order; return the model names in build order."""
+    """Build every model on con in dependency order (skipping unchanged tables); return all names."""
     models = build_order(discover(sql_dir))
-    load_seeds(con, catalog)
+    seeds = load_seeds(con, catalog)
     register_functions(con, catalog)
+    prints = fingerprints(models, seeds, ledger_states(con))
+    recorded = recorded_builds(con)
     for model in models:
+        if is_current(model, prints[model.name], recorded):
+            continue
+        con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
         run_model(con, model)
+        if model.materialization == "table" and prints[model.name] is not None:
+            con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?)", [model.name, prints[model.name]])
     return [m.name for m in models]

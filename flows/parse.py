@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 import polars as pl
 
-from .cells import parse_cell
+from .cells import fast_cell, parse_cell
 from .headers import HeaderMatch
-from .ledgers import Ledger
+from .ledgers import Column, Ledger
 from .problems import PROBLEM_SCHEMA, problem_frame
 from .protect import masked_text
 
@@ -17,6 +19,11 @@ NOTE_PREFIXES = ("填表人", "审核人", "填报日期", "制表", "备注:", 
 NOTHING_HAPPENED = ("无", "本月无", "无此项")
 EMPTY_PROBLEMS = pl.DataFrame(schema=PROBLEM_SCHEMA)
 FILLER = (*NOTHING_HAPPENED, "/", "-", "—", "0")
+STRIPPED = " \t\r\n\u3000"  # what a row's joined text is stripped of before its prefix is read
+# A cell that starts (after STRIPPED) with a character no total or note prefix starts with.
+SURELY_DATA = "^[{0}]*[^{0}{1}]".format(
+    STRIPPED, "".join(sorted({p[0] for p in (*TOTAL_PREFIXES, *NOTE_PREFIXES)}))
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ def classify_rows(body: pl.DataFrame, match: HeaderMatch) -> pl.DataFrame:
     cols = grid_columns(body)
     # The row's cells joined start with its first non-empty cell: one string per row to test.
     line = (
-        pl.concat_str([pl.col(c) for c in cols], ignore_nulls=True).str.strip_chars(" \t\r\n\u3000")
+        pl.concat_str([pl.col(c) for c in cols], ignore_nulls=True).str.strip_chars(STRIPPED)
         if cols else pl.lit("")
     )  # fmt: skip
     body = body.with_columns(line.str.replace("：", ":", literal=True).alias("_first"))
@@ -109,105 +116,197 @@ def parse_sheets(sheets: list[SheetToParse]) -> list[ParsedSheet | Exception]:
     return results  # type: ignore[return-value]
 
 
-def data_rows(sheet: SheetToParse) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
-    """The sheet's rows below the header (classified) and its data rows; and if it is a zero report."""
-    body = classify_rows(sheet.grid.slice(sheet.match.first_data_index), sheet.match)
-    data = body.filter(pl.col("_kind") == "data")
+def surely_data(bodies: list[pl.DataFrame]) -> list[pl.Series | None]:
+    """Tell, for each body, which rows are surely data by their first cell (None: no cells)."""
+    # Most rows start with a cell whose first character no 合计/填表人… prefix starts with:
+    # those are data, and only the others need their whole row joined up and tested.
+    firsts = [b.get_column(cols[0]).cast(pl.Utf8).alias("c") if (cols := grid_columns(b)) else None
+              for b in bodies]
+    present = [f for f in firsts if f is not None]
+    if not present:
+        return [None] * len(bodies)
+    # One query for the whole batch, then cut back into sheets.
+    flags = pl.DataFrame([pl.concat(present)]).select(
+        pl.col("c").str.contains(SURELY_DATA).fill_null(False)
+    ).to_series()
+    out: list[pl.Series | None] = []
+    offset = 0
+    for first in firsts:
+        if first is None:
+            out.append(None)
+            continue
+        out.append(flags.slice(offset, first.len()))
+        offset += first.len()
+    return out
+
+
+def data_rows(sheet: SheetToParse, body: pl.DataFrame, sure: pl.Series | None
+              ) -> tuple[pl.DataFrame | None, pl.DataFrame, bool]:
+    """Return the rows below the header, classified (None if no 合计 row), the data rows, and if zero."""
+    if sure is not None and sure.all():
+        kinds, data = None, body
+    else:
+        if sure is None or not sure.any():
+            kinds = classify_rows(body, sheet.match)
+        else:
+            unsure = sure.not_().arg_true()
+            found = classify_rows(body.filter(sure.not_()), sheet.match).get_column("_kind")
+            every = pl.repeat("data", body.height, dtype=pl.Utf8, eager=True).alias("_kind")
+            kinds = body.with_columns(merged(every, unsure, found))
+        data = kinds.filter(pl.col("_kind") == "data").drop("_kind")
+        if not (kinds.get_column("_kind") == "total").any():
+            kinds = None
     zero = data.height == 0 or (data.height == 1 and is_nothing_row(data, sheet.match))
-    return body, (data.clear() if zero else data), zero
+    return kinds, (data.clear() if zero else data), zero
 
 
-def mapped_rows(sheet: SheetToParse, data: pl.DataFrame, unit: int) -> pl.DataFrame:
-    """Data rows under the ledger's column names, as text, with what parsing needs to know."""
-    match, ledger = sheet.match, sheet.ledger
-    return data.select(
-        pl.col("_row"),
-        pl.lit(unit, pl.Int32).alias("_unit"),
-        pl.lit(sheet.year, pl.Int32).alias("_year"),
-        *[
-            (pl.col(match.columns[c.name]) if c.name in match.columns else pl.lit(None))
-            .cast(pl.Utf8).alias(c.name)
-            for c in ledger.columns
-        ],
-        *[
-            pl.lit(match.scales.get(c.name, 1.0), pl.Float64).alias(f"_scale_{c.name}")
-            for c in ledger.columns if c.type == "money"
-        ],
-    )
+def mapped_rows(sheets: list[SheetToParse], datas: list[pl.DataFrame]) -> pl.DataFrame:
+    """The data rows of a batch under the ledger's column names, as text, with what parsing needs."""
+    ledger = sheets[0].ledger
+    # Built from Series, not selects: a query plan per sheet costs more than a small sheet.
+    frames = [
+        pl.DataFrame([
+            data.get_column("_row"),
+            *[data.get_column(sheet.match.columns[c.name]).cast(pl.Utf8).alias(c.name)
+              for c in ledger.columns if c.name in sheet.match.columns],
+        ])
+        for sheet, data in zip(sheets, datas, strict=True)
+    ]  # fmt: skip
+    rows = pl.concat(frames, how="diagonal")
+    heights = np.array([data.height for data in datas], dtype=np.int64)
+
+    def per_sheet(name: str, values: list, dtype: type) -> pl.Series:
+        return pl.Series(name, np.repeat(np.array(values, dtype=dtype), heights))
+
+    # One chunk per column, not one per sheet (or per CSV block): every pass below is faster.
+    return pl.DataFrame([
+        rows.get_column("_row"),
+        per_sheet("_unit", list(range(len(sheets))), np.int32),
+        per_sheet("_year", [sheet.year for sheet in sheets], np.int32),
+        *[rows.get_column(c.name) if c.name in rows.columns
+          else pl.Series(c.name, [None] * rows.height, dtype=pl.Utf8)
+          for c in ledger.columns],
+        *[per_sheet(f"_scale_{c.name}", [sheet.match.scales.get(c.name, 1.0) for sheet in sheets], np.float64)
+          for c in ledger.columns if c.type == "money"],
+    ]).rechunk()  # fmt: skip
 
 
 def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
     """Parse the sheets of one ledger in a single lazy pass and split the result by sheet."""
     ledger = sheets[0].ledger
-    prepared = [data_rows(sheet) for sheet in sheets]
-    mapped = pl.concat(
-        [mapped_rows(s, data, i) for i, (s, (_, data, _)) in enumerate(zip(sheets, prepared, strict=True))],
-        how="vertical",
-    )
-    exprs = [pl.col("_row"), pl.col("_unit")]
-    for column in ledger.columns:
-        name = column.name
-        raw = pl.col(name)
-        scale = pl.col(f"_scale_{name}") if column.type == "money" else 1.0
-        cell = parse_cell(raw, column, year=pl.col("_year"), scale=scale)
-        # What a clerk or analyst sees of the raw text is masked like the warehouse.
-        shown = masked_text(raw, column) if column.personal else raw
-        exprs += [cell.value.alias(name), shown.alias(f"__raw_{name}"),
-                  cell.rule.alias(f"__rule_{name}"), cell.reason.alias(f"__reason_{name}")]
-    # One lazy select so that the value, rule and reason of a cell share their work.
-    parsed_all = mapped.lazy().select(exprs).collect()
+    bodies = [sheet.grid.slice(sheet.match.first_data_index) for sheet in sheets]
+    prepared = [data_rows(sheet, body, sure)
+                for sheet, body, sure in zip(sheets, bodies, surely_data(bodies), strict=True)]
+    mapped = mapped_rows(sheets, [data for _, data, _ in prepared])
     names = [c.name for c in ledger.columns]
-    parts = split_by_unit(parsed_all)
+    # First the clean forms, cheaply; then the full parse of only the cells they leave.
+    parsed_all = mapped.lazy().select(*fast_exprs(ledger)).collect()
+    found = []
+    for column in ledger.columns:
+        settled = parsed_all.get_column(f"__settled_{column.name}")
+        if settled.all():  # the common case, and far cheaper than looking for positions
+            continue
+        unsettled = settled.not_().arg_true()
+        value, bad = full_parse(mapped, unsettled, column)
+        parsed_all = parsed_all.with_columns(merged(parsed_all.get_column(column.name), unsettled, value))
+        found.append(bad)
+    rows_all = parsed_all.select(
+        "_row", *[canonical_case_no(pl.col(c)) if c == "case_no" else pl.col(c) for c in names]
+    )
+    raw_all = parsed_all.select("_row", *[pl.col(f"__raw_{c}").alias(c) for c in names])
+    # Each sheet's rows are consecutive, in sheet order: a zero-copy slice is its part.
+    starts = np.cumsum([0] + [data.height for _, data, _ in prepared]).tolist()
     headers = pl.DataFrame(
         [(i, c.name, s.match.headers.get(c.name, c.header)) for i, s in enumerate(sheets) for c in ledger.columns],
         schema={"_unit": pl.Int32, "column": pl.Utf8, "header": pl.Utf8}, orient="row",
     )
-    problem_parts = split_by_unit(cell_problems(parsed_all, names, headers))
+    problem_parts = split_by_unit(cell_problems(found, headers)) if found else {}
     out = []
     for i, sheet in enumerate(sheets):
         body, data, zero = prepared[i]
-        parsed = parts.get(i, parsed_all.clear())
-        rows = parsed.select(pl.col("_row"), *names).with_columns(
-            canonical_case_no(pl.col(c)) for c in names if c == "case_no"
-        )
-        raw_rows = parsed.select(pl.col("_row"), *[pl.col(f"__raw_{c}").alias(c) for c in names])
-        problems = pl.concat(
-            [problem_parts.get(i, EMPTY_PROBLEMS), total_problems(body, sheet.match, ledger, sheet.year)],
-            how="vertical",
-        )
+        problems = problem_parts.get(i, EMPTY_PROBLEMS)
+        if body is not None:  # only a sheet with a 合计 row can have its total wrong
+            problems = pl.concat([problems, total_problems(body, sheet.match, ledger, sheet.year)],
+                                 how="vertical")
         labels = header_labels(sheet.grid, sheet.match, sheet.header_rows)
         personal = {sheet.match.columns[c.name]: c for c in ledger.columns
                     if c.personal and c.name in sheet.match.columns}
-        cells = [
-            (masked_text(pl.col(c), personal[c]) if c in personal else pl.col(c)).alias(label)
-            for c, label in labels.items()
-        ]
-        out.append(ParsedSheet(rows, raw_rows, data, cells, problems, data.height, zero,
-                               dict(sheet.match.headers)))
+        cells = [(masked_cell(c, personal[c]) if c in personal else pl.col(c)).alias(label)
+                 for c, label in labels.items()]
+        start, height = starts[i], starts[i + 1] - starts[i]
+        out.append(ParsedSheet(rows_all.slice(start, height), raw_all.slice(start, height), data, cells,
+                               problems, data.height, zero, dict(sheet.match.headers)))
     return out
+
+
+@lru_cache(maxsize=64)
+def fast_exprs(ledger: Ledger) -> tuple[pl.Expr, ...]:
+    """The fast parse of every column of a ledger, with its shown text and which cells it settles."""
+    exprs = [pl.col("_row"), pl.col("_unit")]
+    for column in ledger.columns:
+        fast = fast_cell(pl.col(column.name), column, scale=scale_of(column))
+        exprs += [fast.value.alias(column.name), shown_text(column).alias(f"__raw_{column.name}"),
+                  fast.settled.alias(f"__settled_{column.name}")]
+    return tuple(exprs)
+
+
+@lru_cache(maxsize=256)
+def masked_cell(grid_column: str, column: Column) -> pl.Expr:
+    """A personal cell of the grid, masked for quarantine."""
+    return masked_text(pl.col(grid_column), column)
+
+
+def scale_of(column: Column) -> pl.Expr | float:
+    """The header's unit factor of a money column, per row of a batch."""
+    return pl.col(f"_scale_{column.name}") if column.type == "money" else 1.0
+
+
+def shown_text(column: Column) -> pl.Expr:
+    """What a clerk or analyst sees of a cell's raw text: masked like the warehouse."""
+    raw = pl.col(column.name)
+    return masked_text(raw, column) if column.personal else raw
+
+
+def full_parse(mapped: pl.DataFrame, rows: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFrame]:
+    """Parse one column's cells at the given positions fully: their values, and their problems."""
+    name = column.name
+    needed = ["_row", "_unit", "_year", name] + ([f"_scale_{name}"] if column.type == "money" else [])
+    cell = parse_cell(pl.col(name), column, year=pl.col("_year"), scale=scale_of(column))
+    # One lazy select so that the value, rule and reason of a cell share their work.
+    parsed = (
+        mapped.lazy().select(pl.col(needed).gather(rows))
+        .select(pl.col("_unit"), pl.col("_row"), cell.value.alias("value"),
+                shown_text(column).alias("raw_value"), cell.rule.alias("rule"), cell.reason.alias("reason"))
+        .collect()
+    )  # fmt: skip
+    bad = parsed.filter(pl.col("rule").is_not_null()).select(
+        "_unit", "_row", pl.lit(name).alias("column"), "raw_value", "rule", "reason"
+    )
+    return parsed.get_column("value"), bad
+
+
+def merged(fast: pl.Series, rows: pl.Series, values: pl.Series) -> pl.Series:
+    """The fast values with those at `rows` replaced (scatter, for every dtype lists included)."""
+    n = fast.len()
+    take = pl.int_range(0, n, dtype=pl.UInt32, eager=True)
+    take.scatter(rows, pl.int_range(n, n + rows.len(), dtype=pl.UInt32, eager=True))
+    return pl.concat([fast, values.cast(fast.dtype)]).gather(take).alias(fast.name)
 
 
 def split_by_unit(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
     """Split a batch frame by its `_unit` column, dropping it."""
     if "_unit" not in frame.columns or frame.height == 0:
         return {}
-    return {key[0]: part.drop("_unit") for key, part in frame.partition_by("_unit", as_dict=True).items()}
+    parts = frame.partition_by("_unit", as_dict=True, include_key=False, maintain_order=True)
+    return {key[0]: part for key, part in parts.items()}
 
 
-def cell_problems(parsed: pl.DataFrame, names: list[str], headers: pl.DataFrame) -> pl.DataFrame:
-    """One problem per bad cell: its unit, row, column, header as written, raw text, rule and reason."""
-    found = [
-        parsed.filter(pl.col(f"__rule_{name}").is_not_null()).select(
-            pl.col("_unit"),
-            pl.col("_row"),
-            pl.lit(name).alias("column"),
-            pl.col(f"__raw_{name}").alias("raw_value"),
-            pl.col(f"__rule_{name}").alias("rule"),
-            pl.col(f"__reason_{name}").alias("reason"),
-        )
-        for name in names
-    ]
-    long = pl.concat(found, how="vertical").join(headers, on=["_unit", "column"], how="left")
+def cell_problems(found: list[pl.DataFrame], headers: pl.DataFrame) -> pl.DataFrame:
+    """One problem per bad cell (found per column by full_parse), with its header as written."""
+    schema = {"_unit": pl.Int32, "_row": pl.Int32, "column": pl.Utf8, "raw_value": pl.Utf8,
+              "rule": pl.Utf8, "reason": pl.Utf8}
+    long = pl.concat([pl.DataFrame(schema=schema), *(f.cast(schema) for f in found)], how="vertical")
+    long = long.join(headers, on=["_unit", "column"], how="left", maintain_order="left")
     return problem_frame(long, severity="error").with_columns(long["_unit"])
 
 

@@ -16,6 +16,8 @@ import contextlib
 import inspect
 import logging
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from . import indicators, publish
+from . import data_docs, indicators, publish
 from .crosschecks import run_cross_checks
 from .errors import TallyError
 from .ingest import (
@@ -44,7 +46,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
-from .warehouse import connect, seen_files
+from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
 # Parsed rows held before they are checked and loaded (within the run's one transaction):
@@ -89,7 +91,9 @@ class Run:
         self.failed_checks: list[str] = []
         self.published = False
         self.flush_rows = FLUSH_ROWS
+        self.memory_limit: str | None = DEFAULT_MEMORY_LIMIT  # DuckDB's, for the run's connection
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
+        self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
     @property
     def summary(self) -> RunSummary:
@@ -212,9 +216,17 @@ def open_run(run: Run) -> None:
                                        "inbox": str(run.inbox), "outcome": publish.UNFINISHED})
     publish.build_aside(run.warehouse, run.run_id)
     pause_point("aside")
-    run.con = connect(run.aside)
+    run.con = connect(run.aside, memory_limit=run.memory_limit, temp_directory=spill_path(run))
     run.con.execute("BEGIN TRANSACTION")
     run.ingest = begin_ingest(run.con, run.inbox, run.warehouse, run_id=run.run_id)
+
+
+def spill_path(run: Run) -> Path:
+    """Return the folder where the run's DuckDB spills, emptied of what a killed run left there."""
+    # Beside the published file, not the aside: clean_stale_asides removes files, not folders.
+    folder = run.warehouse.with_name(run.warehouse.name + ".tmp")
+    shutil.rmtree(folder, ignore_errors=True)  # only one run holds the lock: nothing else uses it
+    return folder
 
 
 def discover_new(run: Run) -> list[SourceFile]:
@@ -321,12 +333,10 @@ def carry_logged_runs(con, warehouse: Path) -> None:
         con.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", list(values.values()))
 
 
-def build_data_docs_quietly(folder: Path) -> None:
-    """Render this run's GX Data Docs; the docs are a view of the results, never a reason to fail."""
-    from .validation import build_data_docs
-
+def render_docs_quietly(run: Run, folder: Path) -> None:
+    """Start rendering this run's GX Data Docs; the docs are a view of the results, never a reason to fail."""
     try:
-        build_data_docs(folder.resolve())
+        run.docs = data_docs.render_later(folder)
     except Exception as exc:
         log.warning("Data Docs 生成失败 · could not build Data Docs in %s: %s", folder, exc)
 
@@ -337,7 +347,7 @@ def publish_run(run: Run, result: RunResult) -> RunResult:
         publish.swap(run.aside, run.warehouse)
         run.published = True
         pause_point("swapped")
-        build_data_docs_quietly(run.warehouse.parent / "docs")
+        render_docs_quietly(run, run.warehouse.parent / "docs")
     publish.append_run(run.warehouse, result.record())
     return result
 
@@ -372,10 +382,12 @@ def run_pipeline(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[str], None] | None = None,
     flush_rows: int = FLUSH_ROWS,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails."""
     run = Run(inbox, warehouse, new_run_id(), year, checks)
     run.flush_rows = flush_rows
+    run.memory_limit = memory_limit
     with publish.run_lock(warehouse, run_id=run.run_id, wait=lock_wait):
         if (unchanged := nothing_new(run)) is not None:
             return unchanged

@@ -153,6 +153,7 @@ def tally_run(
     settings = resolve(config, inbox, warehouse)
     wait = lock_wait if lock_wait is not None else settings.lock_wait
     run = Run(settings.inbox, settings.warehouse, new_run_id(), year)
+    run.memory_limit = settings.memory_limit
     with run_lock(settings.warehouse, run_id=run.run_id, wait=wait):
         if (unchanged := pipeline.nothing_new(run)) is not None:
             report(unchanged, settings)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
 import fastexcel
+import numpy as np
 import polars as pl
 
 from .errors import Rejected
@@ -25,6 +26,7 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)
 FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Grid:
 
     sheet: str | None
     frame: pl.DataFrame  # c0 … cN (Utf8), _row (Int32)
+    # The header once found, as (ledger, what the search returned): found once, used twice.
+    header: tuple[object, object] | None = field(default=None, compare=False, repr=False)
 
     @property
     def width(self) -> int:
@@ -94,19 +98,41 @@ def decode_text(data: bytes) -> str:
         ) from exc
 
 
+def utf8_csv(data: bytes) -> bytes:
+    """Return CSV bytes as UTF-8 without BOM, rejecting a file with no content."""
+    try:  # a UTF-8 file is its own UTF-8: no need to encode what was decoded
+        text = data.decode("utf-8-sig")
+        utf8 = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    except UnicodeDecodeError:
+        text = decode_text(data)
+        utf8 = text.encode("utf-8")
+    # isspace() is strip()'s notion of white space, and stops at the first other character.
+    if not text or text.isspace():
+        raise Rejected("文件没有任何内容", rule="empty_file")
+    return utf8
+
+
+def widest_line(utf8: bytes) -> int:
+    """Return the most commas on any one line (quotes not minded) plus one: the grid's width."""
+    if b"\x1f" in utf8:  # not what the byte count below assumes: count as polars splits it
+        lines = pl.read_csv(
+            utf8, has_header=False, separator="\x1f", quote_char=None,
+            schema={"line": pl.Utf8}, missing_utf8_is_empty_string=True,
+        )  # fmt: skip
+        return int(lines["line"].str.count_matches(",", literal=True).max() or 0) + 1
+    buf = np.frombuffer(utf8, dtype=np.uint8)
+    commas = np.flatnonzero(buf == ord(","))
+    ends = np.flatnonzero(buf == ord("\n"))
+    per_line = np.diff(np.searchsorted(commas, ends), prepend=0, append=commas.size)
+    return int(per_line.max(initial=0)) + 1
+
+
 def csv_grid(data: bytes) -> Grid:
     """Read CSV bytes into a grid; every line is a row, blank lines included."""
-    text = decode_text(data)
-    if not text.strip():
-        raise Rejected("文件没有任何内容", rule="empty_file")
-    utf8 = text.encode("utf-8")
+    utf8 = utf8_csv(data)
     # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
     # widest line so that polars pads short rows instead of truncating long ones.
-    lines = pl.read_csv(
-        utf8, has_header=False, separator="\x1f", quote_char=None,
-        schema={"line": pl.Utf8}, missing_utf8_is_empty_string=True,
-    )  # fmt: skip
-    width = int(lines["line"].str.count_matches(",", literal=True).max() or 0) + 1
+    width = widest_line(utf8)
     try:
         frame = pl.read_csv(
             utf8, has_header=False, truncate_ragged_lines=True,
@@ -114,14 +140,17 @@ def csv_grid(data: bytes) -> Grid:
         )  # fmt: skip
     except pl.exceptions.PolarsError as exc:
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
-    return Grid(None, with_row_numbers(frame))
+    # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
+    return Grid(None, with_row_numbers(frame.rechunk()))
 
 
 def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
     """Name the columns c0…cN and add `_row`, the 1-based spreadsheet row number."""
-    frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
-    frame = frame.with_columns(pl.col(frame.columns).cast(pl.Utf8))
-    return frame.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int32))
+    # Series by Series, not a select: a query plan costs more than the cells of a small sheet.
+    columns = [s.alias(f"c{i}") if s.dtype == pl.Utf8 else s.cast(pl.Utf8).alias(f"c{i}")
+               for i, s in enumerate(frame.get_columns())]
+    rows = pl.Series("_row", np.arange(1, frame.height + 1, dtype=np.int32))
+    return pl.DataFrame([rows, *columns])
 
 
 def open_workbook(path: Path) -> fastexcel.ExcelReader:
@@ -171,8 +200,8 @@ def sheet_grid(reader: fastexcel.ExcelReader, sheet: Sheet) -> Grid:
     """Read every cell of one sheet as text; the first grid row is spreadsheet row 1."""
     try:
         # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
-        loaded = reader.load_sheet(sheet.index, header_row=None, skip_rows=0, dtypes="string")
-        frame = pl.DataFrame(loaded.to_arrow()) if loaded.height else pl.DataFrame()
+        loaded = reader.load_sheet(sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True)
+        frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
     except Exception as exc:
         raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
     if frame.width == 0:
@@ -191,6 +220,6 @@ def read_bytes(path: Path) -> bytes:
 
 def text_rows(grid: Grid, limit: int) -> list[list[str | None]]:
     """The first rows of a grid as Python lists (for header search, never for data)."""
-    cols = [c for c in grid.frame.columns if c != "_row"]
-    return [list(r) for r in grid.frame.head(limit).select(cols).iter_rows()]
+    skip = grid.frame.columns.index("_row")
+    return [[*r[:skip], *r[skip + 1:]] for r in grid.frame.head(limit).rows()]
 

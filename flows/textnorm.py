@@ -26,6 +26,10 @@ MIDDLE_DOT = "·"
 # and polars' (Rust) \s does not: both engines must agree on what is white space.
 WHITESPACE = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 _WHITESPACE = re.compile(WHITESPACE)
+# The same characters one by one, for literal (non-regex) searches.
+WHITESPACE_CHARS = tuple(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
+) + tuple(chr(c) for c in range(0x2000, 0x200B))
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
 
 

@@ -1,9 +1,10 @@
 """Validate every parsed sheet against its ledger's Great Expectations suite, and say what broke.
 
-`validate_ledgers` is a loader check (`flows.ingest.Check`): it sees all units of a run, hands
-each ledger's rows to GX once (all its files concatenated, with a `_unit` column saying which
-file a row came from), and turns the failed expectations back into problem records: file row,
-column, header as the file writes it, raw text, rule, severity and a Chinese message.
+`validate_ledgers` is a loader check (`flows.ingest.Check`): it sees all units of a run,
+evaluates each ledger's suite once over all its files' rows (concatenated, with a `_unit`
+column saying which file a row came from), and turns the failed expectations back into problem
+records: file row, column, header as the file writes it, raw text, rule, severity and a
+Chinese message.
 
 Rules are reported once. The cell parser (`flows.cells`) already reports a blank required
 cell and a value outside an enumeration, and leaves such cells null; the suite states those
@@ -11,23 +12,22 @@ rules too, but a finding on a cell that the parser already reported is dropped. 
 (`minimum`) are left to the suite alone: the loader parses with `ranges_in_suite(ledger)`,
 which keeps the out-of-range value so that the suite can name the rule.
 
-GX is imported only when a run validates something (it takes seconds to import), and its
-pandas datasource is used on frames handed over through Arrow (its SQL datasource returns
-empty metrics on DuckDB, GX issue #11579). The results of the latest validation in this
-process stay in memory until `build_data_docs` renders them as HTML.
+The suites are evaluated by `flows.suite_runner`, in polars, and held to GX's own pandas
+results by the tests (GX's SQL datasource returns empty metrics on DuckDB, GX issue #11579,
+and its pandas datasource costs a hand-over and seconds per call). What every expectation
+found is summed over the run in `run_tallies()`, and `flows.data_docs` renders it as GX Data
+Docs once the run is published.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import threading
 import time
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -35,18 +35,16 @@ from .errors import TallyError
 from .ledgers import Ledger
 from .masking import id_kind_expr, id_valid_expr
 from .problems import PROBLEM_SCHEMA, problem_frame
+from .suite_runner import PARTIAL, Outcome, UnsupportedExpectation, run_expectations
 from .suites import PERIOD, PERIOD_END, PERIOD_START, ROW, UNIT, load_suite
 
 if TYPE_CHECKING:
     from .ingest import Prepared
 
-DOCS_SITE = "tally"
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [UNIT, ROW]}
 UNIQUE = "expect_compound_columns_to_be_unique"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # The reader writes an Excel date cell as `2024-03-05 00:00:00`; the clerk sees a date.
 EXCEL_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00:00$"
-_FINDING_SCHEMA = {UNIT: pl.Int32, ROW: pl.Int32, "_order": pl.Int32}
 
 
 class ValidationFailed(TallyError):
@@ -55,25 +53,57 @@ class ValidationFailed(TallyError):
 
 @dataclasses.dataclass
 class Timings:
-    """Seconds spent by the latest validation, by stage (for the benchmark and the log)."""
+    """Seconds spent validating in this run, by stage (for the benchmark and the log)."""
 
     frames: float = 0.0  # building the validation frames in polars
-    handover: float = 0.0  # polars → pandas through Arrow
-    gx: float = 0.0  # GX itself (context, suites, validation)
+    evaluate: float = 0.0  # the suites' expectations
     mapping: float = 0.0  # failures back to problem records
     rows: int = 0
 
 
 @dataclasses.dataclass
-class LastValidation:
-    """The GX context of the latest validation in this process, kept for its Data Docs."""
+class ExpectationTally:
+    """One expectation's counts summed over a run's validations, for the Data Docs."""
 
-    context: Any = None
+    expectation: dict
+    element_count: int = 0
+    missing_count: int = 0
+    unexpected_count: int = 0
+    partial: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class RunValidation:
+    """What the suites found in the current run of this process, by ledger."""
+
+    suites: dict[str, list[ExpectationTally]] = dataclasses.field(default_factory=dict)
     timings: Timings = dataclasses.field(default_factory=Timings)
 
+    def add(self, code: str, outcomes: Sequence[Outcome]) -> None:
+        """Add one validation's outcomes to the run's tallies."""
+        tallies = self.suites.setdefault(code, [ExpectationTally(o.expectation) for o in outcomes])
+        for tally, o in zip(tallies, outcomes, strict=True):
+            tally.element_count += o.element_count
+            tally.missing_count += o.missing_count
+            tally.unexpected_count += o.unexpected_count
+            tally.partial = (tally.partial + o.partial)[:PARTIAL]
 
-_last = LastValidation()
+
+_run = RunValidation()
 _lock = threading.Lock()
+
+
+def start_run() -> None:
+    """Forget what earlier runs in this process found: the docs are of one run."""
+    global _run
+    with _lock:
+        _run = RunValidation()
+
+
+def run_tallies() -> dict[str, list[ExpectationTally]]:
+    """Return what every ledger's expectations found so far in this run."""
+    with _lock:
+        return dict(_run.suites)
 
 
 @cache
@@ -84,8 +114,8 @@ def ranges_in_suite(ledger: Ledger) -> Ledger:
 
 
 def last_timings() -> Timings:
-    """Return the stage timings of the latest validation in this process."""
-    return _last.timings
+    """Return the validation timings of the current run in this process."""
+    return _run.timings
 
 
 # Frames
@@ -127,80 +157,37 @@ def validation_frame(units: Sequence[tuple[int, Prepared]], ledger: Ledger) -> p
     return frame.select(exprs)
 
 
-def to_pandas(frame: pl.DataFrame):
-    """Hand a frame to pandas through Arrow, with numpy-backed columns (GX is slow on Arrow ones)."""
-    return frame.to_pandas()
+# Evaluation
 
 
-# GX
-
-
-def new_context():
-    """Return an ephemeral GX context with progress bars off and a pandas datasource."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-    )
-
-    # No temporary docs site: GX would leave a folder in /tmp behind for every run.
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
-    context = gx.get_context(mode="ephemeral", project_config=config)
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    context.data_sources.add_pandas("ledgers")
-    return context
-
-
-def run_suite(context, code: str, frame) -> Any:
-    """Validate one ledger's pandas frame against its suite; return GX's validation result."""
-    import great_expectations as gx
-    from great_expectations.core import ExpectationSuite
-
-    suite = context.suites.add(ExpectationSuite(**load_suite(code)))
-    asset = context.data_sources.get("ledgers").add_dataframe_asset(code)
-    batch = asset.add_batch_definition_whole_dataframe("run")
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=code, data=batch, suite=suite)
-    )
-    return definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
-
-
-def raised(result) -> str | None:
-    """Return the error message if evaluating an expectation raised, else None."""
-    info = result.exception_info or {}
-    infos = [info] if "raised_exception" in info else list(info.values())
-    for item in infos:
-        if isinstance(item, dict) and item.get("raised_exception"):
-            return str(item.get("exception_message"))
-    return None
-
-
-def findings(validation) -> pl.DataFrame:
+def findings(outcomes: Sequence[Outcome]) -> pl.DataFrame:
     """Return one row per unexpected row of each failed expectation: unit, row and rule meta."""
     parts = []
-    for order, result in enumerate(validation.results):
-        config = result.expectation_config
-        if (message := raised(result)) is not None:
-            raise ValidationFailed(f"校验规则 {config.type}（{config.meta.get('rule')}）无法执行：{message}")
-        if result.success:
+    for outcome in outcomes:
+        if outcome.success:
             continue
-        index = result.result.get("unexpected_index_list") or []
-        meta = config.meta
-        part = pl.DataFrame(
-            {UNIT: [int(d[UNIT]) for d in index], ROW: [int(d[ROW]) for d in index],
-             "_order": [order] * len(index)},
-            schema=_FINDING_SCHEMA,
-        ).with_columns(
+        config, meta = outcome.expectation, outcome.expectation["meta"]
+        parts.append(outcome.unexpected.select(
+            pl.col(UNIT).cast(pl.Int32), pl.col(ROW).cast(pl.Int32),
+            pl.lit(outcome.index, pl.Int32).alias("_order"),
             pl.lit(meta["column"]).alias("column"), pl.lit(meta["rule"]).alias("rule"),
             pl.lit(meta["severity"]).alias("severity"), pl.lit(meta["message"]).alias("template"),
             pl.lit(bool(meta.get("once_per_row"))).alias("once_per_row"),
-            pl.lit(config.type).alias("type"),
-            pl.lit(",".join(config.kwargs.get("column_list") or [])).alias("key_columns"),
-        )  # fmt: skip
-        parts.append(part)
+            pl.lit(config["type"]).alias("type"),
+            pl.lit(",".join(config["kwargs"].get("column_list") or [])).alias("key_columns"),
+        ))  # fmt: skip
     if not parts:
         return pl.DataFrame()
     return pl.concat(parts, how="vertical")
+
+
+def evaluate(code: str, frame: pl.DataFrame) -> list[Outcome]:
+    """Evaluate one ledger's suite on its validation frame; an expectation that cannot run fails the unit."""
+    suite = load_suite(code)
+    try:
+        return run_expectations(frame, suite["expectations"], [UNIT, ROW])
+    except (UnsupportedExpectation, pl.exceptions.PolarsError) as exc:
+        raise ValidationFailed(f"校验规则套件 {code} 无法执行：{exc}") from exc
 
 
 # Back to problem records
@@ -262,10 +249,10 @@ def problem_records(found: pl.DataFrame, frame: pl.DataFrame, raw: pl.DataFrame,
     return pl.concat(out, how="vertical")
 
 
-def ledger_problems(units: Sequence[tuple[int, Prepared]], ledger: Ledger, validation,
-                    frame: pl.DataFrame) -> pl.DataFrame:
-    """Turn one ledger's validation result into problem records, with `_unit`."""
-    found = findings(validation)
+def ledger_problems(units: Sequence[tuple[int, Prepared]], ledger: Ledger,
+                    outcomes: Sequence[Outcome], frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn one ledger's expectation outcomes into problem records, with `_unit`."""
+    found = findings(outcomes)
     if found.height == 0:
         return pl.DataFrame()
     raw = pl.concat([p.parsed.raw.with_columns(pl.lit(i, pl.Int32).alias(UNIT)) for i, p in units],
@@ -295,7 +282,7 @@ def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
     for i, p in enumerate(prepared):
         by_ledger.setdefault(p.unit.ledger.code, []).append((i, p))
     results = [pl.DataFrame(schema=PROBLEM_SCHEMA) for _ in prepared]
-    context = None
+    evaluated = []
     for units in by_ledger.values():
         ledger = units[0][1].unit.ledger
         started = time.perf_counter()
@@ -305,51 +292,17 @@ def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
             continue
         timings.rows += frame.height
         started = time.perf_counter()
-        handed = to_pandas(frame)
-        timings.handover += time.perf_counter() - started
+        outcomes = evaluate(ledger.code, frame)
+        timings.evaluate += time.perf_counter() - started
         started = time.perf_counter()
-        context = context or new_context()
-        validation = run_suite(context, ledger.code, handed)
-        timings.gx += time.perf_counter() - started
-        started = time.perf_counter()
-        found = ledger_problems(units, ledger, validation, frame)
+        found = ledger_problems(units, ledger, outcomes, frame)
         for (unit,), part in (found.partition_by(UNIT, as_dict=True).items() if found.height else ()):
             results[unit] = part.drop(UNIT).select(list(PROBLEM_SCHEMA))
         timings.mapping += time.perf_counter() - started
+        evaluated.append((ledger.code, outcomes))
     with _lock:
-        _last.context, _last.timings = context, timings
+        for code, outcomes in evaluated:
+            _run.add(code, outcomes)
+        for name in ("frames", "evaluate", "mapping", "rows"):
+            setattr(_run.timings, name, getattr(_run.timings, name) + getattr(timings, name))
     return results
-
-
-# Data Docs
-
-
-def docs_folder(con) -> Path | None:
-    """Return `<warehouse dir>/docs` for the warehouse file a connection has open."""
-    row = con.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
-    return Path(row[0]).parent / "docs" if row and row[0] else None
-
-
-def build_data_docs(folder: Path) -> Path | None:
-    """Render the latest validation of this process as GX Data Docs in `folder`; return index.html."""
-    with _lock:
-        context = _last.context
-    if context is None:
-        return None
-    folder = folder.resolve()  # GX wants an absolute base directory
-    if folder.exists() and (folder / "index.html").exists():
-        shutil.rmtree(folder)  # the docs are of the latest run only
-    folder.mkdir(parents=True, exist_ok=True)
-    site = {
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    }
-    if DOCS_SITE in (context.get_config().data_docs_sites or {}):
-        context.update_data_docs_site(DOCS_SITE, site)
-    else:
-        context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
-    context.build_data_docs(site_names=[DOCS_SITE])
-    return folder / "index.html"

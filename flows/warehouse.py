@@ -12,13 +12,27 @@ import polars as pl
 from .errors import TallyError
 from .schema import create_loader_tables, quote
 
+# DuckDB's own default is 80% of the machine's memory; a run must fit in 2 GiB with the
+# parsed frames beside it, so the writer spills to disk past this instead.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; read-only connections never create it."""
+
+def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+            temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; read-only connections never create it.
+
+    A writing connection is held to `memory_limit` (None: DuckDB's default) and spills what does
+    not fit to `temp_directory` (default: DuckDB's, `<database>.tmp` beside the file).
+    """
     if read_only and not path.exists():
         raise TallyError(f"仓库文件不存在：{path}（先运行 tally run）")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {}
+    if not read_only and memory_limit:
+        config["memory_limit"] = memory_limit
+    if not read_only and temp_directory is not None:
+        config["temp_directory"] = str(temp_directory)
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     if not read_only:
         create_loader_tables(con)
@@ -55,6 +69,14 @@ def next_version_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT nextval('version_ids')").fetchone()[0]
 
 
+def reserve_version_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[int]:
+    """Take `count` version ids from the sequence in one round trip, in increasing order."""
+    if count <= 0:
+        return []
+    rows = con.execute("SELECT nextval('version_ids') FROM range(?)", [count]).fetchall()
+    return sorted(r[0] for r in rows)
+
+
 def record_version(con: duckdb.DuckDBPyConnection, v: Version, seen_at: datetime) -> None:
     """Insert one row of the load history."""
     con.execute(
@@ -72,6 +94,48 @@ def record_version(con: duckdb.DuckDBPyConnection, v: Version, seen_at: datetime
             seen_at,
         ],
     )  # fmt: skip
+
+
+VERSION_SCHEMA = {
+    "version_id": pl.Int64, "run_id": pl.String, "path": pl.String, "scope": pl.String,
+    "ledger": pl.String, "period": pl.String, "period_start": pl.Date, "sheet": pl.String,
+    "sha256": pl.String, "content_sha256": pl.String, "size": pl.Int64,
+    "modified_at": pl.Datetime("us", "UTC"), "revision": pl.Int32, "status": pl.String,
+    "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_quarantined": pl.Int32,
+    "zero_report": pl.Boolean, "ignored_columns": pl.List(pl.String), "reason": pl.String,
+    "seen_at": pl.Datetime("us", "UTC"), "superseded_by": pl.Int64,
+}  # fmt: skip
+
+
+def version_record(v: Version, seen_at: datetime) -> dict:
+    """Return one load-history row as a dict, to be written later by `record_versions`."""
+    record = {name: getattr(v, name, None) for name in VERSION_SCHEMA}
+    record["ignored_columns"] = list(v.ignored_columns)
+    record["seen_at"] = seen_at
+    return record
+
+
+def record_versions(con: duckdb.DuckDBPyConnection, records: list[dict]) -> None:
+    """Insert many rows of the load history at once."""
+    if records:
+        insert_frame(con, "file_versions", pl.DataFrame(records, schema=VERSION_SCHEMA))
+
+
+CurrentKey = tuple[str, str, str]  # (scope, ledger, period)
+
+
+def current_versions(con) -> dict[CurrentKey, tuple[int, str, str]]:
+    """Every loaded version, keyed (scope, ledger, period): (version_id, content_sha256, path)."""
+    rows = con.execute(
+        """
+        SELECT scope, ledger, period, max(version_id), arg_max(content_sha256, version_id),
+               arg_max(path, version_id)
+        FROM file_versions
+        WHERE status = 'loaded' AND ledger IS NOT NULL AND period IS NOT NULL
+        GROUP BY scope, ledger, period
+        """
+    ).fetchall()
+    return {(scope, ledger, period): (vid, digest, path) for scope, ledger, period, vid, digest, path in rows}
 
 
 def current_version(con, scope: str, ledger: str, period: str) -> tuple[int, str, str] | None:
@@ -92,6 +156,23 @@ def supersede(con, old_id: int, new_id: int) -> None:
         "UPDATE file_versions SET status = 'superseded', superseded_by = ? WHERE version_id = ?",
         [new_id, old_id],
     )
+
+
+def supersede_many(con, pairs: list[tuple[int, int]]) -> None:
+    """Mark many versions as replaced: pairs of (old version_id, new version_id)."""
+    if not pairs:
+        return
+    frame = pl.DataFrame(pairs, schema={"old_id": pl.Int64, "new_id": pl.Int64}, orient="row")
+    con.register("_superseded", frame.to_arrow())
+    try:
+        con.execute(
+            """
+            UPDATE file_versions SET status = 'superseded', superseded_by = s.new_id
+            FROM _superseded AS s WHERE file_versions.version_id = s.old_id
+            """
+        )
+    finally:
+        con.unregister("_superseded")
 
 
 def insert_frame(con, table: str, frame: pl.DataFrame, schema: str | None = None) -> None:

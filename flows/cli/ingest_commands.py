@@ -47,7 +47,7 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
         raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
     lock_wait = wait if wait is not None else s.lock_wait
     try:
-        result = run_with_progress(s.inbox, s.warehouse, lock_wait)
+        result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit)
     except RunInProgress as exc:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(LOCK_BUSY_EXIT) from exc
@@ -71,14 +71,14 @@ def warn_notify(failures: list[str]) -> None:
         console.print(f"[yellow]通知失败 · notification failed:[/yellow] {failure}")
 
 
-def run_with_progress(inbox, warehouse, lock_wait: float = 0.0) -> RunResult:
+def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB") -> RunResult:
     """Run the pipeline, with a progress line per file when on a terminal."""
     if not console.is_terminal:
-        return run_pipeline(inbox, warehouse, lock_wait=lock_wait)
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit)
     with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
-        return run_pipeline(inbox, warehouse, lock_wait=lock_wait,
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit,
                             progress=lambda rel: progress.update(task, description=rel))
 
 

@@ -1,4 +1,5 @@
 -- case_facts
+-- materialized: view
 -- Grain: one row per (indicator code, case) for the administrative-penalty figures. Counts by
 -- filing year (立案) or decision year (处罚决定), as each figure's definition says; a case filed
 -- in December and closed in January counts as filed, not as closed, in its filing year.

@@ -1,4 +1,5 @@
 -- hotline_facts
+-- materialized: view
 -- Grain: one row per (indicator code, hotline ticket received in the year).
 with ticket_rows as (
     select * from hotline_tickets

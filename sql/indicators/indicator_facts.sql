@@ -1,4 +1,6 @@
 -- indicator_facts
+-- materialized: view (read in full only by the few aggregate models below it and by explain,
+-- which filters on code and year; writing its lineage rows cost more than all of them)
 -- Grain: one row per (indicator code, ledger row behind it): every row that an annual figure
 -- counts, sums, counts distinct keys of, or (for a rate) has in its denominator, with
 -- `in_numerator` marking the rate's numerator rows. `version_id, path, sheet, row` trace each

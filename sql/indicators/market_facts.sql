@@ -1,4 +1,5 @@
 -- market_facts
+-- materialized: view
 -- Grain: one row per (indicator code, ledger row) for the cultural-market enforcement figures
 -- of report section 一(二): each row is a row that the figure counts, sums or (for a rate)
 -- has in its denominator. `year` is the row's own date's year, whatever file carried it.

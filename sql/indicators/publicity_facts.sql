@@ -1,4 +1,5 @@
 -- publicity_facts
+-- materialized: view
 -- Grain: one row per (indicator code, publicity event or WeChat post) for the legal-publicity
 -- figures of report section 一(三). Sums keep only the rows that add something.
 with event_rows as (

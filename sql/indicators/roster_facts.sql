@@ -1,4 +1,5 @@
 -- roster_facts
+-- materialized: view
 -- Grain: one row per (indicator code, person on the latest roster snapshot of the year).
 -- `year` is the snapshot's year and `dated_on` its date.
 with roster_rows as (

@@ -1,4 +1,5 @@
 -- training_facts
+-- materialized: view
 -- Grain: one row per (indicator code, study session) for the figures of report section 二.
 with session_rows as (
     select * from study_sessions
