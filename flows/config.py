@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import TallyError
+
 CONFIG_FILE = "tally.toml"
+MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,16 @@ def load_settings(path: Path | None = None) -> Settings:
         timezone=data.get("timezone", Settings.timezone),
         schedule=data.get("schedule", Settings.schedule),
         lock_wait=float(data.get("lock_wait", Settings.lock_wait)),
-        memory_limit=str(data.get("memory_limit", Settings.memory_limit)),
+        memory_limit=memory_limit(data.get("memory_limit", Settings.memory_limit), path),
         notify_command=notify.get("command"),
         notify_webhook=notify.get("webhook"),
         extra={k: v for k, v in data.items() if k not in known | {"notify"}},
     )
     return settings
+
+
+def memory_limit(value: object, path: Path) -> str:
+    """Return a DuckDB memory size from tally.toml, or say plainly what is wrong with it."""
+    if isinstance(value, str) and MEMORY.match(value):
+        return value.strip()
+    raise TallyError(f"{path} 中的 memory_limit 无法识别：{value!r}（应写作如 \"1GB\"、\"800MB\"）")

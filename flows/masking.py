@@ -101,18 +101,28 @@ def mask_free_text(expr: pl.Expr) -> pl.Expr:
 
 def keyed_hash(series: pl.Series, key: str) -> pl.Series:
     """Hash each value with a secret key (first 16 hex of sha256(key || value)); nulls stay."""
-    frame = pl.DataFrame({"value": series.cast(pl.Utf8)}).with_row_index("i")
+    return keyed_hashes(pl.DataFrame({series.name: series}), key).to_series().alias(series.name)
+
+
+def keyed_hashes(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Hash every column of a frame like `keyed_hash`, in one query; names and order are kept."""
+    if frame.width == 0:
+        return frame
+    # Positional aliases: the query never spells a column name, whatever the frame holds.
+    values = pl.DataFrame({f"v{i}": s.cast(pl.Utf8) for i, s in enumerate(frame.get_columns())})
+    values = values.with_row_index("i")
+    hashes = ", ".join(f"left(sha256($key || v{i}), 16) AS h{i}" for i in range(frame.width))
     # Opening a database costs more than hashing a sheet: reuse one, a cursor per call.
     con = _hashing_connection().cursor()
     try:
-        con.register("frame", frame)
-        hashed = con.execute(
-            "SELECT left(sha256($key || value), 16) AS h FROM frame ORDER BY i",
-            {"key": key},
-        ).pl()
+        con.register("frame", values)
+        hashed = con.execute(f"SELECT {hashes} FROM frame ORDER BY i", {"key": key}).pl()
     finally:
         con.close()
-    return hashed.get_column("h").cast(pl.Utf8).alias(series.name)
+    return pl.DataFrame(
+        [hashed.get_column(f"h{i}").cast(pl.Utf8).alias(name) for i, name in enumerate(frame.columns)],
+        height=frame.height,
+    )  # fmt: skip
 
 
 @functools.cache

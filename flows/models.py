@@ -15,6 +15,19 @@ records, in `model_builds`, a fingerprint of the model's SQL, of the fingerprint
 relations it reads and, for a staging model, of the loaded versions of its ledger (raw rows and
 versions are append-only, so the set of loaded version ids says everything a staging view can
 see). A nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
+
+Two more lines of a model cut that work down to what changed:
+
+- `-- incremental: version_id` (a table whose rows each come from one loaded file version and
+  depend on nothing else): when only its ledger changed, the rows of versions no longer loaded
+  are deleted and those of new versions inserted, instead of rewriting every row.
+- `-- fingerprint: content` (a small table, such as the calendar, that reads every ledger but
+  rarely changes): what reads it sees the fingerprint of its rows, so a rebuild that gives the
+  same rows rebuilds nothing downstream.
+
+Views are created again on every build, on the build's connection: DuckDB forgets a CTE's
+`not materialized` when it stores a view, and the fact views need it while the tables that
+read them are built.
 """
 
 from __future__ import annotations
@@ -53,6 +66,8 @@ HOLIDAY_NAMES_ZH = {
 RENDER_FUNCTION = "render_indicator"
 _CATALOG = {"TABLE": ("duckdb_tables()", "table_name"), "VIEW": ("duckdb_views()", "view_name")}
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\b", re.M | re.I)
+_INCREMENTAL = re.compile(r"^--\s*incremental:\s*([A-Za-z_]\w*)\b", re.M | re.I)
+_CONTENT = re.compile(r"^--\s*fingerprint:\s*content\b", re.M | re.I)
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -80,6 +95,17 @@ class Model:
         if found := _MATERIALIZED.search(self.sql):
             return found.group(1).lower()
         return "view" if self.layer in VIEW_LAYERS else "table"
+
+    @property
+    def incremental_key(self) -> str | None:
+        """Return the version column named by an `-- incremental:` line of a table, else None."""
+        found = _INCREMENTAL.search(self.sql)
+        return found.group(1) if found and self.materialization == "table" else None
+
+    @property
+    def content_fingerprint(self) -> bool:
+        """Say whether readers see the fingerprint of this table's rows (`-- fingerprint: content`)."""
+        return self.materialization == "table" and _CONTENT.search(self.sql) is not None
 
 
 def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
@@ -234,47 +260,113 @@ def ledger_states(con) -> dict[str, str]:
     return dict(rows)
 
 
-def fingerprints(models: list[Model], inputs: dict[str, str],
-                 ledgers: dict[str, str]) -> dict[str, str | None]:
-    """Return each model's fingerprint: its SQL and kind, and the fingerprints of what it reads.
+def fingerprint(model: Model, inputs: dict[str, str | None], ledgers: dict[str, str]) -> str | None:
+    """Return a model's fingerprint: its SQL and kind, and the fingerprints of what it reads.
 
     A model that reads anything else (a relation that is neither a model, a seed, nor
     `file_versions` beside a raw table) has None: it is always rebuilt, and so is what reads it.
     """
-    found: dict[str, str | None] = dict(inputs)
-    for model in models:  # in build order: what a model reads is already fingerprinted
-        digest = hashlib.sha256(f"{duckdb.__version__}|{model.materialization}|{model.sql}".encode())
-        raws = sorted({t.lower() for t in _RAW.findall(_COMMENT.sub(" ", model.sql))})
-        known = True
-        for name in sorted(references(model.sql)):
-            if name == "file_versions" and raws:
-                continue  # covered by the ledger states below
-            known = known and found.get(name) is not None
-            digest.update(f"|{name}={found.get(name)}".encode())
-        for table in raws:
-            digest.update(f"|raw.{table}={ledgers.get(table, '')}".encode())
-        found[model.name] = digest.hexdigest() if known else None
+    digest = hashlib.sha256(f"{duckdb.__version__}|{model.materialization}|{model.sql}".encode())
+    raws = raw_tables(model)
+    known = True
+    for name in sorted(references(model.sql)):
+        if name == "file_versions" and raws:
+            continue  # covered by the ledger states below
+        known = known and inputs.get(name) is not None
+        digest.update(f"|{name}={inputs.get(name)}".encode())
+    for table in sorted(raws):
+        digest.update(f"|raw.{table}={ledgers.get(table, '')}".encode())
+    return digest.hexdigest() if known else None
+
+
+def raw_tables(model: Model) -> set[str]:
+    """Return the raw tables (ledger codes) a model's SQL reads directly."""
+    return {t.lower() for t in _RAW.findall(_COMMENT.sub(" ", model.sql))}
+
+
+def ledgers_read(models: list[Model]) -> dict[str, set[str]]:
+    """Return, per model (in build order), the ledgers it reads directly or through other models."""
+    found: dict[str, set[str]] = {}
+    for model in models:
+        found[model.name] = raw_tables(model).union(
+            *(found.get(name, set()) for name in references(model.sql))
+        )
     return found
 
 
-def recorded_builds(con) -> dict[str, str]:
-    """Return the fingerprint each table model had when it was last built (none if never)."""
+def content_of(con, name: str) -> str:
+    """Return a fingerprint of a table's columns and rows, whatever their order."""
+    columns = con.execute(f"DESCRIBE {quote(name)}").fetchall()
+    total, count = con.execute(
+        f"SELECT sum(hash(t)::HUGEINT), count(*) FROM {quote(name)} AS t"
+    ).fetchone()
+    return hashlib.sha256(f"{columns}|{total}|{count}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `model_builds` says of a table: the fingerprint it was built with, and the one of
+    its definition alone (its SQL and what it reads, without the ledger states)."""
+
+    fingerprint: str
+    definition: str | None
+
+
+def recorded_builds(con) -> dict[str, Recorded]:
+    """Return what each existing table model was last built with (none if never)."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
+    con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS definition VARCHAR")
     built = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main'").fetchall()}  # fmt: skip
-    rows = con.execute(f"SELECT model, fingerprint FROM {BUILDS_TABLE}").fetchall()
-    return {model: fp for model, fp in rows if model in built}
+    rows = con.execute(f"SELECT model, fingerprint, definition FROM {BUILDS_TABLE}").fetchall()
+    return {model: Recorded(fp, definition) for model, fp, definition in rows if model in built}
 
 
-def is_current(model: Model, fingerprint: str | None, recorded: dict[str, str]) -> bool:
+def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded]) -> bool:
     """Say whether a model's table already holds what building it now would give."""
     return (
         model.materialization == "table"
         and RENDER_FUNCTION not in model.sql  # its printing lives in Python: always re-render
         and fingerprint is not None
-        and recorded.get(model.name) == fingerprint
+        and model.name in recorded
+        and recorded[model.name].fingerprint == fingerprint
     )
+
+
+def can_update(model: Model, definition: str | None, recorded: dict[str, Recorded]) -> bool:
+    """Say whether an incremental table can be brought up to date version by version."""
+    return (
+        model.incremental_key is not None
+        and definition is not None
+        and model.name in recorded
+        and recorded[model.name].definition == definition
+    )
+
+
+def update_model(con, model: Model, ledgers: set[str]) -> None:
+    """Delete an incremental table's rows of versions no longer loaded; insert those of new ones."""
+    table, key = quote(model.name), quote(model.incremental_key)
+    try:
+        # a row without a loaded version (superseded, or put there by hand) goes
+        con.execute(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM file_versions AS v "
+            f"WHERE v.status = 'loaded' AND v.version_id = {table}.{key})"
+        )
+        new = [r[0] for r in con.execute(
+            f"SELECT version_id FROM file_versions WHERE status = 'loaded' "
+            f"AND list_contains(?, ledger) AND version_id NOT IN "
+            f"(SELECT DISTINCT {key} FROM {table} WHERE {key} IS NOT NULL)",
+            [sorted(ledgers)],
+        ).fetchall()]  # fmt: skip
+        if new:
+            con.execute(
+                f"INSERT INTO {table} SELECT * FROM (\n{model.sql}\n) AS built "
+                f"WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
+                [min(new), max(new), new],
+            )
+    except Exception as exc:
+        raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
 
 
 def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = None) -> list[str]:
@@ -282,13 +374,36 @@ def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = N
     models = build_order(discover(sql_dir))
     seeds = load_seeds(con, catalog)
     register_functions(con, catalog)
-    prints = fingerprints(models, seeds, ledger_states(con))
+    states = ledger_states(con)
+    reads = ledgers_read(models)
     recorded = recorded_builds(con)
+    seen: dict[str, str | None] = dict(seeds)  # the fingerprint each relation shows its readers
+    defined: dict[str, str | None] = dict(seeds)  # the same without the ledger states
     for model in models:
-        if is_current(model, prints[model.name], recorded):
-            continue
-        con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
-        run_model(con, model)
-        if model.materialization == "table" and prints[model.name] is not None:
-            con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?)", [model.name, prints[model.name]])
+        found = fingerprint(model, seen, states)
+        definition = fingerprint(model, defined, {})
+        if is_current(model, found, recorded):
+            pass
+        elif found is not None and can_update(model, definition, recorded):
+            update_model(con, model, reads[model.name])
+            record_build(con, model.name, found, definition)
+        else:
+            con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+            run_model(con, model)
+            if model.materialization == "table" and found is not None:
+                record_build(con, model.name, found, definition)
+        if model.content_fingerprint and found is not None:
+            found = content_of(con, model.name)
+        seen[model.name] = found
+        # a view passes its definition on; a table shows its whole fingerprint to what reads it
+        defined[model.name] = definition if model.materialization == "view" else found
     return [m.name for m in models]
+
+
+def record_build(con, name: str, found: str, definition: str | None) -> None:
+    """Record the fingerprints a table model was just built or updated with."""
+    con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [name])
+    con.execute(
+        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition) VALUES (?, ?, ?)",
+        [name, found, definition],
+    )

@@ -49,8 +49,11 @@ from .ingest import (
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
-# Parsed rows held before they are checked and loaded (within the run's one transaction):
-# bounds a run's memory, while each check still sees large batches (GX costs per call).
+# Parsed rows held before they are checked, loaded and committed to the aside copy: bounds a
+# run's memory, while each check still sees large batches. Committing there is safe because
+# nothing is published before the swap, and a failed run throws the aside copy away; holding
+# the whole run in one transaction instead kept every row in memory (1.96 GiB at 4M rows,
+# 0.93 GiB when committed per batch).
 FLUSH_ROWS = 300_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: stage name(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
@@ -244,6 +247,8 @@ def parse_batch(run: Run, sources: Sequence[SourceFile],
     if sum(p.parsed.rows_read for p in run.prepared) >= run.flush_rows:
         check_and_load(run.ingest, run.prepared, run.checks)
         run.prepared = []
+        run.con.execute("COMMIT")
+        run.con.execute("BEGIN TRANSACTION")
     return len(prepared)
 
 

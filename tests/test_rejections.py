@@ -92,3 +92,19 @@ def test_office_lock_files_and_hidden_files_are_not_submissions(ws):
     ws.path("inspections/.DS_Store").write_bytes(b"x")
     summary = ws.run()
     assert (summary.files_loaded, summary.files_rejected) == (1, 0)
+
+
+def test_a_read_that_fails_unexpectedly_in_a_worker_is_tried_again_before_rejecting(ws, monkeypatch):
+    from flows import ingest
+
+    write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ROW]})
+    real, calls = ingest.read_file, []
+
+    def flaky(source):
+        calls.append(source.rel)
+        return RuntimeError("dictionary changed size during iteration") if len(calls) == 1 else real(source)
+
+    monkeypatch.setattr(ingest, "read_file", flaky)
+    summary = ws.run()
+    assert calls == ["inspections/2024-03.xlsx"] * 2
+    assert (summary.files_loaded, summary.files_rejected, summary.rows_loaded) == (1, 0, 1)

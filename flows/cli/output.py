@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+import tomllib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import Settings, load_settings
+from ..errors import TallyError
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -36,8 +38,12 @@ class TableFormat(enum.StrEnum):
 
 
 def settings(config: Path | None = None, **overrides) -> Settings:
-    """Read tally.toml (or the one given) and apply the flags that were set."""
-    return load_settings(config).override(**overrides)
+    """Read tally.toml (or the one given) and apply the flags that were set; a bad file exits 2."""
+    try:
+        return load_settings(config).override(**overrides)
+    except (TallyError, tomllib.TOMLDecodeError) as exc:
+        console.print(f"[red]配置错误 · bad tally.toml:[/red] {exc}")
+        raise typer.Exit(2) from exc
 
 
 # A spreadsheet program runs a cell that starts like a formula; exports neutralise it.

@@ -4,11 +4,8 @@
 -- snapshot of the same scope on or before the inspection date, else the earliest one; names
 -- are compared by their keyed hashes. A scope without any roster is not judged.
 -- One warning per inspection row, naming every officer who fails.
-with named as (
-    select
-        version_id, path, sheet, "row", scope, inspection_date,
-        unnest(officers) as officer,
-        unnest(officers_keys) as officer_key
+with inspected as not materialized (
+    select version_id, path, sheet, "row", scope, inspection_date, officers, officers_keys
     from stg_inspections
     where inspection_date is not null and len(officers_keys) > 0
 ),
@@ -21,18 +18,37 @@ earliest as (
     select scope, min(snapshot_date) as snapshot_date from snapshots group by scope
 ),
 
-on_or_before as (
-    select named.*, snapshots.snapshot_date
-    from named
-    asof left join snapshots
-        on named.scope = snapshots.scope and named.inspection_date >= snapshots.snapshot_date
+-- the roster snapshot is a function of (scope, day): find it once per day, not per officer
+inspection_days as (
+    select distinct scope, inspection_date from inspected
 ),
 
-compared as (
+on_or_before as (
+    select inspection_days.*, snapshots.snapshot_date
+    from inspection_days
+    asof left join snapshots
+        on inspection_days.scope = snapshots.scope
+        and inspection_days.inspection_date >= snapshots.snapshot_date
+),
+
+day_snapshots as (
     select on_or_before.* exclude (snapshot_date),
         coalesce(on_or_before.snapshot_date, earliest.snapshot_date) as snapshot_date
     from on_or_before
     inner join earliest on earliest.scope = on_or_before.scope
+),
+
+compared as (
+    select
+        inspected.version_id, inspected.path, inspected.sheet, inspected."row",
+        inspected.scope, inspected.inspection_date,
+        unnest(inspected.officers) as officer,
+        unnest(inspected.officers_keys) as officer_key,
+        day_snapshots.snapshot_date
+    from inspected
+    inner join day_snapshots
+        on day_snapshots.scope = inspected.scope
+        and day_snapshots.inspection_date = inspected.inspection_date
 ),
 
 roster as (

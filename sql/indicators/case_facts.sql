@@ -3,7 +3,9 @@
 -- Grain: one row per (indicator code, case) for the administrative-penalty figures. Counts by
 -- filing year (立案) or decision year (处罚决定), as each figure's definition says; a case filed
 -- in December and closed in January counts as filed, not as closed, in its filing year.
-with case_rows as (
+-- The import CTE is not materialized: each branch reads the mart with its own filter and
+-- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+with case_rows as not materialized (
     select * from cases
 ),
 

@@ -2,8 +2,8 @@
 -- Grain: one row per (year, month, indicator code) for the count and sum figures that add up
 -- over the year (catalog `series`), months 1–12 of every year that has data, 0 for a month
 -- without rows. A distinct count is the distinct keys within the month.
-with facts as (
-    select * from indicator_facts
+with totals as (
+    select * from indicator_totals
 ),
 
 years as (
@@ -22,12 +22,12 @@ aggregated as (
     select
         code,
         year,
-        month(dated_on) as month,
-        count(*) as row_count,
-        sum(amount) as amount_sum,
+        month,
+        cast(sum(row_count) as bigint) as row_count,
+        sum(amount_sum) as amount_sum,
         count(distinct distinct_key) as distinct_count
-    from facts
-    group by code, year, month(dated_on)
+    from totals
+    group by code, year, month
 ),
 
 grid as (

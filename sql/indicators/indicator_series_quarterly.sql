@@ -2,8 +2,8 @@
 -- Grain: one row per (year, quarter, indicator code) for the count and sum figures that add up
 -- over the year (catalog `series`), quarters 1–4 of every year that has data, 0 for a quarter
 -- without rows. A distinct count is the distinct keys within the quarter.
-with facts as (
-    select * from indicator_facts
+with totals as (
+    select * from indicator_totals
 ),
 
 years as (
@@ -22,12 +22,12 @@ aggregated as (
     select
         code,
         year,
-        quarter(dated_on) as quarter,
-        count(*) as row_count,
-        sum(amount) as amount_sum,
+        (month + 2) // 3 as quarter,
+        cast(sum(row_count) as bigint) as row_count,
+        sum(amount_sum) as amount_sum,
         count(distinct distinct_key) as distinct_count
-    from facts
-    group by code, year, quarter(dated_on)
+    from totals
+    group by code, year, (month + 2) // 3
 ),
 
 grid as (

@@ -1,7 +1,7 @@
 -- indicator_years
 -- Grain: one row per year that has data: a ledger row dated in it, or a staff roster snapshot.
-with facts as (
-    select * from indicator_facts
+with totals as (
+    select * from indicator_totals
 ),
 
 roster_rows as (
@@ -9,7 +9,7 @@ roster_rows as (
 ),
 
 years as (
-    select distinct year from facts
+    select distinct year from totals
     union
     select distinct year from roster_rows
 )

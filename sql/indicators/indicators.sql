@@ -3,8 +3,8 @@
 -- the catalog. `value` is raw (yuan, not 万元; a rate in percent with one decimal) and NULL when
 -- undefined (a rate whose denominator is 0, a roster figure without a roster that year);
 -- `printed` is the value as the report prints it (`1.365万元`, `约8万余人次`).
-with facts as (
-    select * from indicator_facts
+with totals as (
+    select * from indicator_totals
 ),
 
 years as (
@@ -27,11 +27,11 @@ aggregated as (
     select
         code,
         year,
-        count(*) as row_count,
-        count(*) filter (where in_numerator) as numerator_count,
-        sum(amount) as amount_sum,
+        cast(sum(row_count) as bigint) as row_count,
+        cast(sum(numerator_count) as bigint) as numerator_count,
+        sum(amount_sum) as amount_sum,
         count(distinct distinct_key) as distinct_count
-    from facts
+    from totals
     group by code, year
 ),
 

@@ -5,7 +5,9 @@
 -- has in its denominator. `year` is the row's own date's year, whatever file carried it.
 -- Columns as in every *_facts model: code, year, dated_on, amount, distinct_key,
 -- in_numerator, ledger, record_key, label, version_id, path, sheet, row.
-with inspection_rows as (
+-- The import CTE is not materialized: each branch reads the mart with its own filter and
+-- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+with inspection_rows as not materialized (
     select * from inspections
 ),
 

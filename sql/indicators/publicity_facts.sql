@@ -2,7 +2,9 @@
 -- materialized: view
 -- Grain: one row per (indicator code, publicity event or WeChat post) for the legal-publicity
 -- figures of report section 一(三). Sums keep only the rows that add something.
-with event_rows as (
+-- The import CTE is not materialized: each branch reads the mart with its own filter and
+-- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+with event_rows as not materialized (
     select * from publicity_events
 ),
 

@@ -2,7 +2,9 @@
 -- materialized: view
 -- Grain: one row per (indicator code, person on the latest roster snapshot of the year).
 -- `year` is the snapshot's year and `dated_on` its date.
-with roster_rows as (
+-- The import CTE is not materialized: each branch reads the mart with its own filter and
+-- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+with roster_rows as not materialized (
     select * from roster
 ),
 

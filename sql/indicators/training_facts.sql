@@ -1,7 +1,9 @@
 -- training_facts
 -- materialized: view
 -- Grain: one row per (indicator code, study session) for the figures of report section 二.
-with session_rows as (
+-- The import CTE is not materialized: each branch reads the mart with its own filter and
+-- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+with session_rows as not materialized (
     select * from study_sessions
 ),
 

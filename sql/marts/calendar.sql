@@ -4,6 +4,8 @@
 -- disclosure deadline in January). Working days follow the official calendar (statutory
 -- holidays and make-up working days, from chinese_calendar) where it is published, else
 -- Monday to Friday; `is_official` says which.
+-- fingerprint: content (it reads every ledger only for its first and last year: a new file
+-- seldom changes it, and then the cases and their deadlines need not be rebuilt)
 with official_days as (
     select * from seed_official_calendar
 ),

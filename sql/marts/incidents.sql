@@ -1,6 +1,8 @@
 -- incidents
 -- Grain: one row per work-safety incident (安全生产事故) at a cultural or tourism venue, dated by
 -- the day it happened.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_incidents as (
     select * from stg_safety_incidents
 ),

@@ -1,6 +1,8 @@
 -- inspections
 -- Grain: one row per inspection (a venue inspected, or one online patrol) in the current
 -- inspection ledgers, dated by its own inspection date.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_inspections as (
     select * from stg_inspections
 ),

@@ -1,6 +1,8 @@
 -- posts
 -- Grain: one row per post on the bureau's WeChat official account (微信公众号), dated by its
 -- posting date.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_posts as (
     select * from stg_wechat_posts
 ),

@@ -1,6 +1,8 @@
 -- publications
 -- Grain: one row per action on unlawful publications at one venue (收缴 or 下架 of one title),
 -- dated by its action date.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_publications as (
     select * from stg_publications
 ),

@@ -1,6 +1,8 @@
 -- publicity_events
 -- Grain: one row per legal-publicity event (普法宣传活动, online or on site), dated by its event
 -- date.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_events as (
     select * from stg_publicity_events
 ),

@@ -1,6 +1,8 @@
 -- relic_patrols
 -- Grain: one row per patrol of an immovable cultural relic (不可移动文物巡查), dated by its patrol
 -- date.
+-- incremental: version_id (each row is one row of one loaded file version: a changed file
+-- replaces its own rows, the rest are kept)
 with staged_patrols as (
     select * from stg_relic_patrols
 ),
