@@ -247,9 +247,14 @@ def parse_batch(run: Run, sources: Sequence[SourceFile],
     if sum(p.parsed.rows_read for p in run.prepared) >= run.flush_rows:
         check_and_load(run.ingest, run.prepared, run.checks)
         run.prepared = []
-        run.con.execute("COMMIT")
-        run.con.execute("BEGIN TRANSACTION")
+        commit_batch(run)
     return len(prepared)
+
+
+def commit_batch(run: Run) -> None:
+    """Commit what the run has loaded so far to the aside copy, and go on in a new transaction."""
+    run.con.execute("COMMIT")
+    run.con.execute("BEGIN TRANSACTION")
 
 
 def load(run: Run) -> RunSummary:
