@@ -638,8 +638,10 @@ def run_checks(prepared: Sequence[Prepared], checks: Iterable[Check]) -> list[pl
                     failed[i] = exc
                     results.append(pl.DataFrame(schema=PROBLEM_SCHEMA))
         for i, frame in enumerate(results):
-            found[i].append(frame.select(list(PROBLEM_SCHEMA)))
-    return [failed.get(i) or pl.concat(f, how="vertical") for i, f in enumerate(found)]
+            if frame.height:  # most units have nothing to add: skip the per-unit polars calls
+                found[i].append(frame.select(list(PROBLEM_SCHEMA)))
+    return [failed.get(i) or (f[0] if len(f) == 1 else pl.concat(f, how="vertical"))
+            for i, f in enumerate(found)]
 
 
 def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, *, key: str,

@@ -283,7 +283,8 @@ def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
     by_ledger: dict[str, list[tuple[int, Prepared]]] = {}
     for i, p in enumerate(prepared):
         by_ledger.setdefault(p.unit.ledger.code, []).append((i, p))
-    results = [pl.DataFrame(schema=PROBLEM_SCHEMA) for _ in prepared]
+    none = pl.DataFrame(schema=PROBLEM_SCHEMA)  # frames are immutable: one empty frame serves all
+    results = [none] * len(prepared)
     evaluated = []
     for units in by_ledger.values():
         ledger = units[0][1].unit.ledger
