@@ -85,11 +85,8 @@ def missing_relations(con) -> list[str]:
     return [n for n in NEEDS if n not in have]
 
 
-def run_cross_checks(con, *, docs: bool = True) -> pl.DataFrame:
-    """Rebuild `check_warnings` and `problem_log`; return one row per check with its count.
-
-    Also renders the latest validation's Data Docs into `<warehouse dir>/docs/`.
-    """
+def run_cross_checks(con) -> pl.DataFrame:
+    """Rebuild `check_warnings` and `problem_log`; return one row per check with its count."""
     missing = missing_relations(con)
     if missing:
         raise TallyError(f"交叉核对需要先构建模型（缺少 {'、'.join(missing)}）")
@@ -105,20 +102,5 @@ def run_cross_checks(con, *, docs: bool = True) -> pl.DataFrame:
         n = con.execute(f"SELECT count(*) FROM {CHECK_TABLE} WHERE \"check\" = ?", [name]).fetchone()[0]
         counts.append({"check": name, "warnings": n, "passed": n == 0})
     con.execute(PROBLEM_LOG_SQL)
-    if docs:
-        build_docs(con)
     return pl.DataFrame(counts, schema={"check": pl.Utf8, "warnings": pl.Int64, "passed": pl.Boolean})
 
-
-def build_docs(con) -> Path | None:
-    """Render the Data Docs of the latest validation beside the warehouse; never fail the run."""
-    from .data_docs import build_data_docs, docs_folder
-
-    folder = docs_folder(con)
-    if folder is None:
-        return None
-    try:
-        return build_data_docs(folder)
-    except Exception as exc:  # the docs are a view of the results, not the results
-        log.warning("Data Docs 生成失败 · could not build Data Docs in %s: %s", folder, exc)
-        return None

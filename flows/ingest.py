@@ -542,11 +542,6 @@ def scope_of(rel: str) -> str:
     return "/".join(rel.split("/")[:-2])
 
 
-def prepare_file(con, source: SourceFile, summary: RunSummary, seen_at: datetime) -> list[Located]:
-    """Read every unit of one file and find its header; a failure rejects it and the run goes on."""
-    return record_read(con, source, read_file(source), summary, seen_at)
-
-
 # What reading a file gave: the exception that stopped it, or per unit its Located, a
 # (sheet, Rejected) that plan made, or a (Unit, Exception) that locate raised.
 FileRead = Exception | list["Located | tuple[str | None, Rejected] | tuple[Unit, Exception]"]

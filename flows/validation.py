@@ -61,6 +61,11 @@ class Timings:
     mapping: float = 0.0  # failures back to problem records
     rows: int = 0
 
+    def add(self, other: Timings) -> None:
+        """Add another validation's timings to these."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 @dataclasses.dataclass
 class ExpectationTally:
@@ -122,6 +127,21 @@ def last_timings() -> Timings:
 # Frames
 
 
+def suite_view(ledger: Ledger) -> dict[str, list[pl.Expr]]:
+    """Return, per ledger column the suite sees, what it sees of it (personal data reduced)."""
+    shown: dict[str, list[pl.Expr]] = {}
+    for column in ledger.columns:
+        name, col = column.name, pl.col(column.name)
+        if column.personal == "id_number":
+            shown[name] = [id_kind_expr(col).alias(f"{name}_kind"), id_valid_expr(col).alias(f"{name}_valid")]
+        elif column.personal is not None:
+            if column.required:
+                shown[name] = [pl.when(col.is_not_null()).then(pl.lit("*")).alias(name)]
+        elif column.type != "names":
+            shown[name] = [col]
+    return shown
+
+
 def validation_frame(units: Sequence[tuple[int, Prepared]], ledger: Ledger) -> pl.DataFrame:
     """Concatenate the typed rows of a ledger's units, with what the suite needs beside them.
 
@@ -131,11 +151,10 @@ def validation_frame(units: Sequence[tuple[int, Prepared]], ledger: Ledger) -> p
     units = [(i, p) for i, p in units if p.parsed.rows.height]
     if not units:
         return pl.DataFrame()
-    needed = [ROW] + [c.name for c in ledger.columns
-                      if c.personal == "id_number" or (c.personal is None and c.type != "names")
-                      or (c.personal is not None and c.required)]
+    shown = suite_view(ledger)
     # One chunk: every expression below costs milliseconds per chunk, and a run has thousands.
-    frame = pl.concat([p.parsed.rows.select(needed) for _, p in units], how="vertical_relaxed", rechunk=True)
+    frame = pl.concat([p.parsed.rows.select(ROW, *shown) for _, p in units], how="vertical_relaxed",
+                      rechunk=True)
     counts = np.array([p.parsed.rows.height for _, p in units])
     starts = [p.unit.period_start for _, p in units]
     frame = frame.with_columns(
@@ -144,18 +163,8 @@ def validation_frame(units: Sequence[tuple[int, Prepared]], ledger: Ledger) -> p
         pl.Series(PERIOD, np.repeat(np.array([p.unit.period for _, p in units], dtype=object), counts),
                   dtype=pl.Utf8),
     ).with_columns(pl.col(PERIOD_START).dt.month_end().alias(PERIOD_END))
-    exprs: list[pl.Expr] = [pl.col(UNIT), pl.col(ROW).cast(pl.Int32)]
-    for column in ledger.columns:
-        name = column.name
-        if column.personal == "id_number":
-            exprs += [id_kind_expr(pl.col(name)).alias(f"{name}_kind"),
-                      id_valid_expr(pl.col(name)).alias(f"{name}_valid")]
-        elif column.personal is not None:
-            if column.required:
-                exprs.append(pl.when(pl.col(name).is_not_null()).then(pl.lit("*")).alias(name))
-        elif column.type != "names":
-            exprs.append(pl.col(name))
-    exprs += [pl.col(PERIOD_START), pl.col(PERIOD_END), pl.col(PERIOD)]
+    exprs = [pl.col(UNIT), pl.col(ROW).cast(pl.Int32), *(e for es in shown.values() for e in es),
+             pl.col(PERIOD_START), pl.col(PERIOD_END), pl.col(PERIOD)]
     return frame.select(exprs)
 
 
@@ -306,6 +315,5 @@ def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
     with _lock:
         for code, outcomes in evaluated:
             _run.add(code, outcomes)
-        for name in ("frames", "evaluate", "mapping", "rows"):
-            setattr(_run.timings, name, getattr(_run.timings, name) + getattr(timings, name))
+        _run.timings.add(timings)
     return results

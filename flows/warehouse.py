@@ -77,25 +77,6 @@ def reserve_version_ids(con: duckdb.DuckDBPyConnection, count: int) -> list[int]
     return sorted(r[0] for r in rows)
 
 
-def record_version(con: duckdb.DuckDBPyConnection, v: Version, seen_at: datetime) -> None:
-    """Insert one row of the load history."""
-    con.execute(
-        """
-        INSERT INTO file_versions (
-            version_id, run_id, path, scope, ledger, period, period_start, sheet, sha256,
-            content_sha256, size, modified_at, revision, status, rows_read, rows_loaded,
-            rows_quarantined, zero_report, ignored_columns, reason, seen_at
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            v.version_id, v.run_id, v.path, v.scope, v.ledger, v.period, v.period_start, v.sheet,
-            v.sha256, v.content_sha256, v.size, v.modified_at, v.revision, v.status, v.rows_read,
-            v.rows_loaded, v.rows_quarantined, v.zero_report, list(v.ignored_columns), v.reason,
-            seen_at,
-        ],
-    )  # fmt: skip
-
-
 VERSION_SCHEMA = {
     "version_id": pl.Int64, "run_id": pl.String, "path": pl.String, "scope": pl.String,
     "ledger": pl.String, "period": pl.String, "period_start": pl.Date, "sheet": pl.String,
@@ -136,26 +117,6 @@ def current_versions(con) -> dict[CurrentKey, tuple[int, str, str]]:
         """
     ).fetchall()
     return {(scope, ledger, period): (vid, digest, path) for scope, ledger, period, vid, digest, path in rows}
-
-
-def current_version(con, scope: str, ledger: str, period: str) -> tuple[int, str, str] | None:
-    """The loaded version of a ledger's period: (version_id, content_sha256, path)."""
-    return con.execute(
-        """
-        SELECT version_id, content_sha256, path FROM file_versions
-        WHERE status = 'loaded' AND scope = ? AND ledger = ? AND period = ?
-        ORDER BY version_id DESC LIMIT 1
-        """,
-        [scope, ledger, period],
-    ).fetchone()
-
-
-def supersede(con, old_id: int, new_id: int) -> None:
-    """Mark a version as replaced by a later one; its rows stay for the history."""
-    con.execute(
-        "UPDATE file_versions SET status = 'superseded', superseded_by = ? WHERE version_id = ?",
-        [new_id, old_id],
-    )
 
 
 def supersede_many(con, pairs: list[tuple[int, int]]) -> None:

@@ -28,7 +28,7 @@ def checked(ws) -> pl.DataFrame:
     ws.run()
     with duckdb.connect(str(ws.warehouse)) as con:
         indicators.build(con)
-        return run_cross_checks(con, docs=False)
+        return run_cross_checks(con)
 
 
 def warnings(ws, rule: str | None = None) -> list[tuple]:
@@ -116,7 +116,7 @@ def test_the_problem_log_holds_load_problems_rejected_files_and_check_warnings_a
     ws.path("hotline/2024-03.xlsx").write_bytes(b"")
     checked(ws)
     with duckdb.connect(str(ws.warehouse)) as con:
-        run_cross_checks(con, docs=False)  # a second run replaces, never appends
+        run_cross_checks(con)  # a second run replaces, never appends
         log = con.execute("SELECT source, ledger, path, row, rule, severity FROM problem_log ORDER BY path, rule").fetchall()
     assert log == [("load", "cases", "cases/2024-03.xlsx", 2, "date_order", "error"),
                    ("check", "cases", "cases/2024-03.xlsx", 3, "decision_late", "warning"),
@@ -141,7 +141,7 @@ def test_the_2024_sample_carries_exactly_the_mistakes_of_its_manifest(tmp_path):
     run_ingest(manifest.out, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         indicators.build(con)
-        run_cross_checks(con, docs=False)
+        run_cross_checks(con)
         # Every version's problems: a mistake in a month that a revision later replaced still
         # quarantined its row when it was loaded.
         found = con.execute("""

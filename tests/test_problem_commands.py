@@ -30,7 +30,7 @@ def loaded(ws, *, checks: bool = True):
     if checks:
         with duckdb.connect(str(ws.warehouse)) as con:
             indicators.build(con)
-            run_cross_checks(con, docs=False)
+            run_cross_checks(con)
 
 
 def tally(*args: str):

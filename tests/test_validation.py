@@ -245,13 +245,13 @@ def test_a_run_that_would_break_the_accounting_fails_and_publishes_nothing(ws, m
 
 
 def test_data_docs_are_built_beside_the_warehouse_without_personal_data(ws):
-    from flows.crosschecks import build_docs
+    from flows.data_docs import build_data_docs, docs_folder
 
     write_xlsx(ws.path("cases/2024-03.xlsx"), {"S": [CASE, ["A1", "2024-03-01", "王小明", "个人",
                                                              "640422199001011230", "x", "2024-02-01", None]]})
     ws.run()
     with duckdb.connect(str(ws.warehouse)) as con:
-        index = build_docs(con)
+        index = build_data_docs(docs_folder(con))
     assert index == ws.warehouse.parent / "docs" / "index.html" and index.exists()
     pages = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
     assert "cases" in pages
