@@ -40,6 +40,10 @@ class RunInProgress(TallyError):
     """Another run holds the warehouse's run lock."""
 
 
+class FolderUnusable(TallyError):
+    """The warehouse's folder cannot be opened or written: the run did nothing."""
+
+
 # Paths
 
 
@@ -68,10 +72,20 @@ def wal_path(database: Path) -> Path:
 
 @contextlib.contextmanager
 def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0.2) -> Iterator[None]:
-    """Hold the warehouse's run lock, waiting at most `wait` seconds for a run in progress."""
+    """Hold the warehouse's run lock, waiting at most `wait` seconds; clean what killed runs left.
+
+    The lock is a `flock` on the warehouse's folder itself, opened as a directory: a lock file
+    can be deleted while a run holds it, and the next run would then lock a new file and delete
+    the first run's aside copy. A folder that holds the warehouse cannot go away under a run.
+    The lock file beside the warehouse only names the holder, for the message a waiting run shows.
+    """
     path = lock_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise FolderUnusable(f"仓库目录无法打开：{path.parent}：{exc.strerror or exc}"
+                         f" · cannot open the warehouse folder") from exc
     try:
         deadline = time.monotonic() + max(wait, 0.0)
         while True:
@@ -82,15 +96,26 @@ def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0
                 if time.monotonic() >= deadline:
                     raise RunInProgress(busy_message(path, wait)) from None
                 time.sleep(poll)
-        # The holder's name, for the message a waiting run shows; the kernel frees the lock
-        # itself when the holder dies, even by SIGKILL.
+        # The kernel frees the lock itself when the holder dies, even by SIGKILL; descriptors
+        # Python opens are not inherited by child processes, so no child keeps it either.
+        check_writable(warehouse)
         holder = json.dumps({"run_id": run_id, "pid": os.getpid(),
                              "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, holder.encode(), 0)
+        tmp = path.with_name(path.name + f".{os.getpid()}")
+        tmp.write_text(holder)
+        os.replace(tmp, path)  # whole, for a reader of the name at any moment
+        clean_leftovers(warehouse)  # under the lock: no live run owns any of them
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def check_writable(warehouse: Path) -> None:
+    """Raise FolderUnusable unless a run can create files in the warehouse's folder."""
+    folder = warehouse.parent
+    if not os.access(folder, os.W_OK | os.X_OK) or (warehouse.exists() and not os.access(warehouse, os.R_OK)):
+        raise FolderUnusable(f"仓库目录不可写：{folder}（运行需要在其中建立副本并替换仓库文件；"
+                         f"请让运行 tally 的用户对该目录有写权限）· the warehouse folder is not writable")
 
 
 def busy_message(path: Path, waited: float) -> str:
@@ -111,10 +136,10 @@ def busy_message(path: Path, waited: float) -> str:
 
 def lock_is_held(warehouse: Path) -> bool:
     """Tell whether some run holds the warehouse's run lock now."""
-    path = lock_path(warehouse)
-    if not path.exists():
+    try:
+        fd = os.open(warehouse.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
         return False
-    fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -134,6 +159,24 @@ def clean_stale_asides(warehouse: Path) -> list[Path]:
     for path in sorted(warehouse.parent.glob(pattern)):
         path.unlink(missing_ok=True)
         removed.append(path)
+    return removed
+
+
+def spill_folder(warehouse: Path) -> Path:
+    """Return the folder beside the warehouse where a run's DuckDB spills what memory cannot hold."""
+    return warehouse.with_name(warehouse.name + ".tmp")
+
+
+def clean_leftovers(warehouse: Path) -> list[Path]:
+    """Remove what killed runs left (aside files, their WALs, the spill folder); call under the lock."""
+    removed = clean_stale_asides(warehouse)
+    spill = spill_folder(warehouse)
+    if spill.is_dir() and not spill.is_symlink():
+        shutil.rmtree(spill, ignore_errors=True)
+        removed.append(spill)
+    for tmp in warehouse.parent.glob(lock_path(warehouse).name + ".*"):
+        tmp.unlink(missing_ok=True)  # a holder note whose writer died before renaming it
+        removed.append(tmp)
     return removed
 
 

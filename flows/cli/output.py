@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import re
 import sys
 import tomllib
 from datetime import date, datetime
@@ -11,13 +13,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..config import Settings, load_settings
 from ..errors import TallyError
+from ..warehouse import connect
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -31,6 +36,29 @@ InboxOption = Annotated[
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="tally.toml to read")]
 
 
+# Text from a spreadsheet, a path or a draft reaches the analyst's terminal: C0 and C1 control
+# characters (ESC starts the sequences that recolour, retitle or rewrite a terminal), DEL and
+# the bidirectional overrides are shown as escapes instead of being obeyed. Newlines and tabs
+# are layout, and stay.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value: object) -> str:
+    """Return a value's text with every terminal control character written as an escape."""
+    text = "" if value is None else str(value)
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def data(value: object, style: str = "") -> Text:
+    """Return a value as rich Text that prints as written: no markup, no emoji, no control codes."""
+    return Text(visible(value), style=style)
+
+
+def say(label: str, value: object, *, style: str = "red", to: Console | None = None) -> None:
+    """Print a styled label and then a message that may quote data, as plain text."""
+    (to or console).print(Text.assemble((label, style), " ", visible(value)))
+
+
 class TableFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
@@ -42,8 +70,38 @@ def settings(config: Path | None = None, **overrides) -> Settings:
     try:
         return load_settings(config).override(**overrides)
     except (TallyError, tomllib.TOMLDecodeError) as exc:
-        console.print(f"[red]配置错误 · bad tally.toml:[/red] {exc}")
+        say("配置错误 · bad tally.toml:", exc)
         raise typer.Exit(2) from exc
+
+
+def open_reader(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-only, or exit saying why: 1 when there is none yet, 2 when it is unusable."""
+    try:
+        return connect(warehouse, read_only=True)
+    except TallyError as exc:
+        say("", exc)
+        raise typer.Exit(1) from exc
+    except duckdb.Error as exc:
+        raise unreadable(warehouse, exc) from exc
+
+
+def unreadable(warehouse: Path, exc: duckdb.Error) -> typer.Exit:
+    """Say in one line that the warehouse cannot be read, and return exit 2 to raise."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    say("仓库无法读取 · cannot read the warehouse:",
+        f"{warehouse}（文件损坏、不是 tally 的 DuckDB 仓库或无读取权限；请用 tally run 重建或从备份恢复）：{first}")
+    return typer.Exit(2)
+
+
+@contextlib.contextmanager
+def reading(warehouse: Path):
+    """Open the warehouse read-only for a reader command; a broken warehouse exits 2 in one line."""
+    con = open_reader(warehouse)
+    try:
+        with con:
+            yield con
+    except duckdb.Error as exc:
+        raise unreadable(warehouse, exc) from exc
 
 
 # A spreadsheet program runs a cell that starts like a formula; exports neutralise it.
@@ -86,9 +144,9 @@ def emit(frame: pl.DataFrame, fmt: str, *, title: str | None = None) -> None:
         rows = [{k: jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
     else:
-        table = Table(title=title, show_lines=False)
+        table = Table(title=None if title is None else data(title), show_lines=False)
         for col in frame.columns:
-            table.add_column(col, overflow="fold")
+            table.add_column(data(col), overflow="fold")
         for row in frame.iter_rows():
-            table.add_row(*["" if v is None else ("、".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row])
+            table.add_row(*[data("" if v is None else ("、".join(map(str, v)) if isinstance(v, list) else v)) for v in row])
         out.print(table)
