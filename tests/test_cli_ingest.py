@@ -83,4 +83,4 @@ def test_memory_limit_comes_from_tally_toml_and_a_bad_one_is_named(ws, tmp_path,
     config.write_text('memory_limit = "lots"\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["run"])
     assert result.exit_code == 2
-    assert "memory_limit 无法识别：'lots'" in result.output.replace("\n", "")
+    assert 'memory_limit 应为 内存大小文本，如 "1GB"' in result.output and '实际写的是 "lots"' in result.output

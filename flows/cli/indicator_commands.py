@@ -7,15 +7,31 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import polars as pl
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from .. import indicators
+from .. import indicators, publish
 from ..errors import TallyError
+from ..ingest import new_run_id
+from ..report.markdown import md_cell
 from ..warehouse import connect
 from .app import app
-from .output import ConfigOption, WarehouseOption, console, emit, out, safe_frame, settings
+from .output import (
+    ConfigOption,
+    WarehouseOption,
+    console,
+    data,
+    emit,
+    open_reader,
+    out,
+    safe_frame,
+    say,
+    settings,
+    unreadable,
+)
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
 OutputOption = Annotated[
@@ -46,32 +62,52 @@ class ExplainFormat(enum.StrEnum):
     xlsx = "xlsx"
 
 
-def open_built(warehouse: Path, *, build: bool):
-    """Open the warehouse; rebuild the models first unless told not to."""
+def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
+    """Open the warehouse read-only; with `build`, rebuild the models aside and publish them first."""
     if not warehouse.exists():
         raise TallyError(f"仓库文件不存在：{warehouse}（先运行 tally run）")
-    if not build:
-        return connect(warehouse, read_only=True)
-    con = connect(warehouse)
-    indicators.build(con)
-    return con
+    if build:
+        rebuild(warehouse, memory_limit=memory_limit, lock_wait=lock_wait)
+    return open_reader(warehouse)
+
+
+def rebuild(warehouse: Path, *, memory_limit: str | None = "1GB", lock_wait: float = 0.0) -> None:
+    """Rebuild the SQL models as a run publishes: under the run lock, in an aside copy, then swap.
+
+    Building in the published file would take DuckDB's write lock on it: analysts' read-only
+    connections would fail meanwhile, and an open one makes the build fail. `tally run` does
+    not rebuild when nothing is new, so this is how changed SQL models reach the warehouse.
+    """
+    run_id = "build-" + new_run_id()
+    with publish.run_lock(warehouse, run_id=run_id, wait=lock_wait):
+        aside = publish.build_aside(warehouse, run_id)
+        try:
+            con = connect(aside, memory_limit=memory_limit, temp_directory=publish.spill_folder(warehouse))
+            try:
+                indicators.build(con)
+                publish.close_aside(con)
+            except BaseException:
+                con.close()
+                raise
+            publish.swap(aside, warehouse)
+        except BaseException:
+            publish.discard_aside(aside)
+            raise
 
 
 def markdown(frame: pl.DataFrame) -> str:
-    """Write a frame as a Markdown table."""
-
-    def cell(value: object) -> str:
-        return "" if value is None else str(value).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * frame.width]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    """Write a frame as a Markdown table, every cell escaped."""
+    lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + " --- |" * frame.width]
+    lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in frame.iter_rows()]
     return "\n".join(lines) + "\n"
 
 
 def fail(exc: TallyError) -> typer.Exit:
     """Say what went wrong, in the clerk's words, and return the exit to raise."""
-    console.print(f"[red]失败 · failed:[/red] {exc}")
-    return typer.Exit(1)
+    say("失败 · failed:", exc)
+    if isinstance(exc, publish.RunInProgress):
+        return typer.Exit(75)  # as `tally run`: another run is at work, try later
+    return typer.Exit(2 if isinstance(exc, publish.FolderUnusable) else 1)
 
 
 @app.command("indicators")
@@ -91,10 +127,13 @@ def indicators_command(
     """
     s = settings(config, warehouse=warehouse)
     try:
-        with open_built(s.warehouse, build=not no_build) as con:
+        with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
+                        lock_wait=s.lock_wait) as con:
             table = indicators.indicator_table(con, year)
     except TallyError as exc:
         raise fail(exc) from exc
+    except duckdb.Error as exc:
+        raise unreadable(s.warehouse, exc) from exc
     if table.is_empty():
         raise fail(TallyError(f"{year} 年没有任何台账数据"))
     text = indicators.export_frame(table).select(CSV_COLUMNS)
@@ -107,14 +146,13 @@ def indicators_command(
     elif fmt == IndicatorFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
         safe_frame(text).write_excel(path, worksheet=f"{year}年指标", autofit=True)
-        console.print(f"已写入 · written: {path}")
+        console.print(data(f"已写入 · written: {path}"))
     else:
         grid = Table(title=f"{year} 年度法治政府建设报告指标")
         for header in ("代码 code", "指标", "数值 value", "单位", "报告写法 printed", "章节"):
             grid.add_column(header, overflow="fold")
         for row in text.iter_rows(named=True):
-            grid.add_row(row["code"], row["name_zh"], row["value"], row["unit"],
-                         row["printed"] or "", row["section"])  # fmt: skip
+            grid.add_row(*(data(row[k]) for k in ("code", "name_zh", "value", "unit", "printed", "section")))
         out.print(grid)
 
 
@@ -136,10 +174,13 @@ def explain_command(
     """
     s = settings(config, warehouse=warehouse)
     try:
-        with open_built(s.warehouse, build=not no_build) as con:
+        with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
+                        lock_wait=s.lock_wait) as con:
             explained = indicators.explain(con, code, year)
     except TallyError as exc:
         raise fail(exc) from exc
+    except duckdb.Error as exc:
+        raise unreadable(s.warehouse, exc) from exc
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
     if fmt == ExplainFormat.csv:
@@ -154,7 +195,7 @@ def explain_command(
         with xlsxwriter.Workbook(path) as book:
             safe_frame(header).write_excel(book, worksheet="指标", autofit=True)
             safe_frame(explained.rows).write_excel(book, worksheet="明细", autofit=True)
-        console.print(f"已写入 · written: {path}")
+        console.print(data(f"已写入 · written: {path}"))
     else:
         for key in (
             "code",
@@ -165,9 +206,8 @@ def explain_command(
             "printed",
             "rows",
         ):
-            out.print(
-                f"[bold]{key}[/bold]: {summary[key]}{'' if key != 'value' else ' ' + summary['unit']}"
-            )
+            value = f"{summary[key]}{'' if key != 'value' else ' ' + summary['unit']}"
+            out.print(Text.assemble((key, "bold"), ": ", data(value)))
         emit(table_view(explained), "table", title=f"{summary['name_zh']} · {year}")
 
 

@@ -11,10 +11,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ..errors import TallyError
 from ..ingest import RunSummary
 from ..pipeline import RunFailed, RunResult, notify_run, run_pipeline
-from ..publish import RunInProgress
-from ..warehouse import connect
+from ..publish import FolderUnusable, RunInProgress
 from .app import app
-from .output import ConfigOption, InboxOption, TableFormat, WarehouseOption, console, emit, settings
+from .output import (
+    ConfigOption,
+    InboxOption,
+    TableFormat,
+    WarehouseOption,
+    console,
+    emit,
+    reading,
+    say,
+    settings,
+    visible,
+)
 
 FILES_SQL = """
 SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined, reason,
@@ -49,37 +59,40 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     try:
         result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit)
     except RunInProgress as exc:
-        console.print(f"[yellow]{exc}[/yellow]")
+        say("", exc, style="yellow")
         raise typer.Exit(LOCK_BUSY_EXIT) from exc
+    except FolderUnusable as exc:  # found before any work: a setting to fix, like a bad tally.toml
+        say("运行未开始 · run not started:", exc)
+        raise typer.Exit(2) from exc
     except RunFailed as exc:
         print_summary(exc.result.summary)
-        console.print(f"[red]{exc}[/red]")
+        say("", exc)
         warn_notify(notify_run(exc.result, command=s.notify_command, webhook=s.notify_webhook))
         raise typer.Exit(1) from exc
     except TallyError as exc:
-        console.print(f"[red]运行失败 · run failed:[/red] {exc}")
+        say("运行失败 · run failed:", exc)
         raise typer.Exit(1) from exc
     print_summary(result.summary)
     if result.message:
-        console.print(f"[yellow]{result.message}[/yellow]")
+        say("", result.message, style="yellow")
     warn_notify(notify_run(result, command=s.notify_command, webhook=s.notify_webhook))
 
 
 def warn_notify(failures: list[str]) -> None:
     """Show notification failures; they never change the exit code."""
     for failure in failures:
-        console.print(f"[yellow]通知失败 · notification failed:[/yellow] {failure}")
+        say("通知失败 · notification failed:", failure, style="yellow")
 
 
 def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB") -> RunResult:
     """Run the pipeline, with a progress line per file when on a terminal."""
     if not console.is_terminal:
         return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit)
-    with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}"),
+    with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}", markup=False),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
         return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit,
-                            progress=lambda rel: progress.update(task, description=rel))
+                            progress=lambda rel: progress.update(task, description=visible(rel)))
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -92,7 +105,7 @@ def print_summary(summary: RunSummary) -> None:
     )
     for path, sheet, reason in summary.rejected:
         where = f"{path}（{sheet}）" if sheet else path
-        console.print(f"[yellow]退回 rejected[/yellow] {where}: {reason}")
+        say("退回 rejected", f"{where}: {reason}", style="yellow")
 
 
 @app.command("files")
@@ -108,12 +121,7 @@ def files_command(
         tally files --format csv > files.csv
     """
     s = settings(config, warehouse=warehouse)
-    try:
-        con = connect(s.warehouse, read_only=True)
-    except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
-    with con:
+    with reading(s.warehouse) as con:
         frame = con.execute(FILES_SQL).pl()
     if fmt == TableFormat.table:  # a terminal: the columns a person reads, hashes shortened
         frame = frame.select(

@@ -56,7 +56,8 @@ def data(value: object, style: str = "") -> Text:
 
 def say(label: str, value: object, *, style: str = "red", to: Console | None = None) -> None:
     """Print a styled label and then a message that may quote data, as plain text."""
-    (to or console).print(Text.assemble((label, style), " ", visible(value)))
+    text = Text.assemble((label, style), " ", visible(value)) if label else data(value, style)
+    (to or console).print(text, soft_wrap=True)  # one line, whole, for a log or a search
 
 
 class TableFormat(enum.StrEnum):

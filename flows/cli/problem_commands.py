@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..errors import TallyError
 from ..ledgers import LEDGERS
 from ..problem_report import (
     by_unit,
@@ -22,15 +21,16 @@ from ..problem_report import (
     year_words,
 )
 from ..submissions import DEADLINE_DAY, completeness
-from ..warehouse import connect
 from .app import app
 from .output import (
     ConfigOption,
     TableFormat,
     WarehouseOption,
     console,
+    data,
     emit,
     out,
+    reading,
     safe_frame,
     settings,
 )
@@ -50,12 +50,8 @@ class Severity(enum.StrEnum):
 
 
 def open_read_only(warehouse: Path):
-    """Open the warehouse read-only, or exit with the reason."""
-    try:
-        return connect(warehouse, read_only=True)
-    except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    """Open the warehouse read-only, or exit with the reason (see `output.reading`)."""
+    return reading(warehouse)
 
 
 @app.command("problems")
@@ -82,13 +78,13 @@ def problems_command(
     with open_read_only(s.warehouse) as con:
         rows = problem_rows(con, year, ledger=ledger, severity=severity.value if severity else None)
     if fmt is ProblemFormat.xlsx and output is not None:
-        console.print(f"已写出 · wrote {write_one_workbook(rows, year, output)}")
+        console.print(data(f"已写出 · wrote {write_one_workbook(rows, year, output)}"))
         return
     if fmt is ProblemFormat.xlsx or (fmt is ProblemFormat.csv and out_dir is not None):
         folder = out_dir or Path(f"{year_words(year)}台账问题清单")
         write = write_workbooks if fmt is ProblemFormat.xlsx else write_csvs
         for path in write(rows, year, folder):
-            console.print(f"已写出 · wrote {path}")
+            console.print(data(f"已写出 · wrote {path}"))
         if rows.height == 0:
             console.print(f"{year_words(year)}没有需要退回的问题 · no problems")
         return
@@ -104,15 +100,14 @@ def print_by_unit(rows, year: int | None) -> None:
         out.print(f"{year_words(year)}没有需要退回的问题 · no problems")
         return
     for unit, part in by_unit(rows).items():
-        table = Table(title=f"{unit}：{part.height} 项", show_lines=False)
+        table = Table(title=data(f"{unit}：{part.height} 项"), show_lines=False)
         for header in ("行号", "列名", "原值", "问题类型", "说明"):
             table.add_column(header, overflow="fold")
         for (path, sheet), group in part.group_by("path", "sheet", maintain_order=True):
             table.add_section()
-            table.add_row(f"[bold]{path}{f'（{sheet}）' if sheet else ''}[/bold]", "", "", "", "")
+            table.add_row(data(f"{path}{f'（{sheet}）' if sheet else ''}", "bold"), "", "", "", "")
             for row in group.iter_rows(named=True):
-                table.add_row(*["" if row[k] is None else str(row[k])
-                                for k in ("row", "header", "raw_value", "rule_zh", "message")])
+                table.add_row(*[data(row[k]) for k in ("row", "header", "raw_value", "rule_zh", "message")])
         out.print(table)
 
 

@@ -6,26 +6,40 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.table import Table
 
 from ..draft_check import DraftCheck, check_draft
 from ..errors import TallyError
 from ..report import ReportFormat, default_path, load_report, render_text, write_report
-from ..warehouse import connect
 from .app import app
-from .output import ConfigOption, WarehouseOption, console, out, settings
+from .output import (
+    ConfigOption,
+    WarehouseOption,
+    console,
+    data,
+    open_reader,
+    out,
+    say,
+    settings,
+    unreadable,
+)
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
 
 
 def _open(warehouse: Path | None, config: Path | None):
-    s = settings(config, warehouse=warehouse)
-    try:
-        return connect(s.warehouse, read_only=True)
-    except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    return open_reader(settings(config, warehouse=warehouse).warehouse)
+
+
+def check_out_file(out_file: Path | None) -> None:
+    """Refuse, before any work, an --out that names a folder or sits in a folder that is not there."""
+    if out_file is None or str(out_file) == "-":
+        return
+    if out_file.is_dir():
+        raise typer.BadParameter(f"{out_file} 是文件夹，请给出要写入的文件名，如 {out_file / 'report.docx'}"
+                                 f" · --out must name a file, not a folder", param_hint="--out")
 
 
 @app.command("report")
@@ -46,20 +60,33 @@ def report_command(
     Example:
         tally report --year 2024 --format docx --out 2024年指标.docx
     """
+    check_out_file(out_file)
+    if out_file is not None and str(out_file) == "-" and fmt in (ReportFormat.docx, ReportFormat.xlsx):
+        say("", f"{fmt.value} 是二进制格式，请用 --out 指定文件")
+        raise typer.Exit(1)
+    s = settings(config, warehouse=warehouse)
     con = _open(warehouse, config)
     try:
         with con:
-            data = load_report(con, year, settings(config).bureau)
-        if out_file is not None and str(out_file) == "-":
-            if fmt in (ReportFormat.docx, ReportFormat.xlsx):
-                raise TallyError(f"{fmt.value} 是二进制格式，请用 --out 指定文件")
-            sys.stdout.write(render_text(data, fmt))
-            return
-        path = write_report(data, fmt, out_file or default_path(year, fmt))
+            report = load_report(con, year, s.bureau)
+    except duckdb.Error as exc:
+        raise unreadable(s.warehouse, exc) from exc
     except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        say("", exc)
         raise typer.Exit(1) from exc
-    console.print(f"已生成 · written: {path}")
+    if out_file is not None and str(out_file) == "-":
+        sys.stdout.write(render_text(report, fmt))
+        return
+    target = out_file or default_path(year, fmt)
+    try:
+        path = write_report(report, fmt, target)
+    except TallyError as exc:
+        say("", exc)
+        raise typer.Exit(1) from exc
+    except OSError as exc:  # a folder that cannot be made or written, a full disk
+        say("报告未写出 · report not written:", f"{target}：{exc.strerror or exc}")
+        raise typer.Exit(1) from exc
+    console.print(data(f"已生成 · written: {path}"))
 
 
 def print_check(result: DraftCheck) -> None:
@@ -68,16 +95,17 @@ def print_check(result: DraftCheck) -> None:
     for heading in ("行", "指标", "草稿写法", "计算值", "应写作", "结论"):
         table.add_column(heading, overflow="fold")
     for c in result.matched:
-        verdict = "[green]一致[/green]" if c.agrees else "[red]不一致[/red]"
+        verdict = data("一致", "green") if c.agrees else data("不一致", "red")
         value = "无数据" if c.value is None else f"{c.value:g}"
         table.add_row(
-            str(c.line), c.name_zh or c.code or "", c.cited, value, c.computed or "", verdict
-        )
+            data(c.line), data(c.name_zh or c.code or ""), data(c.cited), data(value),
+            data(c.computed or ""), verdict,
+        )  # fmt: skip
     out.print(table)
     if result.unmatched:
         out.print("未能对应到指标的数字 · figures not matched to an indicator:")
         for c in result.unmatched:
-            out.print(f"  第{c.line}行 {c.cited}：{c.context}")
+            out.print(data(f"  第{c.line}行 {c.cited}：{c.context}"))
     bad = len(result.disagreements)
     summary = f"共核对 {len(result.matched)} 处，不一致 {bad} 处，未对应 {len(result.unmatched)} 处"
     out.print(f"[red]{summary}[/red]" if bad else f"[green]{summary}[/green]")
@@ -100,8 +128,10 @@ def check_draft_command(
     try:
         with con:
             result = check_draft(draft, con, year)
+    except duckdb.Error as exc:
+        raise unreadable(settings(config, warehouse=warehouse).warehouse, exc) from exc
     except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        say("", exc)
         raise typer.Exit(2) from exc
     print_check(result)
     if not result.ok:

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import polars as pl
 import typer
 
@@ -14,7 +15,18 @@ from ..config import find_config
 from ..errors import TallyError
 from ..warehouse import connect
 from .app import app
-from .output import ConfigOption, InboxOption, TableFormat, WarehouseOption, console, emit, settings
+from .output import (
+    ConfigOption,
+    InboxOption,
+    TableFormat,
+    WarehouseOption,
+    console,
+    data,
+    emit,
+    say,
+    settings,
+    unreadable,
+)
 
 RUNS_SQL = f"SELECT {', '.join(publish.RUN_COLUMNS)} FROM runs"
 TIMES = ("started_at", "ended_at")
@@ -52,11 +64,11 @@ def serve_command(
     deployment = nightly_deployment(s, name=name, config=config or find_config())
     try:
         with prefect_api(port) as api:
-            console.print(f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron '{s.schedule}' "
-                          f"in {s.timezone} via {api}; Ctrl+C to stop")
+            console.print(data(f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron "
+                               f"'{s.schedule}' in {s.timezone} via {api}; Ctrl+C to stop"))
             prefect.serve(deployment)
     except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        say("", exc)
         raise typer.Exit(1) from exc
 
 
@@ -108,6 +120,8 @@ def runs_command(
     try:
         frame = runs_frame(s.warehouse, s.timezone)
     except TallyError as exc:
-        console.print(f"[red]{exc}[/red]")
+        say("", exc)
         raise typer.Exit(1) from exc
+    except duckdb.Error as exc:
+        raise unreadable(s.warehouse, exc) from exc
     emit(frame, fmt.value, title="运行记录 · runs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from .labels import (
@@ -14,22 +16,30 @@ from .labels import (
 )
 from .tables import ReportData
 
+# The ASCII punctuation that Markdown (CommonMark, GFM) reads as markup inside a line: HTML tags
+# and entities (< > &), emphasis and strike-through, code, links and images, table cells. A
+# backslash before ASCII punctuation makes it literal, so text from a ledger or a file or
+# folder name is shown as written and never becomes markup or raw HTML. Every escaped value
+# sits inside a line (a cell, a heading, a list item), where `#`, `-`, `+` and `.` mean nothing;
+# an underscore inside a word (`cases_filed`) is no emphasis either, and stays as it is.
+MD_SPECIAL = re.compile(r"([\\`*\[\]<>|&~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def md_text(value: object) -> str:
+    """Escape text for inline Markdown: every markup character backslashed, on one line."""
+    return MD_SPECIAL.sub(lambda m: "\\" + m.group(), LINE_BREAKS.sub(" ", cell_text(value)))
+
 
 def md_cell(value: object) -> str:
-    """Escape a value for a Markdown table cell (pipes, line breaks)."""
-    return (
-        cell_text(value)
-        .replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
+    """Escape a value for a Markdown table cell (markup characters, pipes, line breaks)."""
+    return md_text(value)
 
 
 def md_table(frame: pl.DataFrame, headings: tuple[tuple[str, str], ...]) -> list[str]:
     """Return the lines of a Markdown table of the given (column, heading) pairs."""
     lines = [
-        "| " + " | ".join(h for _, h in headings) + " |",
+        "| " + " | ".join(md_text(h) for _, h in headings) + " |",
         "| " + " | ".join("---" for _ in headings) + " |",
     ]
     for row in frame.select([c for c, _ in headings]).iter_rows():
@@ -39,14 +49,15 @@ def md_table(frame: pl.DataFrame, headings: tuple[tuple[str, str], ...]) -> list
 
 def render_markdown(data: ReportData, chart_files: dict[str, str] | None = None) -> str:
     """Render the report as Markdown; chart_files maps a chart title to an image path to link."""
-    lines = [f"# {report_title(data)}", ""]
-    lines += [f"- {line}" for line in as_of_lines(data)]
+    lines = [f"# {md_text(report_title(data))}", ""]
+    lines += [f"- {md_text(line)}" for line in as_of_lines(data)]
     for section, title, rows in data.sections():
-        lines += ["", f"## {section_heading(section, title)}", ""]
+        lines += ["", f"## {md_text(section_heading(section, title))}", ""]
         lines += md_table(rows, INDICATOR_HEADINGS)
     if chart_files:
         lines += ["", "## 图表", ""]
-        lines += [f"![{title}]({path})" for title, path in chart_files.items()]
+        lines += [f"![{md_text(title)}](<{str(path).replace('>', '%3E').replace('<', '%3C')}>)"
+                  for title, path in chart_files.items()]
     lines += ["", "## 台账报送情况", ""]
     lines += md_table(data.completeness, COMPLETENESS_HEADINGS)
     return "\n".join(lines) + "\n"
