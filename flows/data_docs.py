@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fcntl
+import html
 import json
 import shutil
 import subprocess
@@ -72,8 +73,7 @@ def result_dict(tally: ExpectationTally) -> dict:
         "element_count": tally.element_count,
         "unexpected_count": tally.unexpected_count,
         "unexpected_percent": 100 * tally.unexpected_count / evaluated if evaluated else None,
-        "partial_unexpected_list": [str(v) if not isinstance(v, int | float | str) else v
-                                    for v in tally.partial],
+        "partial_unexpected_list": [shown_value(v) for v in tally.partial],
     }
     if tally.expectation["type"] != "expect_column_values_to_not_be_null":
         out |= {
@@ -84,6 +84,17 @@ def result_dict(tally: ExpectationTally) -> dict:
             "unexpected_percent_nonmissing": out["unexpected_percent"],
         }
     return out
+
+
+def shown_value(value: object) -> object:
+    """Return a ledger value as the Data Docs may show it: text HTML-escaped, numbers as they are.
+
+    GX's renderer puts unexpected values into its HTML as they are (a `<script>` from a 链接
+    cell would run in the analyst's browser), so text is escaped here, once, before GX sees it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return html.escape(str(value))
+    return value
 
 
 def suite_result(code: str, tallies: list[ExpectationTally], run_id):
