@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -85,7 +86,7 @@ def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0
         fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise FolderUnusable(f"仓库目录无法打开：{path.parent}：{exc.strerror or exc}"
-                         f" · cannot open the warehouse folder") from exc
+                             f" · cannot open the warehouse folder") from exc
     try:
         deadline = time.monotonic() + max(wait, 0.0)
         while True:
@@ -113,9 +114,17 @@ def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0
 def check_writable(warehouse: Path) -> None:
     """Raise FolderUnusable unless a run can create files in the warehouse's folder."""
     folder = warehouse.parent
-    if not os.access(folder, os.W_OK | os.X_OK) or (warehouse.exists() and not os.access(warehouse, os.R_OK)):
-        raise FolderUnusable(f"仓库目录不可写：{folder}（运行需要在其中建立副本并替换仓库文件；"
-                         f"请让运行 tally 的用户对该目录有写权限）· the warehouse folder is not writable")
+    try:  # a real file, not os.access: a read-only mount, an immutable folder and root all agree
+        fd, probe = tempfile.mkstemp(prefix=f".{warehouse.name}.probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+        if warehouse.exists():
+            with warehouse.open("rb"):
+                pass
+    except OSError as exc:
+        raise FolderUnusable(
+            f"仓库目录不可写：{folder}（{exc.strerror or exc}；运行要在其中建立副本并替换仓库文件，"
+            f"请让运行 tally 的用户对该目录有写权限）· the warehouse folder is not writable") from exc
 
 
 def busy_message(path: Path, waited: float) -> str:
@@ -174,9 +183,11 @@ def clean_leftovers(warehouse: Path) -> list[Path]:
     if spill.is_dir() and not spill.is_symlink():
         shutil.rmtree(spill, ignore_errors=True)
         removed.append(spill)
-    for tmp in warehouse.parent.glob(lock_path(warehouse).name + ".*"):
-        tmp.unlink(missing_ok=True)  # a holder note whose writer died before renaming it
-        removed.append(tmp)
+    # A holder note or a write probe whose writer died before it renamed or removed it.
+    for pattern in (lock_path(warehouse).name + ".*", f".{warehouse.name}.probe-*"):
+        for tmp in warehouse.parent.glob(pattern):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
     return removed
 
 

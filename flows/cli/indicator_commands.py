@@ -90,8 +90,12 @@ def rebuild(warehouse: Path, *, memory_limit: str | None = "1GB", lock_wait: flo
                 con.close()
                 raise
             publish.swap(aside, warehouse)
-        except BaseException:
+        except BaseException as exc:
             publish.discard_aside(aside)
+            if isinstance(exc, duckdb.Error | OSError):
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise TallyError(f"模型重算失败，已发布的仓库未改动 · rebuild failed, nothing published: "
+                                 f"{type(exc).__name__}: {first}") from exc
             raise
 
 
