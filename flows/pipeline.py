@@ -452,14 +452,16 @@ def summary_markdown(result: RunResult) -> str:
     ]  # fmt: skip
     out = [f"# tally run `{result.run_id}`", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]
+    from .report.markdown import md_text  # paths and reasons quote ledger text: never markup
+
     if result.message:
-        out += ["", result.message]
+        out += ["", md_text(result.message)]
     if s.rejected:
         out += ["", "## 退回的文件 · rejected files", ""]
-        out += [f"- `{p}`{f'（{sh}）' if sh else ''}: {r}" for p, sh, r in s.rejected]
+        out += [f"- {md_text(p)}{md_text(f'（{sh}）') if sh else ''}: {md_text(r)}" for p, sh, r in s.rejected]
     if result.failed_checks:
         out += ["", "## 有警告的跨台账核对 · cross-checks with warnings", ""]
-        out += [f"- {c}" for c in result.failed_checks]
+        out += [f"- {md_text(c)}" for c in result.failed_checks]
     return "\n".join(out) + "\n"
 
 

@@ -119,3 +119,17 @@ def test_data_docs_escape_the_unexpected_values_gx_shows(tmp_path):
     pages = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
     assert "<script>alert" not in pages and "<b>x</b>" not in pages
     assert "&lt;script&gt;alert(&quot;链接&quot;)&lt;/script&gt;" in pages
+
+
+def test_the_run_summary_artifact_escapes_paths_and_reasons():
+    from datetime import UTC, datetime
+
+    from flows.ingest import RunSummary
+    from flows.pipeline import RunResult, summary_markdown
+
+    summary = RunSummary(run_id="r", files_rejected=1,
+                         rejected=[("<img src=x onerror=alert(1)>县/a`b`.xlsx", "表", "首行「<script>x</script>」不是表头")])
+    now = datetime.now(UTC)
+    text = summary_markdown(RunResult(summary, Path("inbox"), "completed", now, now, "**done**"))
+    assert re.search(r"(?<!\\)[<>`*]", text.split("## 退回的文件", 1)[1]) is None
+    assert "\\<img src=x onerror=alert(1)\\>县/a\\`b\\`.xlsx" in text and "\\*\\*done\\*\\*" in text

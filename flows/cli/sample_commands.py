@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..sample import DEFAULT_SEED, write_sample_inbox
 from .app import app
-from .output import console
+from .output import console, data
 
 
 @app.command("sample")
@@ -33,7 +33,7 @@ def sample_command(
     rows = Counter()
     for f in manifest.files:
         rows[f.ledger] += f.data_rows
-    table = Table(title=f"样例收件箱 · sample inbox {year} → {out}")
+    table = Table(title=data(f"样例收件箱 · sample inbox {year} → {out}"))
     table.add_column("台账 · ledger")
     table.add_column("文件 · files", justify="right")
     table.add_column("数据行 · rows", justify="right")
