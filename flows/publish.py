@@ -103,8 +103,9 @@ def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0
         holder = json.dumps({"run_id": run_id, "pid": os.getpid(),
                              "started_at": datetime.now(UTC).isoformat(timespec="seconds")})
         tmp = path.with_name(path.name + f".{os.getpid()}")
-        tmp.write_text(holder)
-        os.replace(tmp, path)  # whole, for a reader of the name at any moment
+        with contextlib.suppress(OSError):  # only a note: the lock is the folder's
+            tmp.write_text(holder)
+            os.replace(tmp, path)  # whole, for a reader of the name at any moment
         clean_leftovers(warehouse)  # under the lock: no live run owns any of them
         yield
     finally:
@@ -114,6 +115,9 @@ def run_lock(warehouse: Path, *, run_id: str, wait: float = 0.0, poll: float = 0
 def check_writable(warehouse: Path) -> None:
     """Raise FolderUnusable unless a run can create files in the warehouse's folder."""
     folder = warehouse.parent
+    if warehouse.is_dir():
+        raise FolderUnusable(f"仓库路径是一个文件夹：{warehouse}（warehouse 应指向 .duckdb 文件，如 "
+                             f"warehouse/tally.duckdb）· the warehouse path is a folder")
     try:  # a real file, not os.access: a read-only mount, an immutable folder and root all agree
         fd, probe = tempfile.mkstemp(prefix=f".{warehouse.name}.probe-", dir=folder)
         os.close(fd)

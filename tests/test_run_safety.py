@@ -247,3 +247,12 @@ def test_a_reader_runs_while_a_build_holds_the_lock(site):
         threading.Thread(target=read).start()
         assert done.wait(60)
     assert results[0].exit_code == 0, results[0].output
+
+
+def test_a_warehouse_path_that_is_a_folder_stops_a_run_before_any_work(tmp_path):
+    s = Site(tmp_path)
+    write_month(s.inbox, 3, [2])
+    s.warehouse.mkdir(parents=True)
+    result = CliRunner().invoke(app, ["run", "--config", str(s.config)])
+    assert result.exit_code == 2 and "仓库路径是一个文件夹" in one_line(result.output)
+    assert list(s.warehouse.iterdir()) == []
