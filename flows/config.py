@@ -222,6 +222,8 @@ def problem_text(error: dict, data: dict[str, Any]) -> str:
         known = [name for name in fields if name not in section]
         close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
         hint = f"，是否想写 {'.'.join([*loc[:-1], close[0]])}？" if close else ""
+        if len(loc) == 2 and loc[-1] in ConfigFile.model_fields:  # TOML: a key after [notify] is in it
+            hint = f"，{loc[-1]} 应写在文件开头、[{loc[0]}] 之前"
         return f"未知的设置 {key}{hint}（可用：{'、'.join(fields)}）· unknown key"
     expected = EXPECTED.get(key) or EXPECTED.get(loc[0], "")
     return f"{key} 应为 {expected}，实际写的是 {shown(error.get('input'))}"

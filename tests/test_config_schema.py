@@ -140,3 +140,9 @@ def test_the_shipped_tally_toml_and_no_file_at_all_are_valid(tmp_path):
     assert load_settings(shipped).warehouse == shipped.parent / "warehouse/tally.duckdb"
     assert load_settings(write(tmp_path, "")) == Settings(inbox=tmp_path / "inbox",
                                                           warehouse=tmp_path / "warehouse/tally.duckdb")
+
+
+def test_a_top_level_key_written_under_a_section_is_pointed_out(tmp_path):
+    config = write(tmp_path, '[notify]\ncommand = "x"\nlock_wait = 5')
+    with pytest.raises(ConfigError, match=r"未知的设置 notify\.lock_wait，lock_wait 应写在文件开头、\[notify\] 之前"):
+        load_settings(config)

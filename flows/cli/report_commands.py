@@ -33,13 +33,14 @@ def _open(warehouse: Path | None, config: Path | None):
     return open_reader(settings(config, warehouse=warehouse).warehouse)
 
 
-def check_out_file(out_file: Path | None) -> None:
-    """Refuse, before any work, an --out that names a folder or sits in a folder that is not there."""
+def check_out_file(out_file: Path | None, name: str) -> None:
+    """Refuse, before any work and in one line (exit 2), an --out that names a folder."""
     if out_file is None or str(out_file) == "-":
         return
     if out_file.is_dir():
-        raise typer.BadParameter(f"{out_file} 是文件夹，请给出要写入的文件名，如 {out_file / 'report.docx'}"
-                                 f" · --out must name a file, not a folder", param_hint="--out")
+        say("参数错误 · bad --out:", f"{out_file} 是文件夹，请给出要写入的文件名，如 {out_file / name}"
+                                     f" · --out must name a file, not a folder")
+        raise typer.Exit(2)
 
 
 @app.command("report")
@@ -60,7 +61,7 @@ def report_command(
     Example:
         tally report --year 2024 --format docx --out 2024年指标.docx
     """
-    check_out_file(out_file)
+    check_out_file(out_file, default_path(year, fmt).name)
     if out_file is not None and str(out_file) == "-" and fmt in (ReportFormat.docx, ReportFormat.xlsx):
         say("", f"{fmt.value} 是二进制格式，请用 --out 指定文件")
         raise typer.Exit(1)
