@@ -226,8 +226,9 @@ def open_run(run: Run) -> None:
 
 def spill_path(run: Run) -> Path:
     """Return the folder where the run's DuckDB spills, emptied of what a killed run left there."""
-    # Beside the published file, not the aside: clean_stale_asides removes files, not folders.
-    folder = run.warehouse.with_name(run.warehouse.name + ".tmp")
+    # A folder of the run's own: DuckDB's default (`<database>.tmp`) is also where analysts'
+    # read-only connections spill, and a run must not empty it under them.
+    folder = publish.spill_folder(run.warehouse)
     shutil.rmtree(folder, ignore_errors=True)  # only one run holds the lock: nothing else uses it
     return folder
 

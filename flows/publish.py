@@ -177,7 +177,8 @@ def clean_stale_asides(warehouse: Path) -> list[Path]:
 
 def spill_folder(warehouse: Path) -> Path:
     """Return the folder beside the warehouse where a run's DuckDB spills what memory cannot hold."""
-    return warehouse.with_name(warehouse.name + ".tmp")
+    # Not DuckDB's default `<database>.tmp`: read-only connections of analysts spill there.
+    return warehouse.with_name(f".{warehouse.name}.spill")
 
 
 def clean_leftovers(warehouse: Path) -> list[Path]:

@@ -52,14 +52,18 @@ def test_a_nothing_new_run_cleans_what_a_killed_run_left(site):
     spill = publish.spill_folder(site.warehouse)
     spill.mkdir()
     (spill / "duckdb_temp_block-1.block").write_bytes(b"x" * 1024)
+    readers = site.warehouse.with_name("tally.duckdb.tmp")  # where read-only connections spill
+    readers.mkdir()
+    (readers / "reader.block").write_bytes(b"y")
     (site.inbox / "inspections" / "2024-05.xlsx").unlink()  # the inbox is as published again
 
     result = site.run()
     assert result.summary.files_loaded == 0 and "nothing new" in result.message
     assert leftovers(site.warehouse) == [] and not spill.exists()
     assert sha256(site.warehouse) == published
+    assert (readers / "reader.block").exists()  # not the run's to clean
     assert sorted(p.name for p in site.warehouse.parent.iterdir()) == [
-        "tally.duckdb", "tally.duckdb.lock", "tally.duckdb.runs.jsonl"]
+        "tally.duckdb", "tally.duckdb.lock", "tally.duckdb.runs.jsonl", "tally.duckdb.tmp"]
 
 
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
