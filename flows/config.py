@@ -245,9 +245,3 @@ def shown(value: object) -> str:
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
     return text if len(text) <= 80 else text[:77] + "…"
 
-
-def memory_limit(value: object, path: Path) -> str:
-    """Return a DuckDB memory size from tally.toml, or say plainly what is wrong with it."""
-    if isinstance(value, str) and MEMORY.match(value):
-        return value.strip()
-    raise ConfigError(f"{path} 中的 memory_limit 无法识别：{value!r}（应写作如 \"1GB\"、\"800MB\"）")
