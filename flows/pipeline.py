@@ -441,6 +441,8 @@ def summary_text(result: RunResult) -> str:
 
 def summary_markdown(result: RunResult) -> str:
     """Write the run's summary as Markdown, for the Prefect artifact."""
+    from .report.markdown import md_text  # paths and reasons quote ledger text: never markup
+
     s = result.summary
     state = "完成 · completed" if result.outcome == "completed" else "**失败 · FAILED**"
     rows = [
@@ -453,8 +455,6 @@ def summary_markdown(result: RunResult) -> str:
     ]  # fmt: skip
     out = [f"# tally run `{result.run_id}`", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]
-    from .report.markdown import md_text  # paths and reasons quote ledger text: never markup
-
     if result.message:
         out += ["", md_text(result.message)]
     if s.rejected:
