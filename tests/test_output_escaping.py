@@ -133,3 +133,12 @@ def test_the_run_summary_artifact_escapes_paths_and_reasons():
     text = summary_markdown(RunResult(summary, Path("inbox"), "completed", now, now, "**done**"))
     assert re.search(r"(?<!\\)[<>`*]", text.split("## 退回的文件", 1)[1]) is None
     assert "\\<img src=x onerror=alert(1)\\>县/a\\`b\\`.xlsx" in text and "\\*\\*done\\*\\*" in text
+
+
+def test_json_output_writes_control_characters_as_escapes(capsys):
+    import polars as pl
+
+    output.emit(pl.DataFrame({"label": ["a\x1b[31mb\x9bc\u202ed"]}), "json")
+    text = capsys.readouterr().out
+    assert re.search("[\x00-\x1f\x7f-\x9f\u202e]", text.replace("\n", "")) is None
+    assert json.loads(text) == [{"label": "a\x1b[31mb\x9bc\u202ed"}]

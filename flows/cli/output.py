@@ -143,7 +143,9 @@ def emit(frame: pl.DataFrame, fmt: str, *, title: str | None = None) -> None:
         sys.stdout.write(safe_frame(flat).write_csv())
     elif fmt == "json":
         rows = [{k: jsonable(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        text = json.dumps(rows, ensure_ascii=False, indent=1)
+        # json escapes C0 itself; C1 and the bidi overrides as \uXXXX too: the same data, inert.
+        sys.stdout.write(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     else:
         table = Table(title=None if title is None else data(title), show_lines=False)
         for col in frame.columns:
