@@ -28,6 +28,7 @@ from .filenames import (
 )
 from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
+from .masking import mask_free_text, mask_text
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
@@ -497,7 +498,11 @@ class Pending:
         for code in self.rows:
             insert_frame(con, code, protect(self.ledger_rows(code), LEDGERS[code], key), schema="raw")
         if self.problems:
-            insert_frame(con, "problems", pl.concat(self.problems, how="vertical"))
+            problems = pl.concat(self.problems, how="vertical")
+            # Defence in depth: a raw value or message of a column not marked personal may
+            # still hold an ID or a phone.
+            insert_frame(con, "problems", problems.with_columns(mask_free_text(pl.col("raw_value")),
+                                                                mask_free_text(pl.col("message"))))
         if self.quarantined:
             insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
         record_versions(con, list(self.versions.values()))
@@ -525,17 +530,18 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
            period_start: date | None = None, pending: Pending | None = None) -> None:
     """Record a file (or sheet) that loads nothing, with its reason (queued in `pending` if given)."""
     queue = pending or Pending()
+    reason = mask_text(exc.reason)  # a reason may quote a cell: never an ID or a phone in clear
     queue.record(Version(
         version_id=queue.next_id(con), run_id=summary.run_id, path=source.rel,
         scope=scope_of(source.rel), ledger=ledger.code if ledger else None, period=period,
         period_start=period_start, sheet=sheet, sha256=source.sha256, content_sha256=None,
         size=source.size, modified_at=source.modified_at,
-        revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=exc.reason,
+        revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=reason,
     ), seen_at)  # fmt: skip
     if pending is None:
         record_versions(con, list(queue.versions.values()))
     summary.files_rejected += 1
-    summary.rejected.append((source.rel, sheet, exc.reason))
+    summary.rejected.append((source.rel, sheet, reason))
 
 
 def scope_of(rel: str) -> str:
