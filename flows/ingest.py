@@ -353,7 +353,7 @@ def new_run_id() -> str:
 def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None) -> IngestRun:
     """Record the run as running on con and return its state; `warehouse` names the hash key."""
     run = IngestRun(con, inbox, RunSummary(run_id=run_id or new_run_id()), datetime.now(UTC),
-                    hash_key(warehouse))
+                    hash_key(warehouse, con))
     start_validation_run()
     con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
                 [run.summary.run_id, run.started, str(inbox)])
