@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -192,6 +193,20 @@ def masked_text(raw: pl.Expr, column: Column) -> pl.Expr:
     return raw
 
 
+# Text columns that are identifiers or addresses, never prose: a number in them is theirs.
+IDENTIFIER_COLUMNS = ("url", "spot_check_task")
+
+
+@functools.cache
+def free_text_columns(ledger: Ledger) -> frozenset[str]:
+    """The text columns not marked personal where a clerk may still write an ID or a phone in passing."""
+    return frozenset(
+        c.name for c in ledger.columns
+        if c.type == "text" and not c.personal and c.name != ledger.key
+        and not c.name.endswith("_no") and c.name not in IDENTIFIER_COLUMNS
+    )  # fmt: skip
+
+
 def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
     """Replace clear personal values by masked ones and add their keys and check results."""
     derived: list[pl.Expr] = []
@@ -215,6 +230,8 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
             )  # fmt: skip
         elif column.personal:
             masks.append(masked_text(col, column).alias(name))
+        elif name in free_text_columns(ledger):
+            masks.append(mask_free_text(col).alias(name))
     if not (derived or masks or key_names):
         return rows
     keys: dict[str, pl.Series] = {}
