@@ -128,12 +128,17 @@ def mask_free_text(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Utf8).map_batches(_mask_free_series, return_dtype=pl.Utf8)
 
 
-def _masked_numbers(expr: pl.Expr) -> pl.Expr:
-    out = expr
-    for pattern, replacement in _MASKS:
-        for _ in range(2):
-            out = out.str.replace_all(pattern, replacement)
-    return out
+def _replace_where_found(series: pl.Series, pattern: str, replacement: str) -> pl.Series:
+    """Replace a pattern's matches only in the values where it is found (finding is far cheaper)."""
+    # Twice: the character around a number is consumed with it, so a number that shares it
+    # with the one before is found by the second pass.
+    for _ in range(2):
+        found = series.str.contains(pattern).fill_null(False)
+        if not found.any():
+            break
+        positions = found.arg_true()
+        series = series.scatter(positions, series.gather(positions).str.replace_all(pattern, replacement))
+    return series
 
 
 def _mask_free_series(series: pl.Series) -> pl.Series:
@@ -142,10 +147,10 @@ def _mask_free_series(series: pl.Series) -> pl.Series:
     if not candidates.any():
         return series
     positions = candidates.arg_true()
-    masked = series.gather(positions).to_frame("v").select(_masked_numbers(pl.col("v"))).to_series()
-    out = series.clone()
-    out.scatter(positions, masked)
-    return out
+    masked = series.gather(positions)
+    for pattern, replacement in _MASKS:
+        masked = _replace_where_found(masked, pattern, replacement)
+    return series.clone().scatter(positions, masked)
 
 
 def mask_text(text: str | None) -> str | None:
