@@ -53,7 +53,7 @@ def key_source(warehouse: Path) -> str:
 def weak_key_reason(key: str, where: str) -> str | None:
     """Say why a key is too weak to hash personal data with, or None when it is strong enough."""
     fix = f"请换用至少 {MIN_KEY_CHARS} 个字符的随机密钥，例如由 {KEY_GEN_HINT} 生成"
-    if not key:
+    if not key.strip():
         return (f"哈希密钥为空（{where}）：键控哈希会退化为普通 SHA-256，已脱敏的电话和身份证号可由哈希反推。{fix}。"
                 f" · The hash key is empty; use a random key of at least {MIN_KEY_CHARS} characters.")
     if len(key) < MIN_KEY_CHARS:
@@ -73,7 +73,7 @@ def key_fingerprint(key: str) -> str:
 def read_key(warehouse: Path) -> str | None:
     """The key as configured ($TALLY_HASH_KEY, else the file beside the warehouse), None if absent."""
     if KEY_ENV in os.environ:
-        return os.environ[KEY_ENV].strip()
+        return os.environ[KEY_ENV]  # as set: hashes made with it before must still match
     path = key_path(warehouse)
     if not path.exists():
         return None

@@ -75,7 +75,7 @@ def names_columns(ledger: Ledger) -> list[str]:
 def new_key(warehouse: Path, key_file: Path | None) -> tuple[str, str]:
     """The new key and where it comes from: $TALLY_HASH_KEY, a file given, or a fresh random one."""
     if KEY_ENV in os.environ:
-        key, where = os.environ[KEY_ENV].strip(), f"环境变量 {KEY_ENV}"
+        key, where = os.environ[KEY_ENV], f"环境变量 {KEY_ENV}"
     elif key_file is not None:
         if not key_file.is_file():
             raise RekeyRefused(f"新密钥文件不存在：{key_file}")
