@@ -230,7 +230,7 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
             )  # fmt: skip
         elif column.personal:
             masks.append(masked_text(col, column).alias(name))
-        elif name in free_text_columns(ledger):
+        elif name in free_text_columns(ledger) and name in rows.columns:
             masks.append(mask_free_text(col).alias(name))
     if not (derived or masks or key_names):
         return rows
