@@ -5,7 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.ledgers import LEDGERS
-from flows.masking import id_kind_expr, id_valid_expr, keyed_hash, keyed_hashes, mask_free_text, mask_person_name
+from flows.masking import (
+    id_kind_expr,
+    id_valid_expr,
+    keyed_hash,
+    keyed_hashes,
+    mask_free_text,
+    mask_person_name,
+)
 from flows.protect import free_text_columns, masked_text, name_keys, protect
 
 KEY = "k" * 64
