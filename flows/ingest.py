@@ -28,7 +28,7 @@ from .filenames import (
 )
 from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
-from .masking import mask_free_text, mask_text
+from .masking import mask_free_text, mask_text, mask_texts
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
@@ -699,7 +699,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     queue.record(Version(
         **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
         rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
-        ignored_columns=prep.match.ignored,
+        ignored_columns=tuple(mask_texts(list(prep.match.ignored))),  # headers as written: mask them too
     ), seen_at)  # fmt: skip
     if current is not None:
         queue.supersede(slot, current[0], (version_id, digest, source.rel))

@@ -62,7 +62,8 @@ def needles_found(text: str) -> list[str]:
 
 
 CASES = ["案件编号", "立案日期", "当事人", "当事人类型", "证件号码", "联系电话", "案由", "身份证号（备查）", "来电号码", "来电人"]
-HOTLINE = ["工单编号", "受理日期", "诉求类型", "诉求内容", "办理时限", "来电人", "来电号码", "身份证号（备查）"]
+HOTLINE = ["工单编号", "受理日期", "诉求类型", "诉求内容", "办理时限", "来电人", "来电号码", "身份证号（备查）",
+           "回访（13968142537）"]
 INSPECTIONS = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果", "备注"]
 
 
@@ -79,8 +80,9 @@ def build_inbox(ws) -> None:
     for i, phone in enumerate(PHONE_FORMS):
         hotline.append([f"GD2024{i:04d}", "2024-03-05", "投诉",
                         f"来电反映噪音，回电{phone}，身份证{ID_FORMS[i % len(ID_FORMS)]}，备用{PHONE_FORMS[-1 - i]}",
-                        "2024-03-12", NAMES[i % 4], phone, ID_FORMS[i % len(ID_FORMS)]])
-    hotline.append(["GD20249999", "某天", "投诉", f"电话{MOBILE}", "2024-03-12", "王小明", "138 5724 6913", ID18])
+                        "2024-03-12", NAMES[i % 4], phone, ID_FORMS[i % len(ID_FORMS)], "已回访"])
+    hotline.append(["GD20249999", "某天", "投诉", f"电话{MOBILE}", "2024-03-12", "王小明", "138 5724 6913", ID18,
+                    f"回访{PHONE_FORMS[4]}"])
     write_xlsx(ws.path("hotline/2024-03.xlsx"), {"工单": hotline})
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [
         INSPECTIONS,
