@@ -55,20 +55,22 @@ _CLOSE = "[)\uff09]"
 # A resident ID: 6-digit area, 8-digit birth date, 3-digit sequence, check character; any
 # two of its characters may be split by one separator. The middle 8 are starred.
 _EMBEDDED_ID = f"{_BEFORE}({_D}(?:{_S}?{_D}){{5}})(?:{_S}?{_D}){{8}}{_S}?({_D}(?:{_S}?{_D}){{2}}{_S}?{_X}){_AFTER}"
-# The old 15-digit ID: 6-digit area, yymmdd, 3-digit sequence (no check character). The
-# month and day are checked loosely, so that other 15-digit numbers are less often taken.
+# The old 15-digit ID: 6-digit area, yymmdd, 3-digit sequence (no check character), split
+# anywhere like the new one. The month and day are checked loosely, so that other 15-digit
+# numbers are less often taken.
 _EMBEDDED_ID15 = (
-    f"{_BEFORE}({_D}{{6}}){_S}?{_D}{{2}}[01\uff10\uff11]{_D}[0-3\uff10-\uff13]({_D}){_S}?({_D}{{3}}){_AFTER}"
+    f"{_BEFORE}({_D}(?:{_S}?{_D}){{5}}){_S}?{_D}{_S}?{_D}{_S}?[01\uff10\uff11]{_S}?{_D}{_S}?[0-3\uff10-\uff13]{_S}?"
+    f"({_D}){_S}?({_D}(?:{_S}?{_D}){{2}}){_AFTER}"
 )
 # A mobile: 11 digits from 13x … 19x, maybe after +86 / 86 / 0086, maybe split into groups.
 _EMBEDDED_MOBILE = (
-    f"{_BEFORE}((?:(?:\\+|\uff0b|00)?86{_S}?)?[1\uff11][3-9\uff13-\uff19]{_S}?{_D})"
+    f"{_BEFORE}((?:(?:\\+|\uff0b|00)?86{_S}?)?[1\uff11]{_S}?[3-9\uff13-\uff19]{_S}?{_D})"
     f"(?:{_S}?{_D}){{4}}{_S}?({_D}(?:{_S}?{_D}){{3}}){_AFTER}"
 )
 # A landline: a 3- or 4-digit area code starting with 0 (maybe in brackets, maybe followed
 # by a separator), then a 7- or 8-digit number; its first 3 and last 4 digits are kept.
 _EMBEDDED_LANDLINE = (
-    f"{_BEFORE}({_OPEN}?[0\uff10]{_D}{{2}})(?:{_D}?{_CLOSE}?{_S}?(?:{_D}{_S}?){{3,4}})({_D}{{4}}){_AFTER}"
+    f"{_BEFORE}({_OPEN}?[0\uff10]{_D}{{2}})(?:{_D}?{_CLOSE}?{_S}?(?:{_D}{_S}?){{3,4}})({_D}(?:{_S}?{_D}){{3}}){_AFTER}"
 )
 _MASKS = (
     (_EMBEDDED_ID, "${1}${2}********${3}${4}"),

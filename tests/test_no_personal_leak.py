@@ -17,6 +17,8 @@ import zipfile
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
 
@@ -247,3 +249,52 @@ def test_free_text_masks_every_common_form(text, masked):
 )
 def test_header_words_tell_personal_columns(header, kind):
     assert personal_kind_of_header(header) == kind
+
+
+SEPARATORS = ("", " ", "-", ".", "\u3000", "－")
+AROUND = st.text(alphabet="电话身份证号码：，。、；（）()abcXx ", max_size=6)
+BETWEEN = st.text(alphabet="电话身份证号码：，。、；（）()abcXx ", min_size=1, max_size=6)  # two numbers are never one
+
+
+def written(digits: str, cuts: list[int], sep: str, wide: bool, bracket: bool) -> str:
+    """A number as a clerk may write it: split where `cuts` say, maybe in full-width digits.
+
+    A landline (0 first) is split only after its area code or inside its local number, and its
+    area code may be bracketed: `(0954)1234567`, `0954-123 4567`.
+    """
+    landline = digits.startswith("0")
+    lowest = 4 if landline else 1
+    out, last = [], 0
+    for cut in sorted({c for c in cuts if lowest <= c < len(digits)}):
+        out.append(digits[last:cut])
+        last = cut
+    parts = [*out, digits[last:]]
+    if landline and bracket:
+        area, rest = digits[:4], digits[4:]
+        text = f"({area}){rest}" if not wide else f"（{area}）{rest}"
+    else:
+        text = sep.join(parts)
+    return full(text) if wide else text
+
+
+number = st.one_of(
+    st.from_regex(r"64[0-9]{4}(19[5-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}", fullmatch=True)
+    .map(lambda p: valid_resident_id(p)),
+    st.from_regex(r"64[0-9]{4}[5-9][0-9](0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])[0-9]{3}", fullmatch=True),
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.from_regex(r"0[1-9][0-9]{9}", fullmatch=True),  # a 4-digit area code and a 7-digit number
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(BETWEEN, number, st.lists(st.integers(1, 17), max_size=4),
+                          st.sampled_from(SEPARATORS), st.booleans(), st.booleans()), min_size=1, max_size=4), AROUND)
+def test_no_number_in_any_form_survives_the_free_text_masks(parts, tail):
+    text = "".join(before + written(n, cuts, sep, wide, bracket) for before, n, cuts, sep, wide, bracket in parts)
+    text += tail
+    masked = pl.DataFrame({"v": [text]}).select(mask_free_text(pl.col("v"))).item()
+    compact = re.sub(r"[\s\-.()（）+－．]", "", to_halfwidth(masked))
+    for _, n, *_ in parts:
+        assert n not in compact, (text, masked)
+    # every number lost at least its middle 4 digits to stars
+    assert masked.count("*") >= 4 * len(parts), (text, masked)
