@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import stat
 
+import duckdb
+import polars as pl
 import pytest
 from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.masking import keyed_hash, valid_resident_id
 from flows.protect import KEY_ENV, KEY_TABLE, KeyRefused, hash_key, key_fingerprint, preflight_key
+from flows.publish import run_lock
 
 STRONG = "0123456789abcdef0123456789abcdef-strong"
 OTHER = "fedcba9876543210fedcba9876543210-other"
@@ -77,7 +80,7 @@ def test_a_new_warehouse_gets_a_strong_key_file_and_records_its_fingerprint(ws, 
     expected = hmac.new(key.encode(), b"tally-key-fingerprint", hashlib.sha256).hexdigest()[:16]
     assert ws.one(f"SELECT fingerprint FROM {KEY_TABLE}") == expected == key_fingerprint(key)
     assert key not in expected and hashlib.sha256(key.encode()).hexdigest()[:16] != expected
-    assert keys(ws)[2] == keyed_hash(__import__("polars").Series(["13812345678"]), key)[0]
+    assert keys(ws)[2] == keyed_hash(pl.Series(["13812345678"]), key)[0]
 
 
 def test_a_lost_key_file_is_refused_not_replaced(ws, monkeypatch):
@@ -113,8 +116,6 @@ def test_a_warehouse_loaded_before_fingerprints_records_its_key_on_the_next_run(
     fill(ws)
     monkeypatch.setenv(KEY_ENV, STRONG)
     ws.run()
-    import duckdb
-
     with duckdb.connect(str(ws.warehouse)) as con:
         con.execute(f"DROP TABLE {KEY_TABLE}")
         assert hash_key(ws.warehouse, con) == STRONG
@@ -130,7 +131,6 @@ def test_rekey_recomputes_every_hash_from_the_inbox(ws, monkeypatch):
     monkeypatch.setenv(KEY_ENV, OTHER)
     result = run_cli(ws, "rekey")
     assert result.exit_code == 0, result.output
-    import polars as pl
 
     def h(value: str) -> str:
         return keyed_hash(pl.Series([value]), OTHER)[0]
@@ -186,3 +186,15 @@ def test_rekey_refuses_a_weak_new_key(ws, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "weak")
     result = run_cli(ws, "rekey")
     assert result.exit_code == 2 and "哈希密钥太短" in result.output
+
+
+def test_rekey_waits_for_no_run_and_needs_a_warehouse(ws, monkeypatch):
+    result = run_cli(ws, "rekey")
+    assert result.exit_code == 2 and "仓库文件不存在" in result.output
+    fill(ws)
+    monkeypatch.setenv(KEY_ENV, STRONG)
+    assert run_cli(ws, "run").exit_code == 0
+    monkeypatch.setenv(KEY_ENV, OTHER)
+    with run_lock(ws.warehouse, run_id="another"):
+        assert run_cli(ws, "rekey").exit_code == 75
+    assert ws.one(f"SELECT fingerprint FROM {KEY_TABLE}") == key_fingerprint(STRONG)

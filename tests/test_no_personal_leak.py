@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import zipfile
@@ -200,8 +201,6 @@ def test_quarantined_cells_mask_extra_columns_by_header_and_content(ws):
     ws.run()
     cells = ws.one("SELECT cells FROM quarantined_rows q JOIN file_versions f USING (version_id) "
                    "WHERE f.path = 'cases/2024-03.csv'")
-    import json
-
     assert json.loads(cells) == {
         "案件编号": "文旅罚〔2024〕99号", "立案日期": "2024-13-45", "当事人": "赵某某", "当事人类型": "个人",
         "证件号码": "640422********1239", "联系电话": "138******6913", "案由": "备查640422*****5123",
