@@ -136,9 +136,13 @@ def test_personal_values_in_every_form_leak_nowhere(ws, tmp_path):
     build_inbox(ws)
     runner = CliRunner()
     w = ["--warehouse", str(ws.warehouse)]
-    result = runner.invoke(app, ["run", "--inbox", str(ws.inbox), *w])
+    notified = tmp_path / "notified.txt"  # what the [notify] hook is given
+    config = tmp_path / "tally.toml"
+    config.write_text(f'[notify]\ncommand = "tee {notified}"\n', encoding="utf-8")
+    result = runner.invoke(app, ["run", "--inbox", str(ws.inbox), *w, "--config", str(config)])
     assert result.exit_code == 0, result.output
     wait_for_docs(ws)
+    assert "cases/2024-04.csv" in notified.read_text(encoding="utf-8")
     # The inbox loaded as meant: rows loaded, rows quarantined, the two bad files rejected.
     statuses = dict(ws.query("SELECT path, status FROM file_versions"))
     assert statuses["cases/2024-03.csv"] == statuses["hotline/2024-03.xlsx"] == "loaded"
@@ -155,8 +159,9 @@ def test_personal_values_in_every_form_leak_nowhere(ws, tmp_path):
     for path in beside:
         if found := needles_found(path.read_bytes().decode("utf-8", errors="replace")):
             leaks[str(path)] = found
-    if found := needles_found(result.output):
-        leaks["the run's output"] = found
+    for name, text in (("the run's output", result.output), ("the notification", notified.read_text("utf-8"))):
+        if found := needles_found(text):
+            leaks[name] = found
     for fmt in ("csv", "json", "table"):
         files = runner.invoke(app, ["files", "--format", fmt, *w])
         assert files.exit_code == 0
