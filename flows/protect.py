@@ -77,7 +77,10 @@ def read_key(warehouse: Path) -> str | None:
     path = key_path(warehouse)
     if not path.exists():
         return None
-    return path.read_text(encoding="utf-8", errors="replace").strip()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as exc:
+        raise KeyRefused(f"无法读取哈希密钥文件 {path}：{exc.strerror} · cannot read the hash key file") from exc
 
 
 def write_key(path: Path, key: str) -> None:
