@@ -127,10 +127,12 @@ def closest_row(rows: list[list[str | None]], row_numbers: list[int], ledger: Le
     required = {c.name for c in ledger.required}
     best, best_score = None, 0
     for r in range(min(len(rows), SEARCH_ROWS)):
-        score = len(required & set(known_cells(rows[r], lookup).values()))
+        known = set(known_cells(rows[r], lookup).values())
+        if not known:
+            continue  # a row that names no column is data: quoting it would quote a person's details
+        score = len(required & known)
         cells = [str(c).strip() for c in rows[r] if c is not None and str(c).strip()]
-        # Any row with several short text cells is a header candidate, even with no match.
-        score = score * 10 + (1 if len(cells) >= 3 else 0)
+        score = score * 10 + len(known)
         if score > best_score:
             best, best_score = (row_numbers[r], cells), score
     return best

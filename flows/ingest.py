@@ -28,6 +28,7 @@ from .filenames import (
 )
 from .headers import HeaderMatch, closest_row, find_header
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
+from .masking import mask_free_text, mask_text, mask_texts
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
 from .protect import hash_key, protect
@@ -352,7 +353,7 @@ def new_run_id() -> str:
 def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None) -> IngestRun:
     """Record the run as running on con and return its state; `warehouse` names the hash key."""
     run = IngestRun(con, inbox, RunSummary(run_id=run_id or new_run_id()), datetime.now(UTC),
-                    hash_key(warehouse))
+                    hash_key(warehouse, con))
     start_validation_run()
     con.execute("INSERT INTO runs (run_id, started_at, inbox, outcome) VALUES (?, ?, ?, 'running')",
                 [run.summary.run_id, run.started, str(inbox)])
@@ -497,7 +498,11 @@ class Pending:
         for code in self.rows:
             insert_frame(con, code, protect(self.ledger_rows(code), LEDGERS[code], key), schema="raw")
         if self.problems:
-            insert_frame(con, "problems", pl.concat(self.problems, how="vertical"))
+            problems = pl.concat(self.problems, how="vertical")
+            # Defence in depth: a raw value or message of a column not marked personal may
+            # still hold an ID or a phone.
+            insert_frame(con, "problems", problems.with_columns(mask_free_text(pl.col("raw_value")),
+                                                                mask_free_text(pl.col("message"))))
         if self.quarantined:
             insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
         record_versions(con, list(self.versions.values()))
@@ -525,17 +530,18 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
            period_start: date | None = None, pending: Pending | None = None) -> None:
     """Record a file (or sheet) that loads nothing, with its reason (queued in `pending` if given)."""
     queue = pending or Pending()
+    reason = mask_text(exc.reason)  # a reason may quote a cell: never an ID or a phone in clear
     queue.record(Version(
         version_id=queue.next_id(con), run_id=summary.run_id, path=source.rel,
         scope=scope_of(source.rel), ledger=ledger.code if ledger else None, period=period,
         period_start=period_start, sheet=sheet, sha256=source.sha256, content_sha256=None,
         size=source.size, modified_at=source.modified_at,
-        revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=exc.reason,
+        revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=reason,
     ), seen_at)  # fmt: skip
     if pending is None:
         record_versions(con, list(queue.versions.values()))
     summary.files_rejected += 1
-    summary.rejected.append((source.rel, sheet, exc.reason))
+    summary.rejected.append((source.rel, sheet, reason))
 
 
 def scope_of(rel: str) -> str:
@@ -693,7 +699,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     queue.record(Version(
         **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
         rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
-        ignored_columns=prep.match.ignored,
+        ignored_columns=tuple(mask_texts(list(prep.match.ignored))),  # headers as written: mask them too
     ), seen_at)  # fmt: skip
     if current is not None:
         queue.supersede(slot, current[0], (version_id, digest, source.rel))

@@ -9,6 +9,7 @@ repeat party can still be recognised without the clear value being stored.
 from __future__ import annotations
 
 import functools
+import re
 
 import duckdb
 import polars as pl
@@ -38,11 +39,48 @@ _RESIDENT_BIRTH = r"^[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]
 _USCC_CHAR = "[0-9A-HJ-NPQRTUWXY]"
 _USCC_SHAPE = f"^{_USCC_CHAR}{{2}}[0-9]{{6}}{_USCC_CHAR}{{10}}$"
 
+# What free text writes a number with. Digits may be full-width (input methods switch at
+# will); groups may be split by spaces, hyphens or dots (`138 1234 5678`, `0954-1234567`).
+_D = "[0-9\uff10-\uff19]"
+_X = "[0-9\uff10-\uff19XxＸｘ]"
+_S = "[ \t\u00a0\u3000\\-\uff0d\u2010\u2011\u2012\u2013\u2014.\uff0e]"
+_NOT_D = "[^0-9\uff10-\uff19]"
+_BEFORE = f"(^|{_NOT_D})"
+_AFTER = f"($|{_NOT_D})"
+_OPEN = "[(\uff08]"
+_CLOSE = "[)\uff09]"
+
 # polars' regex engine has no look-around, so the character before and after an embedded
 # number is captured and put back; a second pass catches numbers that share a boundary.
-_EMBEDDED_ID = r"(^|[^0-9A-Za-z])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9A-Za-z])"
-_EMBEDDED_MOBILE = r"(^|[^0-9])((?:\+?86[- ]?)?1[3-9][0-9])[- ]?[0-9]{4}[- ]?([0-9]{4})($|[^0-9])"
-_EMBEDDED_LANDLINE = r"(^|[^0-9])(0[0-9]{2})([0-9]?-?[0-9]{3,4})([0-9]{4})($|[^0-9])"
+# A resident ID: 6-digit area, 8-digit birth date, 3-digit sequence, check character; any
+# two of its characters may be split by one separator. The middle 8 are starred.
+_EMBEDDED_ID = f"{_BEFORE}({_D}(?:{_S}?{_D}){{5}})(?:{_S}?{_D}){{8}}{_S}?({_D}(?:{_S}?{_D}){{2}}{_S}?{_X}){_AFTER}"
+# The old 15-digit ID: 6-digit area, yymmdd, 3-digit sequence (no check character), split
+# anywhere like the new one. The month and day are checked loosely, so that other 15-digit
+# numbers are less often taken.
+_EMBEDDED_ID15 = (
+    f"{_BEFORE}({_D}(?:{_S}?{_D}){{5}}){_S}?{_D}{_S}?{_D}{_S}?[01\uff10\uff11]{_S}?{_D}{_S}?[0-3\uff10-\uff13]{_S}?"
+    f"({_D}){_S}?({_D}(?:{_S}?{_D}){{2}}){_AFTER}"
+)
+# A mobile: 11 digits from 13x … 19x, maybe after +86 / 86 / 0086, maybe split into groups.
+_EMBEDDED_MOBILE = (
+    f"{_BEFORE}((?:(?:\\+|\uff0b|00)?86{_S}?)?[1\uff11]{_S}?[3-9\uff13-\uff19]{_S}?{_D})"
+    f"(?:{_S}?{_D}){{4}}{_S}?({_D}(?:{_S}?{_D}){{3}}){_AFTER}"
+)
+# A landline: a 3- or 4-digit area code starting with 0 (maybe in brackets, maybe followed
+# by a separator), then a 7- or 8-digit number; its first 3 and last 4 digits are kept.
+_EMBEDDED_LANDLINE = (
+    f"{_BEFORE}({_OPEN}?[0\uff10]{_D}{{2}})(?:{_D}?{_CLOSE}?{_S}?(?:{_D}{_S}?){{3,4}})({_D}(?:{_S}?{_D}){{3}}){_AFTER}"
+)
+_MASKS = (
+    (_EMBEDDED_ID, "${1}${2}********${3}${4}"),
+    (_EMBEDDED_ID15, "${1}${2}*****${3}${4}${5}"),
+    (_EMBEDDED_MOBILE, "${1}${2}****${3}${4}"),
+    (_EMBEDDED_LANDLINE, "${1}${2}****${3}${4}"),
+)
+# A cell worth the masks has a run of at least 7 digits, maybe split by separators.
+_DIGIT_RUN = f"{_D}(?:{_S}?{_D}){{6}}"
+_DIGIT_RUN_RE = re.compile(_DIGIT_RUN)
 
 
 def _all_stars(expr: pl.Expr) -> pl.Expr:
@@ -88,15 +126,81 @@ def mask_phone(expr: pl.Expr) -> pl.Expr:
 
 
 def mask_free_text(expr: pl.Expr) -> pl.Expr:
-    """Mask every resident ID and mobile or landline number written inside free text."""
-    out = expr.cast(pl.Utf8)
+    """Mask every resident ID (18 or 15 digits) and mobile or landline number inside free text."""
+    return expr.cast(pl.Utf8).map_batches(_mask_free_series, return_dtype=pl.Utf8)
+
+
+def _replace_where_found(series: pl.Series, pattern: str, replacement: str) -> pl.Series:
+    """Replace a pattern's matches only in the values where it is found (finding is far cheaper)."""
+    # Twice: the character around a number is consumed with it, so a number that shares it
+    # with the one before is found by the second pass.
     for _ in range(2):
-        out = out.str.replace_all(_EMBEDDED_ID, "${1}${2}********${3}${4}")
-    for _ in range(2):
-        out = out.str.replace_all(_EMBEDDED_MOBILE, "${1}${2}****${3}${4}")
-    for _ in range(2):
-        out = out.str.replace_all(_EMBEDDED_LANDLINE, "${1}${2}****${4}${5}")
-    return out
+        found = series.str.contains(pattern).fill_null(False)
+        if not found.any():
+            break
+        positions = found.arg_true()
+        series = series.scatter(positions, series.gather(positions).str.replace_all(pattern, replacement))
+    return series
+
+
+def _mask_free_series(series: pl.Series) -> pl.Series:
+    # Most cells hold no run of 7 digits: one cheap scan finds the few that need the masks.
+    candidates = series.str.contains(_DIGIT_RUN).fill_null(False)
+    if not candidates.any():
+        return series
+    positions = candidates.arg_true()
+    masked = series.gather(positions)
+    for pattern, replacement in _MASKS:
+        masked = _replace_where_found(masked, pattern, replacement)
+    return series.clone().scatter(positions, masked)
+
+
+def mask_text(text: str | None) -> str | None:
+    """Mask one string like `mask_free_text` (reasons, messages: a few, not a column)."""
+    return None if text is None else mask_texts([text])[0]
+
+
+# Words that mark a column a template does not have as holding a person's data, by kind.
+# An ID's words come first: 证件号码 is an ID number, not a phone, though it says 号码.
+ID_HEADER_WORDS = ("身份证", "证件", "身份号")
+PHONE_HEADER_WORDS = ("电话", "手机", "号码", "联系方式", "手机号", "微信")
+NAME_HEADER_WORDS = (
+    "姓名", "名字", "来电人", "联系人", "当事人", "负责人", "法定代表人", "法人代表", "举报人",
+    "投诉人", "求助人", "反映人", "报案人", "监护人", "户主", "家属",
+)  # fmt: skip
+
+
+def personal_kind_of_header(header: str | None) -> str | None:
+    """Tell what personal data a header that no template column has names: id_number, phone, person_name."""
+    if not header:
+        return None
+    text = "".join(header.split())
+    for kind, words in (("id_number", ID_HEADER_WORDS), ("phone", PHONE_HEADER_WORDS),
+                        ("person_name", NAME_HEADER_WORDS)):
+        if any(word in text for word in words):
+            return kind
+    return None
+
+
+def mask_by_kind(expr: pl.Expr, kind: str | None) -> pl.Expr:
+    """Mask a column of a known personal kind, else mask the IDs and phones written in it."""
+    match kind:
+        case "person_name":
+            return mask_person_name(expr)
+        case "id_number":  # the free-text masks first: a phone in an ID column keeps its own form
+            return mask_id_number(mask_free_text(expr))
+        case "phone":
+            return mask_phone(mask_free_text(expr))
+    return mask_free_text(expr)
+
+
+def mask_texts(texts: list[str | None]) -> list[str | None]:
+    """Mask many strings like `mask_free_text`, in one pass."""
+    # Most texts hold no run of 7 digits: skip the query for them (it costs more than a check).
+    if not any(t is not None and _DIGIT_RUN_RE.search(t) for t in texts):
+        return list(texts)
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.Utf8})
+    return frame.select(mask_free_text(pl.col("t"))).to_series().to_list()
 
 
 def keyed_hash(series: pl.Series, key: str) -> pl.Series:

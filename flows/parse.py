@@ -11,6 +11,7 @@ import polars as pl
 from .cells import fast_cell, parse_cell
 from .headers import HeaderMatch
 from .ledgers import Column, Ledger
+from .masking import mask_by_kind, mask_texts, personal_kind_of_header
 from .problems import PROBLEM_SCHEMA, problem_frame
 from .protect import masked_text
 
@@ -78,6 +79,8 @@ def header_labels(grid: pl.DataFrame, match: HeaderMatch, header_rows: list[list
     for i, col in enumerate(grid_columns(grid)):
         text = next((str(r[i]).strip() for r in reversed(header_rows) if i < len(r) and r[i]), None)
         labels[col] = by_grid.get(col) or text or f"第{i + 1}列"
+    # A header cell the template does not know is still the clerk's text: mask it like data.
+    labels = dict(zip(labels, mask_texts(list(labels.values())), strict=True))
     seen: dict[str, int] = {}
     for col, label in labels.items():  # JSON keys must be unique
         seen[label] = seen.get(label, 0) + 1
@@ -231,7 +234,8 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
         labels = header_labels(sheet.grid, sheet.match, sheet.header_rows)
         personal = {sheet.match.columns[c.name]: c for c in ledger.columns
                     if c.personal and c.name in sheet.match.columns}
-        cells = [(masked_cell(c, personal[c]) if c in personal else pl.col(c)).alias(label)
+        mapped = set(sheet.match.columns.values())
+        cells = [masked_cell(c, personal.get(c), None if c in mapped else label).alias(label)
                  for c, label in labels.items()]
         start, height = starts[i], starts[i + 1] - starts[i]
         out.append(ParsedSheet(rows_all.slice(start, height), raw_all.slice(start, height), data, cells,
@@ -251,9 +255,13 @@ def fast_exprs(ledger: Ledger) -> tuple[pl.Expr, ...]:
 
 
 @lru_cache(maxsize=256)
-def masked_cell(grid_column: str, column: Column) -> pl.Expr:
-    """A personal cell of the grid, masked for quarantine."""
-    return masked_text(pl.col(grid_column), column)
+def masked_cell(grid_column: str, column: Column | None, extra_header: str | None = None) -> pl.Expr:
+    """A cell of the grid, masked for quarantine: by its template column, else by its header and content."""
+    if column is not None and column.personal:
+        return masked_text(pl.col(grid_column), column)
+    # A column the template does not have may still hold IDs, phones or names (来电号码,
+    # 身份证号（备查）, 来电人): its header tells names; IDs and phones are found anywhere.
+    return mask_by_kind(pl.col(grid_column), personal_kind_of_header(extra_header))
 
 
 def scale_of(column: Column) -> pl.Expr | float:

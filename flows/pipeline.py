@@ -46,6 +46,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
+from .masking import mask_text
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
@@ -373,6 +374,7 @@ def fail(run: Run, exc: BaseException) -> RunResult:
     reason = str(exc) or type(exc).__name__
     if not isinstance(exc, TallyError):
         reason = f"{type(exc).__name__}: {reason}"
+    reason = mask_text(reason)  # an error may quote a cell; the runs log and notification keep no ID or phone
     result = RunResult(run.summary, run.inbox, "failed", run.started, datetime.now(UTC),
                        f"运行失败，未发布 · run failed, nothing published: {reason}",
                        run.year, None, tuple(run.failed_checks))

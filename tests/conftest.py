@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-os.environ.setdefault("TALLY_HASH_KEY", "test-key")
+# A key as strong as tally demands (32+ characters, not one repeated): a test of its own sets another.
+os.environ.setdefault("TALLY_HASH_KEY", "tally-tests-0f3a9c2e7b5d4186a1c9e2f7b3d5a8c6")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Prefect keeps its state here, never in ~/.prefect; nothing starts until a test asks for it.
 os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tally-tests-prefect-{os.getuid()}"))

@@ -5,8 +5,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.ledgers import LEDGERS
-from flows.masking import id_kind_expr, id_valid_expr, keyed_hash, keyed_hashes, mask_person_name
-from flows.protect import masked_text, name_keys, protect
+from flows.masking import (
+    id_kind_expr,
+    id_valid_expr,
+    keyed_hash,
+    keyed_hashes,
+    mask_free_text,
+    mask_person_name,
+)
+from flows.protect import free_text_columns, masked_text, name_keys, protect
 
 KEY = "k" * 64
 
@@ -43,6 +50,8 @@ def reference_protect(rows: pl.DataFrame, ledger, key: str) -> pl.DataFrame:
                          .alias(column.name))
         elif column.personal:
             masks.append(masked_text(col, column).alias(column.name))
+        elif column.name in free_text_columns(ledger) and column.name in rows.columns:
+            masks.append(mask_free_text(col).alias(column.name))
     return out.with_columns(masks) if masks else out
 
 

@@ -3,6 +3,7 @@
 from . import (
     indicator_commands,  # noqa: F401  (registers commands)
     ingest_commands,  # noqa: F401  (registers commands)
+    key_commands,  # noqa: F401  (registers commands)
     problem_commands,  # noqa: F401  (registers commands)
     report_commands,  # noqa: F401  (registers commands)
     run_commands,  # noqa: F401  (registers commands)

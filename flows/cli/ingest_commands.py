@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ..errors import TallyError
 from ..ingest import RunSummary
 from ..pipeline import RunFailed, RunResult, notify_run, run_pipeline
+from ..protect import KeyRefused, preflight_key
 from ..publish import FolderUnusable, RunInProgress
 from .app import app
 from .output import (
@@ -56,6 +57,11 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     if not s.inbox.is_dir():
         raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
     lock_wait = wait if wait is not None else s.lock_wait
+    try:
+        preflight_key(s.warehouse)
+    except KeyRefused as exc:  # the operator's to fix before any run: exit 2, like a bad setting
+        say("哈希密钥不可用 · hash key refused:", exc)
+        raise typer.Exit(2) from exc
     try:
         result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit)
     except RunInProgress as exc:

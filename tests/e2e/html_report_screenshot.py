@@ -62,7 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("warehouse/e2e"))
     args = parser.parse_args()
-    os.environ.setdefault("TALLY_HASH_KEY", "e2e-key")
+    os.environ.setdefault("TALLY_HASH_KEY", "tally-e2e-5c2d8e1f9a7b4c3d6e0f1a2b3c4d5e6f")
     from reportdata import build_warehouse
 
     from flows.report import load_report, write_report
