@@ -505,7 +505,9 @@ def layout_problems(sheet: SheetToParse, layout: Layout, marks: pl.DataFrame | N
         ).unique(["_row", "column"], keep="first", maintain_order=True)
         personal = [c for c in sheet.ledger.columns if c.personal and c.name in set(extra["column"])]
         for column in personal:  # what Excel shows of a personal cell is masked like the rest
-            extra = extra.with_columns(pl.when(pl.col("column") == column.name)
+            # (1.2E+17 shows six digits at most: masking would only garble it)
+            extra = extra.with_columns(pl.when((pl.col("column") == column.name)
+                                               & ~pl.col("raw_value").str.contains(r"^[0-9](?:\.[0-9]+)?E\+[0-9]+$"))
                                        .then(masked_text(pl.col("raw_value"), column))
                                        .otherwise(pl.col("raw_value")).alias("raw_value"))
         problems = problems.join(extra.select("_row", "column"), on=["_row", "column"], how="anti",
