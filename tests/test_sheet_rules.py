@@ -198,8 +198,8 @@ def test_merged_text_and_dates_apply_to_every_row_a_count_goes_back_naming_the_r
             ["2", None, None, "乙网吧", "网吧", None, "未发现问题", None],
             ["3", None, None, "丙网吧", "网吧", None, "未发现问题", None],
             ["4", "2024-07-10", "日常检查", "丁网吧", "网吧", "2", "未发现问题", "王某"]]
-    merges = tuple(MergedRange(3, 5, c, c, f"{letter}3:{letter}5") for c, letter in
-                   ((1, "B"), (2, "C"), (5, "F"), (7, "H"))) + (MergedRange(1, 1, 0, 8, "A1:I1"),)
+    spans = ((1, "B"), (2, "C"), (5, "F"), (7, "H"))
+    merges = (MergedRange(1, 1, 0, 8, "A1:I1"), *(MergedRange(3, 5, c, c, f"{a}3:{a}5") for c, a in spans))
     parsed = parse(rows, merges=merges)
     assert problems(parsed) == [
         (r, "出动人次", "4", "merged_cells",
