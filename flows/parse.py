@@ -483,7 +483,13 @@ def layout_problems(sheet: SheetToParse, layout: Layout, marks: pl.DataFrame | N
     rows = set(data["_row"].to_list())
     found = []
     if marks is not None:
-        for row, grid_column, kind, shown in marks.select("_row", "grid_column", "kind", "shown").iter_rows():
+        marked = marks.select("_row", "grid_column", "kind", "shown").rows()
+        at = {(r, g): (k, t) for r, g, k, t in marked}
+        for m in layout.merges:  # a marked cell merged down shows its error in every row it spans
+            if (m.first_row, f"c{m.first_col}") in at:
+                marked += [(r, f"c{m.first_col}", *at[(m.first_row, f"c{m.first_col}")])
+                           for r in range(m.first_row + 1, m.last_row + 1)]
+        for row, grid_column, kind, shown in marked:
             name = by_grid.get(grid_column)
             if name is None or row not in rows or kind not in MARK_RULES:
                 continue  # an ignored column, or a row that is not data (hidden, a footer)

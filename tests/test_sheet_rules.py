@@ -9,6 +9,8 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
 
@@ -298,3 +300,80 @@ def test_a_file_without_any_header_is_not_quoted(ws):
     reason = ws.one("SELECT reason FROM file_versions")
     assert "前 1 行中没有像表头的行" in reason
     assert "张三" not in reason and "6404" not in reason and "1381" not in reason
+
+
+# The invariant, on random sheets
+
+
+VENUES = ["甲网吧", "乙书店", "丙影院", "丁KTV"]
+NOTES = ["已整改", "复查", "无问题"]
+
+
+@st.composite
+def random_sheets(draw):
+    """A sheet with hidden rows, a hidden duplicate column, merged text cells, marked cells and blank rows."""
+    hidden_twin = draw(st.booleans())  # a hidden 检查对象 column in A, before the visible one
+    header = (["检查对象"] if hidden_twin else []) + [*HEADER, "备注"]
+    shift = 1 if hidden_twin else 0
+    rows: list[list] = [header]
+    for _ in range(draw(st.integers(1, 8))):
+        if draw(st.integers(0, 4)) == 0:
+            rows.append([])
+            continue
+        people = draw(st.sampled_from(["2", "3", "x", None]))
+        row = visit(venue=draw(st.sampled_from(VENUES)), people=people)
+        twin = ["隐藏值"] if hidden_twin else []
+        rows.append([*twin, *row, draw(st.sampled_from([None, *NOTES]))])
+    last = len(rows)  # spreadsheet row number of the last row
+    hidden = frozenset(draw(st.sets(st.integers(2, last), max_size=3)))
+    merges, mark_cells = [], []
+    venue_col, note_col = 2 + shift, 6 + shift
+    row = 2
+    while row < last:  # merged text cells down 检查对象 or 备注, over non-blank rows
+        span = draw(st.integers(1, 3))
+        end = min(row + span - 1, last)
+        if span > 1 and all(rows[r - 1] for r in range(row, end + 1)) and draw(st.booleans()):
+            col = draw(st.sampled_from([venue_col, note_col]))
+            letter = "ABCDEFGHIJ"[col]
+            merges.append(MergedRange(row, end, col, col, f"{letter}{row}:{letter}{end}"))
+            for r in range(row + 1, end + 1):
+                rows[r - 1][col] = None  # the file holds the value in the top-left cell only
+        row = end + 1
+    for r in range(2, last + 1):
+        if rows[r - 1] and draw(st.integers(0, 5)) == 0:
+            col = draw(st.sampled_from([shift + 4, note_col, venue_col]))
+            if not any(m.first_row < r <= m.last_row and m.first_col == col for m in merges):  # not covered
+                rows[r - 1][col] = "#N/A"
+                mark_cells.append((r, col, "error", "#N/A"))
+    return rows, hidden, frozenset({0}) if hidden_twin else frozenset(), tuple(merges), mark_cells, shift
+
+
+@settings(max_examples=120, deadline=None)
+@given(random_sheets())
+def test_every_visible_cell_is_loaded_as_shown_or_listed_and_every_row_is_counted(case):
+    rows, hidden, hidden_columns, merges, mark_cells, shift = case
+    parsed = parse(rows, hidden_rows=hidden, filtered_rows=frozenset(sorted(hidden)[:1]),
+                   hidden_columns=hidden_columns, merges=merges, marks=marks(*mark_cells))
+    assert accounted(parsed)
+    shown = [list(r) for r in rows]  # what the clerk sees: merged values in every row they span
+    for m in merges:
+        for r in range(m.first_row + 1, m.last_row + 1):
+            shown[r - 1][m.first_col] = shown[m.first_row - 1][m.first_col]
+    visible = [r for r in range(2, len(rows) + 1) if rows[r - 1] and r not in hidden]
+    listed = set(parsed.problems.filter(pl.col("severity") == "error")["_row"].to_list())
+    loaded = {r: d for r, d in zip(parsed.rows["_row"].to_list(), parsed.rows.iter_rows(named=True), strict=True)
+              if r not in listed}
+    assert set(loaded) | listed == set(visible)  # every visible non-blank row: loaded or sent back
+    assert parsed.rows_read == len(visible) + len([r for r in hidden if r <= len(rows) and rows[r - 1]])
+    for r, row in loaded.items():  # a loaded row holds what the clerk sees, the visible column winning
+        assert row["venue_name"] == shown[r - 1][2 + shift]
+        assert row["note"] == shown[r - 1][6 + shift]
+        assert row["inspectors"] == int(shown[r - 1][4 + shift])
+    for m in merges:  # a marked cell merged down is marked in every row it spans
+        mark_cells += [(r, m.first_col, k, t) for r0, c, k, t in list(mark_cells)
+                       if (r0, c) == (m.first_row, m.first_col) for r in range(m.first_row + 1, m.last_row + 1)]
+    for r, _col, _, text in mark_cells:  # a marked cell is never loaded, always told with what Excel shows
+        if r in set(visible):
+            assert r in listed
+            assert parsed.problems.filter((pl.col("_row") == r) & (pl.col("rule") == "excel_error")
+                                          )["raw_value"].to_list() == [text]
