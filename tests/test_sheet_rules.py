@@ -377,3 +377,22 @@ def test_every_visible_cell_is_loaded_as_shown_or_listed_and_every_row_is_counte
             assert r in listed
             assert parsed.problems.filter((pl.col("_row") == r) & (pl.col("rule") == "excel_error")
                                           )["raw_value"].to_list() == [text]
+
+
+def test_a_warehouse_from_before_skipped_rows_is_read_and_then_upgraded(ws):
+    import duckdb
+
+    write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, visit(), ["填表人：王某"]]})
+    ws.run()
+    with duckdb.connect(str(ws.warehouse)) as con:  # as a warehouse written before this change
+        con.execute("DROP TABLE skipped_rows")
+        con.execute("ALTER TABLE file_versions DROP COLUMN rows_skipped")
+    runner = CliRunner()
+    out = runner.invoke(app, ["files", "--format", "csv", "--warehouse", str(ws.warehouse)])
+    assert out.exit_code == 0, out.output
+    assert [r["rows_skipped"] for r in csv.DictReader(io.StringIO(out.stdout))] == [""]
+    write_xlsx(ws.path("inspections/2024-04.xlsx"), {"S": [HEADER, visit(day="2024-04-01"), ["审核人：李某"]]})
+    ws.run()
+    assert ws.query("SELECT period, rows_skipped FROM file_versions ORDER BY period") == [
+        ("2024-03", None), ("2024-04", 1)]
+    assert ws.query("SELECT row, kind, label FROM skipped_rows") == [(3, "note", "审核人")]
