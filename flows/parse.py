@@ -201,11 +201,11 @@ def lay_out(sheet: SheetToParse, body: pl.DataFrame) -> Layout:
         if m.last_row == m.first_row or col not in body.columns:
             continue
         spanned = [r for r in range(m.first_row, m.last_row + 1) if r in index]
-        values = filled.setdefault(col, body[col].to_list())
-        value = values[index[m.first_row]]
+        value = body[col][index[m.first_row]]
         if col in numeric:  # a count cannot be split between rows: every row goes back
             spans += [(r, col, m.ref, value) for r in spanned]
         else:  # a date, type, name or text applies to every row it spans
+            values = filled.setdefault(col, body[col].to_list())
             for r in spanned[1:]:
                 values[index[r]] = value
     if filled:
@@ -479,7 +479,6 @@ def layout_problems(sheet: SheetToParse, layout: Layout, marks: pl.DataFrame | N
     one of its cell (必填项为空, 不是数字…). A blank cell covered by a merge names the merge.
     """
     by_grid = {g: name for name, g in sheet.match.columns.items()}
-    columns = {c.name: c for c in sheet.ledger.columns}
     rows = set(data["_row"].to_list())
     found = []
     if marks is not None:
@@ -520,12 +519,11 @@ def layout_problems(sheet: SheetToParse, layout: Layout, marks: pl.DataFrame | N
                                  maintain_order="left")
         problems = pl.concat([problems, problem_frame(extra, severity="error")], how="vertical")
     if layout.merges and problems.height:
-        problems = named_merges(problems, layout.merges, sheet.match.columns, columns)
+        problems = named_merges(problems, layout.merges, sheet.match.columns)
     return problems.sort("_row", maintain_order=True)
 
 
-def named_merges(problems: pl.DataFrame, merges: tuple[MergedRange, ...], columns: dict[str, str],
-                 ledger_columns: dict[str, Column]) -> pl.DataFrame:
+def named_merges(problems: pl.DataFrame, merges: tuple[MergedRange, ...], columns: dict[str, str]) -> pl.DataFrame:
     """Add the merged range to the message of a blank required cell that a merge covers."""
     messages = []
     for row, column, rule, message in problems.select("_row", "column", "rule", "message").iter_rows():
