@@ -15,6 +15,7 @@ from .ledgers import Column, Ledger
 from .problems import PROBLEM_SCHEMA, problem_frame
 from .protect import masked_text
 from .readers import Grid, MergedRange
+from .textnorm import WHITESPACE_CHARS
 
 # A row whose first non-empty cell (inner white space removed, ：read as :) starts with one
 # of these labels is a total, signature or note row, unless the rest of it reads as data.
@@ -22,12 +23,15 @@ TOTAL_PREFIXES = ("合计", "总计", "小计")
 NOTE_PREFIXES = ("填表人", "填报人", "审核人", "审核", "单位负责人", "负责人", "分管领导", "联系电话", "联系人",
                  "填报日期", "制表", "备注:", "说明", "注:")
 LABEL_PATTERN = "^(" + "|".join(sorted((*TOTAL_PREFIXES, *NOTE_PREFIXES), key=len, reverse=True)) + ")"
+LABEL = re.compile(LABEL_PATTERN)
+NO_WHITESPACE = str.maketrans("", "", "".join(WHITESPACE_CHARS))  # what polars' \s matches
+FEW_ROWS = 64  # rows to label in Python rather than in a polars query
 # The numbered lines that continue a note: 2.本表… （2）… ②…
 CONTINUATION = re.compile(r"^(?:\d{1,2}[.．、，,)）]|[（(]\d{1,2}[)）]|[①-⑳])")
 NOTHING_HAPPENED = ("无", "本月无", "无此项")
 EMPTY_PROBLEMS = pl.DataFrame(schema=PROBLEM_SCHEMA)
 FILLER = (*NOTHING_HAPPENED, "/", "-", "—", "0")
-STRIPPED = " \t\r\n\u3000"  # what a row's first cell is stripped of before its first character is read
+STRIPPED = "".join(WHITESPACE_CHARS)  # what a row's first cell is stripped of before its first character is read
 # A cell that starts (after STRIPPED) with a character no total or note label starts with.
 SURELY_DATA = "^[{0}]*[^{0}{1}]".format(
     STRIPPED, "".join(sorted({p[0] for p in (*TOTAL_PREFIXES, *NOTE_PREFIXES)}))
@@ -66,43 +70,86 @@ def grid_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c != "_row"]
 
 
-def classify_rows(body: pl.DataFrame, sheet: SheetToParse) -> pl.DataFrame:
-    """Tag each row below the header: data, blank, total (合计…) or note (填表人…), with its label.
+def label_rows(body: pl.DataFrame) -> pl.DataFrame:
+    """Tag each row below the header by its first non-empty cell: blank, data, or total/note by its label.
 
-    A row whose first non-empty cell starts with a label is a total or note only when fewer
-    than half of the ledger's required columns (but the label's own) hold a valid value:
-    otherwise it is data (备注：已整改 in a 备注 column first).
+    The first non-empty cell is read with its inner white space removed (填 表 人： is 填表人:);
+    `_at` is the grid position of that cell. A labelled row may still read as data: see
+    `read_as_data`.
     """
     cols = [c for c in grid_columns(body) if c.startswith("c")]
     if not cols:
-        return body.with_columns(pl.lit("blank").alias("_kind"), pl.lit(None, pl.Utf8).alias("_label"))
+        return body.with_columns(pl.lit("blank").alias("_kind"), pl.lit(None, pl.Utf8).alias("_label"),
+                                 pl.lit(None, pl.Int32).alias("_at"))
     compact = [pl.col(c).cast(pl.Utf8).str.replace_all(r"\s", "") for c in cols]
     first = pl.coalesce([pl.when(t != "").then(t) for t in compact]).str.replace("：", ":", literal=True)
-    at = pl.coalesce([pl.when(t != "").then(pl.lit(int(c[1:]))) for c, t in zip(cols, compact, strict=True)])
+    at = pl.coalesce([pl.when(t != "").then(pl.lit(int(c[1:]), pl.Int32)) for c, t in zip(cols, compact, strict=True)])
     label = first.str.extract(LABEL_PATTERN, 1)
-    counted, valid = [], []
-    match = sheet.match
-    for column in sheet.ledger.required:
-        source = match.columns.get(column.name)
-        if source is None or source not in body.columns:
-            continue
-        own = at != int(source[1:])
-        cell = parse_cell(pl.col(source), column, year=sheet.year, scale=match.scales.get(column.name, 1.0))
-        counted.append(own.cast(pl.Int32))
-        valid.append((own & cell.rule.is_null() & ~is_blank(pl.col(source))).cast(pl.Int32))
-    if counted:
-        n, ok = pl.sum_horizontal(counted), pl.sum_horizontal(valid)
-        footer = (n == 0) | (ok * 2 < n)
-    else:
-        footer = pl.lit(True)
     kind = (
         pl.when(first.is_null()).then(pl.lit("blank"))
-        .when(label.is_null() | ~footer).then(pl.lit("data"))
+        .when(label.is_null()).then(pl.lit("data"))
         .when(label.is_in(TOTAL_PREFIXES)).then(pl.lit("total"))
         .otherwise(pl.lit("note"))
     )  # fmt: skip
-    found = body.select(kind.alias("_kind"), pl.when(kind.is_in(["total", "note"])).then(label).alias("_label"))
+    found = body.select(kind.alias("_kind"), label.alias("_label"), at.alias("_at"))
     return body.with_columns(found.get_columns())
+
+
+def read_as_data(sheets: list[SheetToParse], labelled: list[pl.DataFrame | None]) -> list[pl.DataFrame | None]:
+    """Make data of the labelled rows that read as data, for a batch of sheets in one query.
+
+    A row whose first cell starts with a label is a total or note only when fewer than half
+    of the ledger's required columns (but the label's own) hold a valid value: otherwise it
+    is data (备注：已整改 in a 备注 column first). One query for the batch: each query
+    compiles the parser's patterns anew, which costs more than the few rows it reads.
+    """
+    ledger = sheets[0].ledger
+    required = [c for c in ledger.required]
+    parts = []
+    for i, (sheet, frame) in enumerate(zip(sheets, labelled, strict=True)):
+        if frame is None:
+            continue
+        candidates = frame.filter(pl.col("_kind").is_in(["total", "note"]))
+        if candidates.height == 0:
+            continue
+        part = [candidates.get_column("_row"), candidates.get_column("_at"),
+                pl.Series("_unit", [i] * candidates.height, dtype=pl.Int32),
+                pl.Series("_year", [sheet.year] * candidates.height, dtype=pl.Int32)]
+        for column in required:
+            source = sheet.match.columns.get(column.name)
+            mapped = source is not None and source in candidates.columns
+            part.append(candidates.get_column(source).cast(pl.Utf8).alias(column.name) if mapped
+                        else pl.Series(column.name, [None] * candidates.height, dtype=pl.Utf8))
+            part.append(pl.Series(f"_pos_{column.name}", [int(source[1:]) if mapped else None] * candidates.height,
+                                  dtype=pl.Int32))
+            part.append(pl.Series(f"_scale_{column.name}", [sheet.match.scales.get(column.name, 1.0)]
+                                  * candidates.height, dtype=pl.Float64))
+        parts.append(pl.DataFrame(part))
+    if not parts:
+        return labelled
+    counted, valid = [], []
+    for column in required:
+        own = pl.col(f"_pos_{column.name}").is_not_null() & (pl.col("_at") != pl.col(f"_pos_{column.name}"))
+        cell = parse_cell(pl.col(column.name), column, year=pl.col("_year"), scale=pl.col(f"_scale_{column.name}"))
+        counted.append(own.fill_null(False).cast(pl.Int32).alias(f"_n_{column.name}"))
+        valid.append((own & cell.rule.is_null() & ~is_blank(pl.col(column.name))).fill_null(False).cast(pl.Int32)
+                     .alias(f"_ok_{column.name}"))
+    # One chunk, not one per sheet: polars compiles the parser's patterns once per chunk.
+    flags = pl.concat(parts, how="vertical").rechunk().select("_unit", "_row", *counted, *valid)
+    n = pl.sum_horizontal(pl.col(r"^_n_.*$"))
+    ok = pl.sum_horizontal(pl.col(r"^_ok_.*$"))
+    data = flags.filter(~((n == 0) | (ok * 2 < n))).select("_unit", "_row")
+    out = list(labelled)
+    for (unit,), rows in data.partition_by("_unit", as_dict=True, include_key=False).items():
+        is_data = pl.col("_row").is_in(rows.get_column("_row").implode())
+        out[unit] = out[unit].with_columns(
+            pl.when(is_data).then(pl.lit("data")).otherwise(pl.col("_kind")).alias("_kind"))
+    return out
+
+
+def classify_rows(body: pl.DataFrame, sheet: SheetToParse) -> pl.DataFrame:
+    """Tag each row below the header: data, blank, total (合计…) or note (填表人…), with its label."""
+    return read_as_data([sheet], [label_rows(body)])[0]
 
 
 def with_continuations(kinds: pl.DataFrame) -> pl.DataFrame:
@@ -269,33 +316,61 @@ def surely_data(bodies: list[pl.DataFrame]) -> list[pl.Series | None]:
     return out
 
 
-def data_rows(sheet: SheetToParse, body: pl.DataFrame, sure: pl.Series | None, hidden: int = 0
+def label_rows_here(body: pl.DataFrame) -> pl.DataFrame:
+    """`label_rows` for a few rows, in Python: a polars query costs more than a handful of rows."""
+    cols = [c for c in grid_columns(body) if c.startswith("c")]
+    kinds, labels, ats = [], [], []
+    for cells in body.select(cols).iter_rows():
+        kind, label, at = "blank", None, None
+        for col, cell in zip(cols, cells, strict=True):
+            text = (cell or "").translate(NO_WHITESPACE)
+            if text:
+                found = LABEL.match(text.replace("：", ":", 1))
+                label, at = (found.group(1) if found else None), int(col[1:])
+                kind = "data" if found is None else ("total" if label in TOTAL_PREFIXES else "note")
+                break
+        kinds.append(kind)
+        labels.append(label)
+        ats.append(at)
+    return body.with_columns(pl.Series("_kind", kinds, dtype=pl.Utf8), pl.Series("_label", labels, dtype=pl.Utf8),
+                             pl.Series("_at", ats, dtype=pl.Int32))
+
+
+def labelled_rows(body: pl.DataFrame, sure: pl.Series | None) -> pl.DataFrame | None:
+    """Label the rows below the header (None when every row is surely data by its first cell)."""
+    if sure is not None and sure.all():
+        return None
+    if sure is None or not sure.any():
+        return label_rows(body) if body.height > FEW_ROWS else label_rows_here(body)
+    unsure = sure.not_().arg_true()
+    few = unsure.len() <= FEW_ROWS
+    found = (label_rows_here if few else label_rows)(body.filter(sure.not_()))
+    every = pl.repeat("data", body.height, dtype=pl.Utf8, eager=True).alias("_kind")
+    labels = pl.repeat(None, body.height, dtype=pl.Utf8, eager=True).alias("_label")
+    at = pl.repeat(None, body.height, dtype=pl.Int32, eager=True).alias("_at")
+    return body.with_columns(merged(every, unsure, found.get_column("_kind")),
+                             merged(labels, unsure, found.get_column("_label")),
+                             merged(at, unsure, found.get_column("_at")))
+
+
+def data_rows(sheet: SheetToParse, body: pl.DataFrame, kinds: pl.DataFrame | None, hidden: int = 0
               ) -> tuple[pl.DataFrame | None, pl.DataFrame, bool, pl.DataFrame]:
     """Return the rows below the header, classified (None if no 合计 row), the data rows, if zero,
     and the rows skipped as totals, notes or a zero report's 无 (SKIPPED_SCHEMA).
 
+    `kinds` is the body classified (`labelled_rows`, then `read_as_data`), None if all data.
     A sheet is a zero report when it has no data rows (or only a 无 row) and no hidden rows:
     a hidden row is data the clerk chose to hide, not a month with nothing to report.
     """
     skipped = EMPTY_SKIPPED
-    if sure is not None and sure.all():
-        kinds, data = None, body
+    if kinds is None:
+        data = body
     else:
-        if sure is None or not sure.any():
-            kinds = classify_rows(body, sheet)
-        else:
-            unsure = sure.not_().arg_true()
-            found = classify_rows(body.filter(sure.not_()), sheet)
-            every = pl.repeat("data", body.height, dtype=pl.Utf8, eager=True).alias("_kind")
-            labels = pl.repeat(None, body.height, dtype=pl.Utf8, eager=True).alias("_label")
-            kinds = body.with_columns(merged(every, unsure, found.get_column("_kind")),
-                                      merged(labels, unsure, found.get_column("_label")))
         kinds = with_continuations(kinds)
-        data = kinds.filter(pl.col("_kind") == "data").drop("_kind", "_label")
+        data = kinds.filter(pl.col("_kind") == "data").drop("_kind", "_label", "_at")
         skipped = kinds.filter(pl.col("_kind").is_in(["total", "note"])).select(
             pl.col("_row").cast(pl.Int32), pl.col("_kind").alias("kind"), pl.col("_label").alias("label"))
-        if not (kinds.get_column("_kind") == "total").any():
-            kinds = None
+        kinds = kinds.drop("_at") if (kinds.get_column("_kind") == "total").any() else None
     nothing = data.height == 1 and is_nothing_row(data, sheet.match)
     if nothing:  # the 无 row of a zero report is read, and skipped
         label = next(v.strip() for v in data.drop("_row").row(0) if v is not None and v.strip() in NOTHING_HAPPENED)
@@ -341,8 +416,10 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
     ledger = sheets[0].ledger
     layouts = [lay_out(sheet, sheet.grid.slice(sheet.match.first_data_index)) for sheet in sheets]
     bodies = [layout.body for layout in layouts]
-    prepared = [data_rows(sheet, body, sure, layout.hidden.height)
-                for sheet, body, sure, layout in zip(sheets, bodies, surely_data(bodies), layouts, strict=True)]
+    kinds = read_as_data(sheets, [labelled_rows(body, sure) for body, sure in
+                                  zip(bodies, surely_data(bodies), strict=True)])
+    prepared = [data_rows(sheet, body, kind, layout.hidden.height)
+                for sheet, body, kind, layout in zip(sheets, bodies, kinds, layouts, strict=True)]
     mapped = mapped_rows(sheets, [data for _, data, _, _ in prepared])
     names = [c.name for c in ledger.columns]
     # First the clean forms, cheaply; then the full parse of only the cells they leave.
