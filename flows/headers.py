@@ -135,7 +135,7 @@ def _has_below(rows, lower_i: int, j: int) -> bool:
 def missing_header_advice(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> str:
     """Say why no header row was found: the closest header row, what it lacks and what it may mean.
 
-    Only a row that names at least one required column is quoted: any other row may be a
+    Only a row that names at least two template columns is quoted: any other row may be a
     data row holding personal data.
     """
     lookup = header_lookup(ledger)
@@ -143,11 +143,13 @@ def missing_header_advice(rows: list[list[str | None]], row_numbers: list[int], 
     scanned = min(len(rows), SEARCH_ROWS)
     best, best_score = None, 0
     for r in range(scanned):
-        score = len(required & set(known_cells(rows[r], lookup).values()))
-        if score > best_score:
+        known = set(known_cells(rows[r], lookup).values())
+        score = len(required & known) * 100 + len(known)  # required columns first, then any
+        if len(known) >= 2 and score > best_score:
             best, best_score = r, score
     if best is None:
-        return f"；前 {scanned} 行中没有像表头的行（没有一个单元格是本台账的列名），请在数据上方加上模板的表头行后重新提交"
+        return (f"；前 {scanned} 行中没有像表头的行（表头行至少要有两个单元格是模板的列名），"
+                "请在数据上方加上模板的表头行后重新提交")
     row = rows[best]
     known = known_cells(row, lookup)
     cells = [str(c).strip() for c in row if c is not None and str(c).strip()]

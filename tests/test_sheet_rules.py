@@ -294,11 +294,12 @@ def test_a_missing_header_gets_the_template_header_it_most_likely_means(ws):
 
 
 def test_a_file_without_any_header_is_not_quoted(ws):
-    write_csv(ws.path("cases/2024-03.csv"), [
-        ["文罚〔2024〕1号", "2024-03-05", "张三", "个人", "640422199001011001", "13812345678", "无证经营"]])
+    write_csv(ws.path("cases/2024-03.csv"), [  # one cell happens to read like a header: still data
+        ["文罚〔2024〕1号", "2024-03-05", "张三", "个人", "640422199001011001", "13812345678", "案由"],
+        ["文罚〔2024〕2号", "2024-03-06", "李四", "个人", "640422199001011002", "13812345679", "无证经营"]])
     ws.run()
     reason = ws.one("SELECT reason FROM file_versions")
-    assert "前 1 行中没有像表头的行" in reason
+    assert reason.endswith("；前 2 行中没有像表头的行（表头行至少要有两个单元格是模板的列名），请在数据上方加上模板的表头行后重新提交")
     assert "张三" not in reason and "6404" not in reason and "1381" not in reason
 
 
