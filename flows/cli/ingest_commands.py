@@ -138,7 +138,7 @@ def files_command(
         frame = frame.select(
             "path", "sheet", "period", "status", pl.col("rows_read").alias("read"),
             pl.col("rows_loaded").alias("loaded"), pl.col("rows_quarantined").alias("quarantined"),
-            pl.col("rows_skipped").alias("skipped"),
+            # what was skipped, with its count, said where a rejection's reason goes
             pl.concat_str(["reason", "skipped"], separator="；", ignore_nulls=True).alias("reason"),
         )  # fmt: skip
     emit(frame, fmt.value, title="文件版本 · file versions")
