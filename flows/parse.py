@@ -225,6 +225,7 @@ class Layout:
     # (row, grid column, range, top-left text): a count or amount merged over several rows
     spans: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     merges: tuple[MergedRange, ...] = ()  # the ranges inside the body, to name them in problems
+    hidden_data: int = 0  # hidden rows that are not totals or notes: data the clerk chose to hide
 
 
 def lay_out(sheet: SheetToParse, body: pl.DataFrame) -> Layout:
@@ -257,20 +258,22 @@ def lay_out(sheet: SheetToParse, body: pl.DataFrame) -> Layout:
                 values[index[r]] = value
     if filled:
         body = body.with_columns([pl.Series(col, values, dtype=pl.Utf8) for col, values in filled.items()])
-    hidden = EMPTY_SKIPPED
+    hidden, hidden_data = EMPTY_SKIPPED, 0
     if grid.hidden_rows:
         is_hidden = pl.col("_row").is_in(pl.Series(sorted(grid.hidden_rows), dtype=pl.Int32).implode())
         cols = [c for c in grid_columns(body) if c.startswith("c")]
         present = pl.any_horizontal([~is_blank(pl.col(c)) for c in cols]) if cols else pl.lit(False)
         filtered = pl.Series(sorted(grid.filtered_rows), dtype=pl.Int32).implode()
-        hidden = body.filter(is_hidden & present).select(
+        rows_hidden = body.filter(is_hidden & present)
+        hidden_data = int((label_rows_here(rows_hidden)["_kind"] == "data").sum()) if rows_hidden.height else 0
+        hidden = rows_hidden.select(
             pl.col("_row").cast(pl.Int32),
             pl.when(pl.col("_row").is_in(filtered)).then(pl.lit("filtered")).otherwise(pl.lit("hidden"))
             .alias("kind"),
             pl.lit(None, pl.Utf8).alias("label"),
         )  # fmt: skip
         body = body.filter(~is_hidden)
-    return Layout(body, hidden, spans, tuple(inside))
+    return Layout(body, hidden, spans, tuple(inside), hidden_data)
 
 
 def parse_sheets(sheets: list[SheetToParse]) -> list[ParsedSheet | Exception]:
@@ -359,8 +362,9 @@ def data_rows(sheet: SheetToParse, body: pl.DataFrame, kinds: pl.DataFrame | Non
     and the rows skipped as totals, notes or a zero report's 无 (SKIPPED_SCHEMA).
 
     `kinds` is the body classified (`labelled_rows`, then `read_as_data`), None if all data.
-    A sheet is a zero report when it has no data rows (or only a 无 row) and no hidden rows:
-    a hidden row is data the clerk chose to hide, not a month with nothing to report.
+    A sheet is a zero report when it has no data rows (or only a 无 row) and no hidden data
+    rows (`hidden`, those not labelled as totals or notes): a hidden row is data the clerk
+    chose to hide, not a month with nothing to report.
     """
     skipped = EMPTY_SKIPPED
     if kinds is None:
@@ -418,7 +422,7 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
     bodies = [layout.body for layout in layouts]
     kinds = read_as_data(sheets, [labelled_rows(body, sure) for body, sure in
                                   zip(bodies, surely_data(bodies), strict=True)])
-    prepared = [data_rows(sheet, body, kind, layout.hidden.height)
+    prepared = [data_rows(sheet, body, kind, layout.hidden_data)
                 for sheet, body, kind, layout in zip(sheets, bodies, kinds, layouts, strict=True)]
     mapped = mapped_rows(sheets, [data for _, data, _, _ in prepared])
     names = [c.name for c in ledger.columns]

@@ -166,6 +166,9 @@ def test_a_sheet_whose_rows_are_all_hidden_is_not_a_zero_report():
     assert parsed.skipped["kind"].to_list() == ["filtered", "filtered"]
     only_notes = parse([HEADER, ["填表人：王某"]])
     assert (only_notes.rows_read, only_notes.zero_report) == (1, True)
+    hidden_note = parse([HEADER, ["本月无"], ["填表人：王某"]], hidden_rows=frozenset({3}))
+    assert (hidden_note.rows_read, hidden_note.zero_report) == (2, True)
+    assert hidden_note.skipped.rows() == [(2, "nothing", "本月无"), (3, "hidden", None)]
 
 
 def test_a_hidden_column_never_wins_over_a_visible_one():
