@@ -10,12 +10,12 @@ import numpy as np
 import polars as pl
 
 from .cells import REQUIRED_RULE, fast_cell, is_blank, parse_cell
-from .headers import HeaderMatch
+from .headers import HeaderMatch, header_lookup
 from .ledgers import Column, Ledger
 from .problems import PROBLEM_SCHEMA, problem_frame
 from .protect import masked_text
 from .readers import Grid, MergedRange
-from .textnorm import WHITESPACE_CHARS
+from .textnorm import WHITESPACE_CHARS, normalise_header
 
 # A row whose first non-empty cell (inner white space removed, ：read as :) starts with one
 # of these labels is a total, signature or note row, unless the rest of it reads as data.
@@ -461,8 +461,9 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
         if layouts[i].hidden.height:
             skipped = pl.concat([layouts[i].hidden, skipped], how="vertical").sort("_row")
         labels = header_labels(sheet.grid, sheet.match, sheet.header_rows)
-        personal = {sheet.match.columns[c.name]: c for c in ledger.columns
-                    if c.personal and c.name in sheet.match.columns}
+        personal = {**duplicate_personal(sheet),
+                    **{sheet.match.columns[c.name]: c for c in ledger.columns
+                       if c.personal and c.name in sheet.match.columns}}
         cells = [(masked_cell(c, personal[c]) if c in personal else pl.col(c)).alias(label)
                  for c, label in labels.items()]
         start, height = starts[i], starts[i + 1] - starts[i]
@@ -470,6 +471,19 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
                                problems, data.height + skipped.height, zero, dict(sheet.match.headers),
                                skipped))
     return out
+
+
+def duplicate_personal(sheet: SheetToParse) -> dict[str, Column]:
+    """Grid columns headed like a personal ledger column but not read (a hidden or later twin)."""
+    lookup = header_lookup(sheet.ledger)
+    read = set(sheet.match.columns.values())
+    found: dict[str, Column] = {}
+    for row in sheet.header_rows:
+        for j, cell in enumerate(row):
+            name = lookup.get(normalise_header(str(cell))) if cell is not None else None
+            if name is not None and f"c{j}" not in read and (column := sheet.ledger.column(name)).personal:
+                found[f"c{j}"] = column
+    return found
 
 
 @lru_cache(maxsize=64)

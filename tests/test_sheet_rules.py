@@ -400,3 +400,13 @@ def test_a_warehouse_from_before_skipped_rows_is_read_and_then_upgraded(ws):
     assert ws.query("SELECT period, rows_skipped FROM file_versions ORDER BY period") == [
         ("2024-03", None), ("2024-04", 1)]
     assert ws.query("SELECT row, kind, label FROM skipped_rows") == [(3, "note", "审核人")]
+
+
+def test_a_hidden_twin_of_a_personal_column_is_masked_in_quarantine(ws, layout):
+    rows = [[*CASES, "证件号码"],
+            ["文罚〔2024〕1号", "2024-03-05", "张三", "个人", "640422199001010017", "", "640422199001010025"]]
+    layout["hidden_columns"] = frozenset({6})
+    write_xlsx(ws.path("cases/2024-03.xlsx"), {"S": rows})
+    ws.run()
+    [(cells,)] = ws.query("SELECT cells FROM quarantined_rows")  # 案由 is blank: the row goes back
+    assert "640422199001010025" not in cells and "640422199001010017" not in cells
