@@ -154,10 +154,10 @@ def classify_rows(body: pl.DataFrame, sheet: SheetToParse) -> pl.DataFrame:
 
 def with_continuations(kinds: pl.DataFrame) -> pl.DataFrame:
     """Make notes of the rows after a note that hold only a numbered line (2.本表…, （2）…)."""
-    notes = kinds.filter(pl.col("_kind") == "note")
-    if notes.height == 0:
+    is_note = kinds.get_column("_kind") == "note"  # Series, not a query: most sheets have none
+    if not is_note.any():
         return kinds
-    after = kinds.filter(pl.col("_row") > notes["_row"].min())
+    after = kinds.filter(pl.col("_row") > kinds.get_column("_row").filter(is_note).min())
     cols = [c for c in grid_columns(after) if c.startswith("c")]
     filled = pl.sum_horizontal([(~is_blank(pl.col(c))).cast(pl.Int32) for c in cols]) if cols else pl.lit(0)
     first = pl.coalesce([pl.when(~is_blank(pl.col(c))).then(pl.col(c)) for c in cols]) if cols else pl.lit(None)
