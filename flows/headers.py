@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from .ledgers import Ledger
@@ -43,8 +44,13 @@ def known_cells(row: list[str | None], lookup: dict[str, str]) -> dict[int, str]
     return out
 
 
-def find_header(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> HeaderMatch | None:
-    """Return the first row (or pair of rows) that names every required column, or None."""
+def find_header(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger,
+                hidden: frozenset[int] = frozenset()) -> HeaderMatch | None:
+    """Return the first row (or pair of rows) that names every required column, or None.
+
+    `hidden` holds the grid positions of hidden columns: one never wins over a visible
+    column of the same name.
+    """
     lookup = header_lookup(ledger)
     required = {c.name for c in ledger.required}
     limit = min(len(rows), SEARCH_ROWS)
@@ -58,11 +64,11 @@ def find_header(rows: list[list[str | None]], row_numbers: list[int], ledger: Le
             filled = {j for j, c in enumerate(lower_row) if c is not None and str(c).strip()}
             gains = {j for j in lower if j not in upper and lower[j] not in upper.values()}
             if gains and filled <= set(lower) | row_number_cells(lower_row):
-                return match(rows, row_numbers, r, r + 1, upper, lower)
-            return match(rows, row_numbers, r, None, upper, {})
+                return match(rows, row_numbers, r, r + 1, upper, lower, hidden)
+            return match(rows, row_numbers, r, None, upper, {}, hidden)
         combined = {**upper, **lower}
         if lower and upper and required <= set(combined.values()):
-            return match(rows, row_numbers, r, r + 1, upper, lower)
+            return match(rows, row_numbers, r, r + 1, upper, lower, hidden)
     return None
 
 
@@ -70,7 +76,8 @@ def row_number_cells(row: list[str | None]) -> set[int]:
     return {j for j, c in enumerate(row) if c is not None and normalise_header(str(c)) in ROW_NUMBER_HEADERS}
 
 
-def match(rows, row_numbers, upper_i: int, lower_i: int | None, upper: dict, lower: dict) -> HeaderMatch:
+def match(rows, row_numbers, upper_i: int, lower_i: int | None, upper: dict, lower: dict,
+          hidden: frozenset[int] = frozenset()) -> HeaderMatch:
     """Build the mapping from one header row, or two with the lower row taking precedence."""
     merged: dict[int, tuple[str, str]] = {}  # grid position -> (column name, header as written)
     for j, name in upper.items():
@@ -81,10 +88,14 @@ def match(rows, row_numbers, upper_i: int, lower_i: int | None, upper: dict, low
     headers: dict[str, str] = {}
     scales: dict[str, float] = {}
     ignored: list[str] = []
-    for j in sorted(merged):
+    # Visible columns first: a column hidden to print never wins over a visible one.
+    for j in sorted(merged, key=lambda j: (j in hidden, j)):
         name, written = merged[j]
         if name in columns:
-            ignored.append(f"{written}（与「{headers[name]}」重复）")
+            if j in hidden:
+                ignored.append(f"{written}（隐藏列，与可见列「{headers[name]}」重复，未读取）")
+            else:
+                ignored.append(f"{written}（与「{headers[name]}」重复）")
             continue
         columns[name] = f"c{j}"
         headers[name] = written
@@ -121,18 +132,50 @@ def _has_below(rows, lower_i: int, j: int) -> bool:
     return j < len(row) and row[j] is not None and bool(str(row[j]).strip())
 
 
-def closest_row(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> tuple[int, list[str]] | None:
-    """The row that names the most required columns: its number and its non-empty cells."""
+def missing_header_advice(rows: list[list[str | None]], row_numbers: list[int], ledger: Ledger) -> str:
+    """Say why no header row was found: the closest header row, what it lacks and what it may mean.
+
+    Only a row that names at least two template columns is quoted: any other row may be a
+    data row holding personal data.
+    """
     lookup = header_lookup(ledger)
     required = {c.name for c in ledger.required}
+    scanned = min(len(rows), SEARCH_ROWS)
     best, best_score = None, 0
-    for r in range(min(len(rows), SEARCH_ROWS)):
+    for r in range(scanned):
         known = set(known_cells(rows[r], lookup).values())
-        if not known:
-            continue  # a row that names no column is data: quoting it would quote a person's details
-        score = len(required & known)
-        cells = [str(c).strip() for c in rows[r] if c is not None and str(c).strip()]
-        score = score * 10 + len(known)
-        if score > best_score:
-            best, best_score = (row_numbers[r], cells), score
-    return best
+        score = len(required & known) * 100 + len(known)  # required columns first, then any
+        if len(known) >= 2 and score > best_score:
+            best, best_score = r, score
+    if best is None:
+        return (f"；前 {scanned} 行中没有像表头的行（表头行至少要有两个单元格是模板的列名），"
+                "请在数据上方加上模板的表头行后重新提交")
+    row = rows[best]
+    known = known_cells(row, lookup)
+    cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+    missing = [c for c in ledger.required if c.name not in known.values()]
+    unknown = [str(c).strip() for j, c in enumerate(row)
+               if j not in known and c is not None and str(c).strip()
+               and normalise_header(str(c)) not in ROW_NUMBER_HEADERS]
+    said = f"；最接近表头的是第{row_numbers[best]}行：{'、'.join(cells[:12])}"
+    said += f"；缺少必填列{''.join(f'「{c.header}」' for c in missing)}"
+    guesses = []
+    for column in missing:
+        guess = likely_header(column.header, column.header_aliases, unknown)
+        if guess is not None:
+            guesses.append(f"表头中的「{guess}」是否就是「{column.header}」？")
+    if guesses:
+        return said + "；" + "".join(guesses) + "请改为模板表头后重新提交"
+    return said + "，请按模板补上这些列后重新提交"
+
+
+def likely_header(header: str, aliases: tuple[str, ...], cells: list[str]) -> str | None:
+    """The cell most like a template header or its aliases (difflib, normalised), if alike enough."""
+    best, best_ratio = None, 0.0
+    names = [normalise_header(t) for t in (header, *aliases)]
+    for cell in cells:
+        text = normalise_header(cell)
+        ratio = max(difflib.SequenceMatcher(None, text, name).ratio() for name in names)
+        if ratio > best_ratio:
+            best, best_ratio = cell, ratio
+    return best if best_ratio >= 0.5 else None

@@ -26,7 +26,7 @@ from .filenames import (
     snapshot_date_from_name,
     year_from_name,
 )
-from .headers import HeaderMatch, closest_row, find_header
+from .headers import HeaderMatch, find_header, missing_header_advice
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .masking import mask_free_text, mask_text, mask_texts
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
@@ -130,6 +130,7 @@ class RunSummary:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0  # footers, notes, hidden rows and a zero report's 无: read, not loaded
     warnings: int = 0
     rejected: list[tuple[str, str | None, str]] = field(default_factory=list)
 
@@ -280,13 +281,12 @@ def require_header(grid: readers.Grid, ledger: Ledger):
         return grid.header[1]  # found when the file was planned
     rows = readers.text_rows(grid, HEADER_SCAN_ROWS)
     numbers = grid.frame["_row"].head(HEADER_SCAN_ROWS).to_list()
-    found = find_header(rows, numbers, ledger)
+    found = find_header(rows, numbers, ledger, grid.hidden_columns)
     if found is not None:
         return found, rows
     required = "、".join(f"「{c.header}」" for c in ledger.required)
     where = f"工作表「{grid.sheet}」" if grid.sheet else "文件"
-    closest = closest_row(rows, numbers, ledger)
-    seen = f"；最接近表头的是第{closest[0]}行：{'、'.join(closest[1][:12])}" if closest else "；表中没有像表头的行"
+    seen = missing_header_advice(rows, numbers, ledger)
     raise Rejected(f"{where}中找不到{ledger.name_zh}的表头行，必填列为 {required}{seen}", rule="no_header")
 
 
@@ -392,7 +392,7 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
             located += record_read(run.con, source, read, run.summary, run.started)
     parsed = parse_sheets([
         SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
-                     u.header_rows)
+                     u.header_rows, u.unit.grid)
         for u in located
     ])  # fmt: skip
     prepared: list[Prepared] = []
@@ -444,6 +444,7 @@ class Pending:
     lineage: dict[str, list[tuple[int, str | None, int]]] = field(default_factory=dict)
     problems: list[pl.DataFrame] = field(default_factory=list)
     quarantined: list[pl.DataFrame] = field(default_factory=list)
+    skipped: list[pl.DataFrame] = field(default_factory=list)
     versions: dict[int, dict] = field(default_factory=dict)  # version_id -> file_versions row
     superseded: list[tuple[int, int]] = field(default_factory=list)  # (old, new) already written
     ids: list[int] = field(default_factory=list)  # reserved, unused, in increasing order
@@ -505,9 +506,11 @@ class Pending:
                                                                 mask_free_text(pl.col("message"))))
         if self.quarantined:
             insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
+        if self.skipped:
+            insert_frame(con, "skipped_rows", pl.concat(self.skipped, how="vertical"))
         record_versions(con, list(self.versions.values()))
         supersede_many(con, self.superseded)
-        self.rows, self.lineage, self.problems, self.quarantined = {}, {}, [], []
+        self.rows, self.lineage, self.problems, self.quarantined, self.skipped = {}, {}, [], [], []
         self.versions, self.superseded = {}, []
 
 
@@ -678,10 +681,11 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         quarantined = quarantine_cells(parsed, bad_rows)
     else:  # the usual case: no need to scan the sheet twice more
         loaded, quarantined = parsed.rows, pl.DataFrame()
-    if loaded.height + quarantined.height != parsed.rows_read:
+    skipped = parsed.skipped.height
+    if loaded.height + quarantined.height + skipped != parsed.rows_read:
         raise AccountingError(
             f"{source.rel} {unit.sheet or ''}: 读取 {parsed.rows_read} 行，"
-            f"载入 {loaded.height} 行 + 隔离 {quarantined.height} 行，账目不符，本次运行不发布"
+            f"载入 {loaded.height} 行 + 隔离 {quarantined.height} 行 + 跳过 {skipped} 行，账目不符，本次运行不发布"
         )
 
     queue.add_rows(ledger.code, loaded, version_id, unit.sheet)
@@ -691,6 +695,11 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
             pl.lit(source.rel).alias("path"),
             pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
         ))  # fmt: skip
+    if skipped:
+        queue.skipped.append(parsed.skipped.rename({"_row": "row"}).with_columns(
+            pl.lit(version_id, pl.Int64).alias("version_id"),
+            pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
+        ))  # fmt: skip
     if quarantined.height:
         queue.quarantined.append(quarantined.rename({"_row": "row"}).with_columns(
             pl.lit(version_id, pl.Int64).alias("version_id"),
@@ -698,7 +707,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         ))  # fmt: skip
     queue.record(Version(
         **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
-        rows_quarantined=quarantined.height, zero_report=parsed.zero_report,
+        rows_quarantined=quarantined.height, rows_skipped=skipped, zero_report=parsed.zero_report,
         ignored_columns=tuple(mask_texts(list(prep.match.ignored))),  # headers as written: mask them too
     ), seen_at)  # fmt: skip
     if current is not None:
@@ -710,6 +719,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     summary.rows_read += parsed.rows_read
     summary.rows_loaded += loaded.height
     summary.rows_quarantined += quarantined.height
+    summary.rows_skipped += skipped
     if problems.height:
         summary.warnings += problems.filter(pl.col("severity") == "warning").height
     if pending is None:

@@ -145,6 +145,7 @@ class RunResult:
         """Return the run as JSON-ready data for a webhook."""
         data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.record().items()}
         data["rows_read"] = self.summary.rows_read
+        data["rows_skipped"] = self.summary.rows_skipped
         data["problems"] = self.problems
         data["rejected"] = [{"path": p, "sheet": s, "reason": r} for p, s, r in self.summary.rejected]
         data["failed_checks"] = list(self.failed_checks)
@@ -432,7 +433,7 @@ def summary_text(result: RunResult) -> str:
         f"文件 files: 载入 loaded {s.files_loaded} · 未变 unchanged {s.files_unchanged} · "
         f"被替代 superseded {s.files_superseded} · 退回 rejected {s.files_rejected}",
         f"行 rows: 读取 read {s.rows_read} · 载入 loaded {s.rows_loaded} · "
-        f"隔离 quarantined {s.rows_quarantined} · 警告 warnings {s.warnings}",
+        f"隔离 quarantined {s.rows_quarantined} · 跳过 skipped {s.rows_skipped} · 警告 warnings {s.warnings}",
     ]
     if result.message:
         lines.append(result.message)
@@ -453,7 +454,8 @@ def summary_markdown(result: RunResult) -> str:
         ("载入文件 files loaded", s.files_loaded), ("未变 unchanged", s.files_unchanged),
         ("被替代 superseded", s.files_superseded), ("退回 rejected", s.files_rejected),
         ("读取行 rows read", s.rows_read), ("载入行 rows loaded", s.rows_loaded),
-        ("隔离行 rows quarantined", s.rows_quarantined), ("警告 warnings", s.warnings),
+        ("隔离行 rows quarantined", s.rows_quarantined), ("跳过行 rows skipped", s.rows_skipped),
+        ("警告 warnings", s.warnings),
     ]  # fmt: skip
     out = [f"# tally run `{result.run_id}`", "", "| | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]

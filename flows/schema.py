@@ -98,6 +98,7 @@ LOADER_DDL = [
         rows_read         INTEGER,
         rows_loaded       INTEGER,
         rows_quarantined  INTEGER,
+        rows_skipped      INTEGER,           -- totals, notes, hidden rows: read, not loaded
         zero_report       BOOLEAN,
         ignored_columns   VARCHAR[],
         reason            VARCHAR,
@@ -117,6 +118,17 @@ LOADER_DDL = [
         rule        VARCHAR NOT NULL,
         severity    VARCHAR NOT NULL,  -- error (row quarantined) | warning (row loaded)
         message     VARCHAR NOT NULL   -- in Chinese, for the clerk
+    )
+    """,
+    # A warehouse made before rows were skipped and counted lacks the column.
+    "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS rows_skipped INTEGER",
+    """
+    CREATE TABLE IF NOT EXISTS skipped_rows (
+        version_id  BIGINT NOT NULL,
+        sheet       VARCHAR,
+        "row"       INTEGER NOT NULL,  -- as the spreadsheet shows it
+        kind        VARCHAR NOT NULL,  -- total | note | hidden | filtered | nothing (a zero report's 无)
+        label       VARCHAR            -- the row's label (合计, 填表人, …) and nothing else of it
     )
     """,
     """

@@ -60,6 +60,7 @@ class Version:
     rows_read: int | None = None
     rows_loaded: int | None = None
     rows_quarantined: int | None = None
+    rows_skipped: int | None = None
     zero_report: bool | None = None
     ignored_columns: tuple[str, ...] = ()
     reason: str | None = None
@@ -82,7 +83,7 @@ VERSION_SCHEMA = {
     "ledger": pl.String, "period": pl.String, "period_start": pl.Date, "sheet": pl.String,
     "sha256": pl.String, "content_sha256": pl.String, "size": pl.Int64,
     "modified_at": pl.Datetime("us", "UTC"), "revision": pl.Int32, "status": pl.String,
-    "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_quarantined": pl.Int32,
+    "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_quarantined": pl.Int32, "rows_skipped": pl.Int32,
     "zero_report": pl.Boolean, "ignored_columns": pl.List(pl.String), "reason": pl.String,
     "seen_at": pl.Datetime("us", "UTC"), "superseded_by": pl.Int64,
 }  # fmt: skip

@@ -40,12 +40,11 @@ def test_title_rows_totals_and_signatures_are_not_data(ws):
     ]
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"3月": rows})
     summary = ws.run()
-    assert (summary.files_loaded, summary.rows_read, summary.rows_loaded, summary.warnings) == (
-        1,
-        2,
-        2,
-        0,
-    )
+    # Rows read counts the 合计 and signature rows too: read, and skipped with their label.
+    assert (summary.files_loaded, summary.rows_read, summary.rows_loaded, summary.rows_skipped,
+            summary.warnings) == (1, 5, 2, 3, 0)
+    assert ws.query("SELECT row, kind, label FROM skipped_rows ORDER BY row") == [
+        (8, "total", "合计"), (9, "note", "填表人"), (10, "note", "填报日期")]
     got = ws.query(
         "SELECT _row, venue_name, inspectors, officers, _sheet FROM raw.inspections ORDER BY _row"
     )
@@ -348,8 +347,11 @@ def test_zero_reports_count_as_submitted(ws, rows):
         },
     )
     summary = ws.run()
-    assert (summary.files_loaded, summary.rows_read) == (1, 0)
-    assert ws.one("SELECT status, zero_report, rows_read FROM file_versions") == ("loaded", True, 0)
+    # The 无 row and the signature are read and skipped: a zero report loads no row.
+    skipped = sum(1 for r in rows[rows.index(INSPECTION_HEADER) + 1:] if r)
+    assert (summary.files_loaded, summary.rows_read, summary.rows_skipped) == (1, skipped, skipped)
+    assert ws.one("SELECT status, zero_report, rows_read, rows_loaded FROM file_versions") == (
+        "loaded", True, skipped, 0)
 
 
 def test_the_same_content_again_is_a_no_op(ws):

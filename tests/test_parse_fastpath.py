@@ -7,7 +7,15 @@ from hypothesis import strategies as st
 from flows.cells import fast_cell, parse_cell
 from flows.headers import HeaderMatch
 from flows.ledgers import LEDGERS, Column
-from flows.parse import SheetToParse, classify_rows, data_rows, surely_data
+from flows.parse import (
+    SheetToParse,
+    classify_rows,
+    data_rows,
+    labelled_rows,
+    read_as_data,
+    surely_data,
+    with_continuations,
+)
 from flows.readers import csv_grid, decode_text, widest_line
 from flows.textnorm import WHITESPACE_CHARS
 
@@ -81,7 +89,8 @@ def test_csv_grid_reads_utf8_with_bom_and_gbk_alike():
 
 ROW_CELLS = st.one_of(st.none(), st.sampled_from(
     ["", " ", "\u3000", "合", "计", "合计", " 合计", "总计：", "小计", "填表人：王", "备注：", "说明", "审核人",
-     "制表", "1", "2024-03-05", "网吧", "无", "\t填报日期"]
+     "制表", "1", "2024-03-05", "网吧", "无", "\t填报日期", "填 表 人：", "注：1.本表", "2.本表", "单位负责人",
+     "日常检查", "未发现问题", "3", "\u2003合\xa0计", "填\u3000报\tn人:", "\x1f合计", "（2）续"]
 ))  # fmt: skip
 
 
@@ -90,17 +99,21 @@ ROW_CELLS = st.one_of(st.none(), st.sampled_from(
 def test_rows_classified_by_their_first_cell_are_classified_as_the_whole_row_says(rows):
     grid = pl.DataFrame(rows, schema={"c0": pl.Utf8, "c1": pl.Utf8, "c2": pl.Utf8}, orient="row")
     grid = grid.with_row_index("_row", offset=2).with_columns(pl.col("_row").cast(pl.Int32))
-    match = HeaderMatch(first_data_index=0, header_row=1, columns={}, headers={})
+    match = HeaderMatch(first_data_index=0, header_row=1, columns={"inspection_date": "c1", "result": "c2"},
+                        headers={"inspection_date": "检查日期", "result": "检查结果"})
     sheet = SheetToParse(grid, match, LEDGERS["inspections"], 2024, [])
-    expected = classify_rows(grid, match)
-    kinds, data, _ = data_rows(sheet, grid, surely_data([grid])[0])
-    wanted = expected.filter(pl.col("_kind") == "data").drop("_kind")
+    expected = with_continuations(classify_rows(grid, sheet)).drop("_at")
+    [labelled] = read_as_data([sheet], [labelled_rows(grid, surely_data([grid])[0])])
+    kinds, data, _, skipped = data_rows(sheet, grid, labelled)
+    wanted = expected.filter(pl.col("_kind") == "data").drop("_kind", "_label")
     if data.height:  # a zero report clears its rows
         assert data.equals(wanted)
     has_total = (expected["_kind"] == "total").any()
     assert (kinds is not None) == has_total
     if has_total:
         assert kinds.equals(expected)
+    footers = expected.filter(pl.col("_kind").is_in(["total", "note"]))
+    assert skipped.filter(pl.col("kind") != "nothing")["_row"].to_list() == footers["_row"].to_list()
 
 
 def test_whitespace_chars_are_what_polars_calls_white_space():

@@ -28,15 +28,18 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_every_file_loads_and_rows_read_equal_loaded_plus_quarantined(loaded):
+def test_every_file_loads_and_rows_read_equal_loaded_plus_quarantined_plus_skipped(loaded):
     manifest, warehouse, first = loaded
     assert first.files_rejected == 0, first.rejected
-    versions = query(warehouse, "SELECT path, sheet, rows_read, rows_loaded, rows_quarantined FROM file_versions "
-                                "WHERE status <> 'rejected'")
+    versions = query(warehouse, "SELECT path, sheet, rows_read, rows_loaded, rows_quarantined, rows_skipped "
+                                "FROM file_versions WHERE status <> 'rejected'")
     assert len(versions) >= len(manifest.files)
-    for path, sheet, read, rows_loaded, quarantined in versions:
-        assert read == rows_loaded + quarantined, (path, sheet)
-    assert first.rows_read == first.rows_loaded + first.rows_quarantined
+    for path, sheet, read, rows_loaded, quarantined, skipped in versions:
+        assert read == rows_loaded + quarantined + skipped, (path, sheet)
+    assert first.rows_read == first.rows_loaded + first.rows_quarantined + first.rows_skipped
+    # The sample hides nothing: what is skipped is its totals, signatures and zero reports' 无.
+    kinds = {k for (k,) in query(warehouse, "SELECT DISTINCT kind FROM skipped_rows")}
+    assert kinds <= {"total", "note", "nothing"}
     raw_rows = sum(query(warehouse, f"SELECT count(*) FROM raw.{t}")[0][0] for t in
                    ("inspections", "relic_patrols", "publications", "cases", "hotline", "safety_incidents",
                     "publicity_events", "wechat_posts", "study_sessions", "staff"))

@@ -28,8 +28,24 @@ from .output import (
 )
 
 FILES_SQL = """
-SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined, reason,
-       sha256, seen_at, version_id, revision, zero_report, ignored_columns
+SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined, rows_skipped,
+       skipped, reason, sha256, seen_at, version_id, revision, zero_report, ignored_columns
+FROM file_versions
+LEFT JOIN (
+    SELECT version_id, string_agg(n || ' 行' || CASE kind
+               WHEN 'filtered' THEN '被筛选隐藏' WHEN 'hidden' THEN '被隐藏'
+               WHEN 'note' THEN '为签名或说明行' WHEN 'total' THEN '为合计行'
+               ELSE '为零报告的「无」' END || '，未载入', '；' ORDER BY kind) AS skipped
+    FROM (SELECT version_id, kind, count(*) AS n FROM skipped_rows GROUP BY ALL)
+    GROUP BY version_id
+) USING (version_id)
+ORDER BY seen_at, path, sheet NULLS FIRST, version_id
+"""
+# A warehouse written before rows were skipped and counted (read-only: no run has added them yet).
+OLD_FILES_SQL = """
+SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined,
+       NULL::INTEGER AS rows_skipped, NULL::VARCHAR AS skipped, reason, sha256, seen_at, version_id,
+       revision, zero_report, ignored_columns
 FROM file_versions
 ORDER BY seen_at, path, sheet NULLS FIRST, version_id
 """
@@ -107,7 +123,8 @@ def print_summary(summary: RunSummary) -> None:
         f"文件 files: 载入 loaded {summary.files_loaded} · 未变 unchanged {summary.files_unchanged} · "
         f"被替代 superseded {summary.files_superseded} · 退回 rejected {summary.files_rejected}\n"
         f"行 rows: 读取 read {summary.rows_read} · 载入 loaded {summary.rows_loaded} · "
-        f"隔离 quarantined {summary.rows_quarantined} · 警告 warnings {summary.warnings}"
+        f"隔离 quarantined {summary.rows_quarantined} · 跳过 skipped {summary.rows_skipped} · "
+        f"警告 warnings {summary.warnings}"
     )
     for path, sheet, reason in summary.rejected:
         where = f"{path}（{sheet}）" if sheet else path
@@ -128,11 +145,14 @@ def files_command(
     """
     s = settings(config, warehouse=warehouse)
     with reading(s.warehouse) as con:
-        frame = con.execute(FILES_SQL).pl()
+        counted = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'skipped_rows'"
+                              ).fetchone()[0]
+        frame = con.execute(FILES_SQL if counted else OLD_FILES_SQL).pl()
     if fmt == TableFormat.table:  # a terminal: the columns a person reads, hashes shortened
         frame = frame.select(
             "path", "sheet", "period", "status", pl.col("rows_read").alias("read"),
             pl.col("rows_loaded").alias("loaded"), pl.col("rows_quarantined").alias("quarantined"),
-            "reason",
+            # what was skipped, with its count, said where a rejection's reason goes
+            pl.concat_str(["reason", "skipped"], separator="；", ignore_nulls=True).alias("reason"),
         )  # fmt: skip
     emit(frame, fmt.value, title="文件版本 · file versions")
