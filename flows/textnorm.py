@@ -31,6 +31,16 @@ WHITESPACE_CHARS = tuple(
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
 ) + tuple(chr(c) for c in range(0x2000, 0x200B))
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
+# Characters a cell can hold that no one sees: C0 controls (tab, CR and LF are white space
+# above), DEL, C1 controls, zero-width space/non-joiner/joiner, word joiner and a BOM inside
+# text. Spelt with escapes that Python's re and polars' (Rust) regex read alike.
+INVISIBLE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]+"
+_INVISIBLE = re.compile(INVISIBLE)
+
+
+def drop_invisible(text: str) -> str:
+    """Remove control and zero-width characters, which Excel and WPS do not show."""
+    return _INVISIBLE.sub("", text)
 
 
 def to_halfwidth(text: str) -> str:
@@ -39,11 +49,11 @@ def to_halfwidth(text: str) -> str:
 
 
 def _compact(text: str) -> str:
-    return _WHITESPACE.sub("", to_halfwidth(text))
+    return _WHITESPACE.sub("", _INVISIBLE.sub("", to_halfwidth(text)))
 
 
 def normalise_header(text: str) -> str:
-    """Normalise a header cell: half-width, no white space, no trailing unit in brackets."""
+    """Normalise a header cell: half-width, no white space or invisible characters, no trailing unit."""
     return _TRAILING_UNIT.sub("", _compact(text))
 
 
@@ -72,6 +82,7 @@ def normalise_value_expr(expr: pl.Expr) -> pl.Expr:
     """Normalise enumeration values like `normalise_value`, vectorised."""
     return (
         halfwidth_expr(expr)
+        .str.replace_all(INVISIBLE, "")
         .str.replace_all(WHITESPACE, "")
         .str.replace_many(list(MIDDLE_DOTS), [MIDDLE_DOT] * len(MIDDLE_DOTS))
     )

@@ -1,0 +1,349 @@
+"""What an .xlsx sheet's XML says that calamine does not: hidden rows and columns, merges,
+error cells, formulas without a result, numbers that lost digits, and cells far outside the table.
+
+calamine reads values only. The sheet part is scanned here before calamine loads it: one
+cheap search decides whether the sheet holds anything of the kind; only then is the XML
+parsed in detail. The same scan bounds the dense grid calamine would allocate, so that a
+stray cell at XFD1048550 is rejected here instead of aborting the process.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+
+import polars as pl
+
+from .errors import Rejected
+
+# A dense grid above this many cells (rows × columns of the used box, from A1) is not read:
+# calamine allocates every cell of it (about 32 bytes each), whatever the sheet holds.
+MAX_GRID_CELLS = 20_000_000
+MAX_COLUMNS = 2_000
+# A zip member that inflates beyond these bounds is not opened (a "zip bomb").
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 1 << 30
+MAX_RATIO = 1_000
+RATIO_FLOOR_BYTES = 100 << 20
+FAR_CELLS_SHOWN = 3
+
+NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+# Anything in sheetData that needs the detailed pass. Formulas with a cached value, and
+# ordinary numbers, do not: the first alternatives are literal, the number ones start at `<v>`.
+_MARKERS = (
+    r'hidden="(?:1|true)"|t="e"|<mergeCell[ >]|<c r="[A-Z]{3}'
+    r"|</f>\s*(?:<v\s*/>|<v>\s*</v>|</c>|<v>[^<0-9.\-])|<f [^>]*/>\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
+    r"|<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
+)
+_TWO_LETTERS = r'<c r="[A-Z]{2}[0-9]'
+_FIRST_COLUMN = re.compile(rb'<c r="A[0-9]+"[^>/]*>')
+_ROW_R = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
+_REF = re.compile(r"([A-Z]+)([0-9]+)")
+_CALC_ERRORS = ("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!")
+
+
+@dataclass
+class SheetScan:
+    """What the sheet XML holds beyond calamine's values (MARKS_SCHEMA rows in `marks`)."""
+
+    min_col: int = 0  # the first column calamine keeps (it drops leading empty columns)
+    hidden_rows: set[int] = field(default_factory=set)
+    filtered_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
+    merges: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    marks: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+    # cells whose grid text is replaced: (row, col) -> text
+    texts: dict[tuple[int, int], str] = field(default_factory=dict)
+    # number cells whose calamine text differs from Excel's 15 digits: (row, col) -> text
+    numbers: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def col_index(letters: str) -> int:
+    """Column letters to a 0-based index (A = 0, XFD = 16383)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    """A 0-based column index to its letters (0 = A)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def check_zip(z: zipfile.ZipFile) -> None:
+    """Reject a workbook whose members declare sizes no ledger needs (a zip bomb)."""
+    total = 0
+    for info in z.infolist():
+        total += info.file_size
+        mib = info.file_size / (1 << 20)
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise Rejected(
+                f"工作簿中的部件「{info.filename}」解压后有 {mib:,.0f} MB，超过上限 "
+                f"{MAX_MEMBER_BYTES >> 20} MB（文件异常或被构造）；请检查文件内容后重新提交",
+                rule="zip_bomb",
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > MAX_RATIO and info.file_size > RATIO_FLOOR_BYTES:
+            raise Rejected(
+                f"工作簿中的部件「{info.filename}」压缩比异常（{ratio:,.0f} 倍，解压后 {mib:,.0f} MB），"
+                "文件异常或被构造；请检查文件内容后重新提交",
+                rule="zip_bomb",
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise Rejected(
+            f"工作簿解压后共有 {total / (1 << 20):,.0f} MB，超过上限 {MAX_TOTAL_BYTES >> 20} MB；"
+            "请删除不需要的内容或拆分后重新提交",
+            rule="zip_bomb",
+        )
+
+
+def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
+    """Map each sheet name to its part in the zip, and say whether dates count from 1904."""
+    try:
+        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}, False
+    targets = {}
+    for rel in rels.iter(f"{NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        targets[rel.get("Id")] = target
+    parts = {
+        el.get("name", ""): targets.get(el.get(f"{NS_REL}id"), "")
+        for el in book.iter(f"{NS_MAIN}sheet")
+    }
+    pr = book.find(f"{NS_MAIN}workbookPr")
+    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    return parts, date1904
+
+
+def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
+    """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does."""
+    start = data.find(b"<sheetData")
+    end = data.rfind(b"</sheetData>")
+    if start < 0 or data.startswith(b"<sheetData/>", start):
+        return SheetScan()
+    end = len(data) if end < 0 else end
+    head, tail = data[:start], data[end:]
+    scan = SheetScan()
+    if b"hidden=" in head:
+        scan.hidden_columns = hidden_columns(head)
+    if b"<mergeCell " in tail or b"<mergeCell>" in tail:
+        scan.merges = merges(tail)
+    body = data[start:end]
+    text = pl.Series([body.decode("utf-8", "replace")])
+    last_row = last_row_number(body)
+    detailed = bool(text.str.contains(_MARKERS).item())
+    if not detailed:
+        cols = 26
+        if last_row * 26 <= MAX_GRID_CELLS < last_row * 702:
+            cols = 702 if text.str.contains(_TWO_LETTERS).item() else 26
+        elif last_row * 26 > MAX_GRID_CELLS:
+            cols = 702
+        detailed = last_row * cols > MAX_GRID_CELLS
+    # With no cell in column A, where calamine's grid starts needs the detailed pass.
+    if not detailed and _FIRST_COLUMN.search(body) is not None:
+        return scan
+    detail(data, scan, sheet)
+    if scan.hidden_rows:
+        scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
+    return scan
+
+
+def last_row_number(body: bytes) -> int:
+    """The last row's number: its `r`, or the count of rows when rows carry none."""
+    at = body.rfind(b"<row")
+    if at < 0:
+        return 0
+    match = _ROW_R.match(body, at)
+    if match is not None:
+        return int(match.group(1))
+    return body.count(b"<row")
+
+
+def hidden_columns(head: bytes) -> set[int]:
+    """Hidden column indexes from `<cols>` (0-based)."""
+    out: set[int] = set()
+    for m in re.finditer(rb"<col\b[^>]*>", head):
+        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(0)))
+        if attrs.get(b"hidden", b"0").lower() in (b"1", b"true"):
+            lo, hi = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
+            out.update(range(lo - 1, min(hi, 16384)))
+    return out
+
+
+def merges(tail: bytes) -> list[tuple[int, int, int, int, str]]:
+    """Merged ranges as (first_row, last_row, first_col, last_col, ref)."""
+    out = []
+    for ref in re.findall(rb'<mergeCell\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"', tail):
+        text = ref.decode()
+        a, _, b = text.partition(":")
+        (c1, r1), (c2, r2) = _REF.fullmatch(a).groups(), _REF.fullmatch(b or a).groups()
+        out.append((int(r1), int(r2), col_index(c1), col_index(c2), text))
+    return out
+
+
+def rows_in_filter(tail: bytes, hidden: set[int]) -> set[int]:
+    """The hidden rows inside the sheet's AutoFilter range (hidden by the filter)."""
+    m = re.search(rb'<autoFilter\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"', tail)
+    if m is None:
+        return set()
+    first, last = int(m.group(2)), int(m.group(4) or m.group(2))
+    return {r for r in hidden if first < r <= last}
+
+
+def detail(data: bytes, scan: SheetScan, sheet: str | None) -> None:
+    """Parse the sheet cell by cell (rows and cells without `r` numbered in order)."""
+    row_no = 0
+    col_no = -1
+    min_col = 16384
+    max_col = -1
+    used: list[tuple[int, int]] = []
+    parser = ElementTree.iterparse(io.BytesIO(data), events=("start", "end"))
+    for event, el in parser:
+        tag = el.tag
+        if tag.startswith("{"):
+            tag = tag[tag.index("}") + 1:]
+        if event == "start":
+            if tag == "row":
+                r = el.get("r")
+                row_no = int(r) if r else row_no + 1
+                col_no = -1
+                if el.get("hidden", "0").lower() in ("1", "true"):
+                    scan.hidden_rows.add(row_no)
+            continue
+        if tag != "c":
+            if tag == "row":
+                el.clear()
+            continue
+        ref = el.get("r")
+        if ref:
+            m = _REF.fullmatch(ref)
+            col_no = col_index(m.group(1)) if m else col_no + 1
+        else:
+            col_no += 1
+        cell_type = el.get("t")
+        f = v = None
+        has_value = False
+        for child in el:
+            name = child.tag[child.tag.index("}") + 1:] if child.tag.startswith("{") else child.tag
+            if name == "f":
+                f = child
+            elif name == "v":
+                v = child.text
+                has_value = True
+            elif name == "is":
+                has_value = True
+        if has_value:
+            used.append((row_no, col_no))
+            min_col = min(min_col, col_no)
+            max_col = max(max_col, col_no)
+        if cell_type == "e":
+            shown = (v or "").strip() or "#N/A"
+            scan.marks.append((row_no, col_no, "error", shown, formula_text(f)))
+            scan.texts[(row_no, col_no)] = shown
+        elif f is not None and cell_type in (None, "n") and not is_number(v):
+            scan.marks.append((row_no, col_no, "no_result", "", formula_text(f)))
+            scan.texts[(row_no, col_no)] = None
+        elif cell_type in (None, "n") and v and is_number(v):
+            number(scan, row_no, col_no, v)
+        el.clear()
+    if max_col >= 0:
+        scan.min_col = min_col
+    check_extent(used, max_col, sheet)
+
+
+def formula_text(f: ElementTree.Element | None) -> str:
+    """The formula as Excel shows it in the formula bar (a shared formula's copies say so)."""
+    if f is None:
+        return ""
+    if f.text:
+        return "=" + f.text
+    return "（共享公式）" if f.get("t") == "shared" else ""
+
+
+def is_number(v: str | None) -> bool:
+    """Whether a `<v>` holds a number."""
+    if v is None:
+        return False
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return v.strip() != ""
+
+
+def number(scan: SheetScan, row: int, col: int, v: str) -> None:
+    """Mark a number of 16+ integer digits; note one whose calamine text Excel would not show."""
+    x = float(v)
+    if abs(x) >= 1e15:
+        shown = general_shown(x)
+        scan.marks.append((row, col, "lost_digits", shown, v.strip()))
+        scan.texts[(row, col)] = shown
+        return
+    digits = v.strip().lstrip("-").split("E")[0].split("e")[0].replace(".", "").lstrip("0")
+    if len(digits) > 9 or "e" in v.lower():
+        scan.numbers[(row, col)] = excel_number_text(x)
+
+
+def excel_number_text(x: float) -> str:
+    """A number as Excel shows it in the formula bar: 15 significant digits, no trailing zeros."""
+    if x == 0:
+        return "0"
+    if abs(x) < 1e15 and x == int(x):
+        return str(int(x))
+    s = f"{x:.15g}"
+    if "e" in s:
+        mantissa, exp = s.split("e")
+        return f"{mantissa}E{int(exp):+03d}"
+    return s
+
+
+def general_shown(x: float) -> str:
+    """A number of 12+ digits as a General cell shows it: `6.40422E+17`."""
+    mantissa, exp = f"{x:.5E}".split("E")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}E{exp[0]}{int(exp[1:]):02d}"
+
+
+def check_extent(used: list[tuple[int, int]], max_col: int, sheet: str | None) -> None:
+    """Reject a sheet whose used box (from A1) is too large for a dense grid, naming far cells."""
+    if not used:
+        return
+    max_row = max(r for r, _ in used)
+    if (max_col + 1) * max_row <= MAX_GRID_CELLS and max_col < MAX_COLUMNS:
+        return
+    # The table: cells taken in row order while the box stays within bounds.
+    used.sort()
+    table_rows = table_cols = 0
+    far = []
+    for r, c in used:
+        rows, cols = max(table_rows, r), max(table_cols, c + 1)
+        if not far and c < MAX_COLUMNS and rows * cols <= MAX_GRID_CELLS:
+            table_rows, table_cols = rows, cols
+        else:
+            far.append((r, c))
+    first = f"{col_letters(far[0][1])}{far[0][0]}"
+    count = f"等 {len(far)} 个单元格" if len(far) > 1 else ""
+    box = f"（表格在 A1:{col_letters(table_cols - 1)}{table_rows}）" if table_rows else ""
+    where = f"工作表「{sheet}」" if sheet else "工作表"
+    raise Rejected(
+        f"{where}在 {first} {count}有内容，远在表格之外{box}，读取整张表需要过多内存；"
+        "请删除表格以外的内容后重新提交",
+        rule="far_cells",
+    )
