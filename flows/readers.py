@@ -7,6 +7,7 @@ here; finding the header and typing the values happen later.
 
 from __future__ import annotations
 
+import io
 import logging
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -285,8 +286,11 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
         return xls_reader.sheet_grid(reader.book, sheet.index, sheet.name)
     scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
     try:
+        calamine = reader.calamine
+        if scan is not None and scan.unknown_errors:
+            calamine = fastexcel.read_excel(patched_workbook(reader, sheet, scan.unknown_errors))
         # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
-        loaded = reader.calamine.load_sheet(
+        loaded = calamine.load_sheet(
             sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True
         )
         frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
@@ -318,6 +322,19 @@ def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
         raise Rejected(
             f"工作表「{sheet.name}」无法读取：文件已损坏（工作表内容不是有效的 XML）", rule="corrupt"
         ) from exc
+
+
+def patched_workbook(reader: Workbook, sheet: Sheet, errors: set[str]) -> bytes:
+    """The workbook's bytes with the sheet's newer error values as #N/A, for calamine to read."""
+    member = reader.parts[sheet.name or ""]
+    out = io.BytesIO()
+    with zipfile.ZipFile(reader.path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member:
+                data = xlsx_marks.without_unknown_errors(data, errors)
+            dst.writestr(info, data)
+    return out.getvalue()
 
 
 def apply_scan(grid: Grid, scan: xlsx_marks.SheetScan) -> Grid:

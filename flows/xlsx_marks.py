@@ -46,7 +46,15 @@ _TWO_LETTERS = r'<c r="[A-Z]{2}[0-9]'
 _FIRST_COLUMN = re.compile(rb'<c r="A[0-9]+"[^>/]*>')
 _ROW_R = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
 _REF = re.compile(r"([A-Z]+)([0-9]+)")
-_CALC_ERRORS = ("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!")
+# The error values calamine reads; a newer one (#SPILL!, #CALC!, #FIELD!, …) fails its whole sheet.
+CALAMINE_ERRORS = frozenset(("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"))
+
+
+def without_unknown_errors(data: bytes, texts: set[str]) -> bytes:
+    """The sheet XML with error values calamine refuses written as #N/A (the scan keeps the real text)."""
+    for text in texts:
+        data = data.replace(f"<v>{text}</v>".encode(), b"<v>#N/A</v>")
+    return data
 
 
 @dataclass
@@ -63,6 +71,8 @@ class SheetScan:
     texts: dict[tuple[int, int], str] = field(default_factory=dict)
     # number cells whose calamine text differs from Excel's 15 digits: (row, col) -> text
     numbers: dict[tuple[int, int], str] = field(default_factory=dict)
+    # error texts calamine refuses (it fails the whole sheet on #SPILL!, #CALC!, …)
+    unknown_errors: set[str] = field(default_factory=set)
 
 
 def col_index(letters: str) -> int:
@@ -256,6 +266,8 @@ def detail(data: bytes, scan: SheetScan, sheet: str | None) -> None:
             shown = (v or "").strip() or "#N/A"
             scan.marks.append((row_no, col_no, "error", shown, formula_text(f)))
             scan.texts[(row_no, col_no)] = shown
+            if shown not in CALAMINE_ERRORS:
+                scan.unknown_errors.add(v or "")
         elif f is not None and cell_type in (None, "n") and not is_number(v):
             scan.marks.append((row_no, col_no, "no_result", "", formula_text(f)))
             scan.texts[(row_no, col_no)] = None
