@@ -222,6 +222,7 @@ class Workbook:
     calamine: fastexcel.ExcelReader | None = None
     book: object | None = None  # an xlrd Book for .xls
     parts: dict[str, str] = field(default_factory=dict)  # .xlsx sheet name -> zip member
+    hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -230,17 +231,18 @@ def open_workbook(path: Path) -> Workbook:
         book = xls_reader.open_book(path)
         return Workbook(path, "xls", book.sheet_names(), book=book)
     parts: dict[str, str] = {}
+    hidden: set[str] | None = None
     try:
         with zipfile.ZipFile(path) as z:
             xlsx_marks.check_zip(z)  # before calamine inflates anything
-            parts, _ = xlsx_marks.sheet_parts(z)
+            parts, hidden = xlsx_marks.sheet_parts(z)
     except (zipfile.BadZipFile, OSError):
         pass  # calamine says what is wrong below
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
-    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts)
+    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts, hidden=hidden)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -255,7 +257,7 @@ def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
     names = reader.sheet_names
     if reader.kind == "xls":
         return [Sheet(name, visible, i) for i, (name, visible) in enumerate(xls_reader.sheet_list(reader.book))]
-    hidden = xlsx_hidden_sheets(reader.path)
+    hidden = reader.hidden
     if hidden is not None:
         return [Sheet(name, name not in hidden, i) for i, name in enumerate(names)]
     out = []
@@ -264,20 +266,6 @@ def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
         sheet = reader.calamine.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
         out.append(Sheet(name, sheet.visible == "visible", i))
     return out
-
-
-def xlsx_hidden_sheets(path: Path) -> set[str] | None:
-    """The names of an .xlsx's hidden sheets, read from its workbook part (None if unreadable)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return None
-    return {
-        el.get("name", "")
-        for el in root.iter()
-        if el.tag.endswith("}sheet") and el.get("state", "visible") != "visible"
-    }
 
 
 def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:

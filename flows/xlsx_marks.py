@@ -31,14 +31,11 @@ MAX_RATIO = 1_000
 RATIO_FLOOR_BYTES = 100 << 20
 FAR_CELLS_SHOWN = 3
 
-NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 # Anything in sheetData that needs the detailed pass. Formulas with a cached value, and
 # ordinary numbers, do not: the first alternatives are literal, the number ones start at `<v>`.
 _MARKERS = (
-    r'hidden="(?:1|true)"|t="e"|<mergeCell[ >]|<c r="[A-Z]{3}'
+    r'hidden="(?:1|true)"|t="e"|<c r="[A-Z]{3}'
     r"|</f>\s*(?:<v\s*/>|<v>\s*</v>|</c>|<v>[^<0-9.\-])|<f [^>]*/>\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
     r"|<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
 )
@@ -120,25 +117,35 @@ def check_zip(z: zipfile.ZipFile) -> None:
         )
 
 
-def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
-    """Map each sheet name to its part in the zip, and say whether dates count from 1904."""
+def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None]:
+    """Map each sheet name to its part in the zip, and name the hidden sheets (None: unknown)."""
     try:
         book = ElementTree.fromstring(z.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError):
-        return {}, False
+        return {}, None
     targets = {}
-    for rel in rels.iter(f"{NS_PKG_REL}Relationship"):
+    for rel in rels.iter():
+        if not rel.tag.endswith("Relationship"):
+            continue
         target = rel.get("Target", "")
         target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
         targets[rel.get("Id")] = target
+    # Any namespace: Strict OOXML files name the same elements under another URI.
+    sheets = [el for el in book.iter() if el.tag.rpartition("}")[2] == "sheet"]
     parts = {
-        el.get("name", ""): targets.get(el.get(f"{NS_REL}id"), "")
-        for el in book.iter(f"{NS_MAIN}sheet")
+        el.get("name", ""): targets.get(
+            next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == "id"), ""), ""
+        )
+        for el in sheets
     }
-    pr = book.find(f"{NS_MAIN}workbookPr")
-    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
-    return parts, date1904
+    # calamine already shifts the dates of a 1904 workbook (<workbookPr date1904="1">): measured.
+    hidden = {
+        el.get("name", "")
+        for el in sheets
+        if el.get("state", "visible") != "visible"
+    }
+    return parts, hidden
 
 
 def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
@@ -154,19 +161,17 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
         scan.hidden_columns = hidden_columns(head)
     if b"<mergeCell " in tail or b"<mergeCell>" in tail:
         scan.merges = merges(tail)
-    body = data[start:end]
-    text = pl.Series([body.decode("utf-8", "replace")])
-    last_row = last_row_number(body)
-    detailed = bool(text.str.contains(_MARKERS).item())
+    last_row = last_row_number(data, start)
+    detailed = contains(data, start, end, _MARKERS)
     if not detailed:
         cols = 26
         if last_row * 26 <= MAX_GRID_CELLS < last_row * 702:
-            cols = 702 if text.str.contains(_TWO_LETTERS).item() else 26
+            cols = 702 if contains(data, start, end, _TWO_LETTERS) else 26
         elif last_row * 26 > MAX_GRID_CELLS:
             cols = 702
         detailed = last_row * cols > MAX_GRID_CELLS
     # With no cell in column A, where calamine's grid starts needs the detailed pass.
-    if not detailed and _FIRST_COLUMN.search(body) is not None:
+    if not detailed and _FIRST_COLUMN.search(data, start, end) is not None:
         return scan
     detail(data, scan, sheet)
     if scan.hidden_rows:
@@ -174,15 +179,25 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
     return scan
 
 
-def last_row_number(body: bytes) -> int:
+def contains(data: bytes, start: int, end: int, pattern: str) -> bool:
+    """Whether data[start:end] matches, in polars (Rust's regex: 3× Python's re on a small sheet)."""
+    body = memoryview(data)[start:end]  # no copy of a large sheet
+    try:
+        text = str(body, "utf-8")
+    except UnicodeDecodeError:
+        text = str(body, "utf-8", "replace")
+    return bool(pl.Series([text]).str.contains(pattern).item())
+
+
+def last_row_number(data: bytes, start: int) -> int:
     """The last row's number: its `r`, or the count of rows when rows carry none."""
-    at = body.rfind(b"<row")
+    at = data.rfind(b"<row", start)
     if at < 0:
         return 0
-    match = _ROW_R.match(body, at)
+    match = _ROW_R.match(data, at)
     if match is not None:
         return int(match.group(1))
-    return body.count(b"<row")
+    return data.count(b"<row", start)
 
 
 def hidden_columns(head: bytes) -> set[int]:
