@@ -45,9 +45,12 @@ def sheet_list(book: xlrd.book.Book) -> list[tuple[str, bool]]:
     return out
 
 
-def cell_text(cell: xlrd.sheet.Cell, datemode: int) -> tuple[str | None, tuple[str, str, str] | None]:
+TEXT = xlrd.XL_CELL_TEXT
+EMPTY = (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+
+
+def typed_text(ctype: int, value, datemode: int) -> tuple[str | None, tuple[str, str, str] | None]:
     """A cell's text as calamine gives it, and a (kind, shown, detail) mark when it needs one."""
-    ctype, value = cell.ctype, cell.value
     if ctype == xlrd.XL_CELL_TEXT:
         return value, None
     if ctype == xlrd.XL_CELL_NUMBER:
@@ -84,15 +87,28 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     marks = []
     last_row = -1
     last_col = -1
-    for r in range(sheet.nrows):
-        for c, cell in enumerate(sheet.row(r)):
-            text, mark = cell_text(cell, datemode)
-            if text is None:
+    seen: dict[tuple[int, object], tuple[str | None, tuple[str, str, str] | None]] = {}
+    # xlrd's own row lists: a Cell object per cell costs more than the reading itself.
+    for r, (types, values) in enumerate(zip(sheet._cell_types, sheet._cell_values, strict=True)):
+        row_last = -1
+        for c, ctype in enumerate(types):
+            if ctype == TEXT:
+                columns[c][r] = values[c]
+            elif ctype in EMPTY:
                 continue
-            columns[c][r] = text
-            last_row, last_col = max(last_row, r), max(last_col, c)
-            if mark is not None:
-                marks.append((r + 1, c, *mark))
+            else:
+                key = (ctype, values[c])
+                if (known := seen.get(key)) is None:  # ledgers repeat their dates and counts
+                    known = seen[key] = typed_text(ctype, values[c], datemode)
+                text, mark = known
+                if text is None:
+                    continue
+                columns[c][r] = text
+                if mark is not None:
+                    marks.append((r + 1, c, *mark))
+            row_last = c
+        if row_last >= 0:
+            last_row, last_col = r, max(last_col, row_last)
     height, width = last_row + 1, last_col + 1
     if width == 0:
         return Grid(name, pl.DataFrame(schema={"_row": pl.Int32}))
