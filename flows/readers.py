@@ -349,10 +349,13 @@ def replace_cells(
     frame: pl.DataFrame, texts: dict[tuple[int, int], str | None], numbers: dict[tuple[int, int], str]
 ) -> pl.DataFrame:
     """Set cells by (spreadsheet row, column); a number's text only where calamine gave a number."""
-    height = frame.height
+    height = max(frame.height, *(row for row, _ in texts))
+    if height > frame.height:  # a marked cell below calamine's last row (a formula with no result)
+        rows = pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))
+        frame = pl.DataFrame([rows, *(c.extend_constant(None, height - frame.height) for c in frame.get_columns()[1:])])
     by_col: dict[int, list[tuple[int, str | None]]] = {}
     for (row, col), text in texts.items():
-        if 1 <= row <= height:
+        if row >= 1:
             by_col.setdefault(col, []).append((row, text))
     columns = {name: frame[name] for name in frame.columns}
     for col, cells in by_col.items():

@@ -502,3 +502,24 @@ def test_reasons_carry_no_control_or_replacement_characters():
     assert exc.reason == "最接近表头的是第1行：处置 日期"
     assert str(exc) == exc.reason
     assert readable("a\tb\x1fc") == "a bc"
+
+
+def test_marked_cells_beyond_calamines_range_are_in_the_grid(tmp_path):
+    body = (
+        f'<row r="1">{inline("A1", "合计")}</row>'
+        '<row r="3"><c r="C3" t="e"><v>#N/A</v></c><c r="D3"><f>SUM(D1:D2)</f><v/></c></row>'
+        '<row r="4"><c r="B4"><f>1+1</f></c></row>'
+    )
+    path = write_raw_xlsx(tmp_path / "x.xlsx", {"S": f"<sheetData>{body}</sheetData>"})
+    grid = only(path)
+    assert cells(grid) == [
+        (1, "合计", None, None, None),
+        (2, None, None, None, None),
+        (3, None, None, "#N/A", None),
+        (4, None, None, None, None),
+    ]
+    assert marks(grid) == [
+        (3, 2, "error", "#N/A", ""),
+        (3, 3, "no_result", "", "=SUM(D1:D2)"),
+        (4, 1, "no_result", "", "=1+1"),
+    ]
