@@ -200,7 +200,7 @@ def csv_grid(data: bytes) -> Grid:
     except pl.exceptions.PolarsError as exc:
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
     # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
-    return Grid(None, with_row_numbers(frame.rechunk()))
+    return Grid(None, with_row_numbers(frame.rechunk()), marks=empty_marks())
 
 
 def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -285,13 +285,13 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     except Exception as exc:
         raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
     if frame.width == 0:
-        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}))
+        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
     # calamine drops leading empty columns: pad them back, so that grid column cK is column K.
     if scan is not None and scan.min_col:
         pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]
         frame = pl.DataFrame([*pad, *frame.get_columns()])
     grid = Grid(sheet.name, with_row_numbers(frame))
-    return apply_scan(grid, scan) if scan is not None else grid
+    return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
 
 
 def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:

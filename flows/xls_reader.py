@@ -111,7 +111,7 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
             last_row, last_col = r, max(last_col, row_last)
     height, width = last_row + 1, last_col + 1
     if width == 0:
-        return Grid(name, pl.DataFrame(schema={"_row": pl.Int32}))
+        return Grid(name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
     frame = pl.DataFrame(
         [pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))]
         + [pl.Series(f"c{c}", columns[c][:height], dtype=pl.Utf8) for c in range(width)]
