@@ -223,6 +223,7 @@ class Workbook:
     book: object | None = None  # an xlrd Book for .xls
     parts: dict[str, str] = field(default_factory=dict)  # .xlsx sheet name -> zip member
     hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
+    invisible: bool = False  # its shared strings hold control or zero-width characters
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -232,17 +233,20 @@ def open_workbook(path: Path) -> Workbook:
         return Workbook(path, "xls", book.sheet_names(), book=book)
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
+    invisible = False
     try:
         with zipfile.ZipFile(path) as z:
             xlsx_marks.check_zip(z)  # before calamine inflates anything
             parts, hidden = xlsx_marks.sheet_parts(z)
+            invisible = xlsx_marks.strings_have_invisible(z)
     except (zipfile.BadZipFile, OSError):
         pass  # calamine says what is wrong below
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
-    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts, hidden=hidden)
+    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
+                    hidden=hidden, invisible=invisible)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -291,7 +295,20 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
         pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]
         frame = pl.DataFrame([*pad, *frame.get_columns()])
     grid = Grid(sheet.name, with_row_numbers(frame))
+    if reader.invisible or (scan is not None and scan.inline_strings):
+        grid = replace(grid, frame=without_invisible(grid.frame))
     return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+
+
+def without_invisible(frame: pl.DataFrame) -> pl.DataFrame:
+    """Drop control and zero-width characters from text cells (a cell of nothing else is blank)."""
+    cols = [c for c in frame.columns if c != "_row"]
+    if not cols or not frame.select(
+        pl.any_horizontal(pl.col(cols).str.contains(textnorm.INVISIBLE)).any()
+    ).item():
+        return frame
+    cleaned = pl.col(cols).str.replace_all(textnorm.INVISIBLE, "")
+    return frame.with_columns(pl.when(cleaned == "").then(None).otherwise(cleaned).name.keep())
 
 
 def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:

@@ -76,7 +76,7 @@ def typed_text(ctype: int, value, datemode: int) -> tuple[str | None, tuple[str,
 
 def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     """Read one sheet into a Grid: cK is column K, `_row` the spreadsheet row."""
-    from .readers import MARKS_SCHEMA, Grid, MergedRange, empty_marks
+    from .readers import MARKS_SCHEMA, Grid, MergedRange, empty_marks, without_invisible
 
     try:
         sheet = book.sheet_by_index(index)
@@ -125,7 +125,7 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     book.unload_sheet(index)
     return Grid(
         name,
-        frame,
+        without_invisible(frame),
         hidden_rows=hidden_rows,
         hidden_columns=hidden_cols,
         merges=merges,

@@ -70,6 +70,7 @@ class SheetScan:
     numbers: dict[tuple[int, int], str] = field(default_factory=dict)
     # error texts calamine refuses (it fails the whole sheet on #SPILL!, #CALC!, …)
     unknown_errors: set[str] = field(default_factory=set)
+    inline_strings: bool = False  # text held in the sheet itself, not in the shared strings
 
 
 def col_index(letters: str) -> int:
@@ -117,6 +118,19 @@ def check_zip(z: zipfile.ZipFile) -> None:
         )
 
 
+# Control and zero-width characters as the XML holds them: `_x001F_` escapes or the characters.
+_INVISIBLE_XML = r"_x00[0-9A-Fa-f]{2}_|[\x7f-\x9f\u200b-\u200d\u2060\ufeff]"
+
+
+def strings_have_invisible(z: zipfile.ZipFile) -> bool:
+    """Whether the shared strings hold characters Excel does not show (one search)."""
+    try:
+        data = z.read("xl/sharedStrings.xml")
+    except KeyError:
+        return False
+    return contains(data, 0, len(data), _INVISIBLE_XML)
+
+
 def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None]:
     """Map each sheet name to its part in the zip, and name the hidden sheets (None: unknown)."""
     try:
@@ -156,7 +170,8 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
         return SheetScan()
     end = len(data) if end < 0 else end
     head, tail = data[:start], data[end:]
-    scan = SheetScan()
+    # A sheet with inline strings uses them from its first text cell on.
+    scan = SheetScan(inline_strings=data.find(b'"inlineStr"', start, start + (1 << 16)) >= 0)
     if b"hidden=" in head:
         scan.hidden_columns = hidden_columns(head)
     if b"<mergeCell " in tail or b"<mergeCell>" in tail:

@@ -523,3 +523,39 @@ def test_marked_cells_beyond_calamines_range_are_in_the_grid(tmp_path):
         (3, 3, "no_result", "", "=SUM(D1:D2)"),
         (4, 1, "no_result", "", "=1+1"),
     ]
+
+
+def test_xlsx_and_xls_cells_drop_invisible_characters(tmp_path):
+    rows = [["检\u200b查日期", "检查对象"], ["2024-03-05\ufeff", "场所\x1f1"], ["\u200b", "场所2"]]
+    xlsx = tmp_path / "s.xlsx"
+    wb = xlsxwriter.Workbook(str(xlsx))
+    ws = wb.add_worksheet()
+    for r, row in enumerate(rows):
+        ws.write_row(r, 0, row)
+    wb.close()
+    inline_path = write_raw_xlsx(
+        tmp_path / "i.xlsx",
+        {"S": "<sheetData>" + "".join(
+            f'<row r="{r + 1}">{inline(f"A{r + 1}", a)}{inline(f"B{r + 1}", b)}</row>' for r, (a, b) in enumerate(rows)
+        ).replace("\x1f", "_x001F_") + "</sheetData>"},
+    )  # fmt: skip
+    xls = tmp_path / "s.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("S")
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            sheet.write(r, c, v)
+    book.save(str(xls))
+    for path in (xlsx, inline_path, xls):
+        assert cells(only(path)) == [
+            (1, "检查日期", "检查对象"), (2, "2024-03-05", "场所1"), (3, None, "场所2")
+        ], path.name  # fmt: skip
+
+
+def test_clean_xlsx_text_is_untouched(tmp_path):
+    path = tmp_path / "c.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["第一行\n第二行", "a\tb", " 空格 "])
+    wb.close()
+    assert cells(only(path)) == [(1, "第一行\n第二行", "a\tb", " 空格 ")]
