@@ -23,7 +23,9 @@ def open_book(path: Path) -> xlrd.book.Book:
     try:
         try:
             return xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
-        except NotImplementedError:  # formatting of some old BIFF versions
+        except xlrd.biffh.XLRDError:
+            raise
+        except Exception:  # formatting records xlrd cannot read (old BIFF versions, odd writers)
             return xlrd.open_workbook(str(path), on_demand=True)
     except xlrd.biffh.XLRDError as exc:
         text = str(exc).lower()

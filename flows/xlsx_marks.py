@@ -39,7 +39,6 @@ _MARKERS = (
     r"|</f>\s*(?:<v\s*/>|<v>\s*</v>|</c>|<v>[^<0-9.\-])|<f [^>]*/>\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
     r"|<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
 )
-_TWO_LETTERS = r'<c r="[A-Z]{2}[0-9]'
 _FIRST_COLUMN = re.compile(rb'<c r="A[0-9]+"[^>/]*>')
 _ROW_R = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
 _REF = re.compile(r"([A-Z]+)([0-9]+)")
@@ -176,15 +175,10 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
         scan.hidden_columns = hidden_columns(head)
     if b"<mergeCell " in tail or b"<mergeCell>" in tail:
         scan.merges = merges(tail)
+    # A cell in a column that would make the grid too large for this many rows (any
+    # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
-    detailed = contains(data, start, end, _MARKERS)
-    if not detailed:
-        cols = 26
-        if last_row * 26 <= MAX_GRID_CELLS < last_row * 702:
-            cols = 702 if contains(data, start, end, _TWO_LETTERS) else 26
-        elif last_row * 26 > MAX_GRID_CELLS:
-            cols = 702
-        detailed = last_row * cols > MAX_GRID_CELLS
+    detailed = contains(data, start, end, _MARKERS + wide_columns(MAX_GRID_CELLS // max(last_row, 1)))
     # With no cell in column A, where calamine's grid starts needs the detailed pass.
     if not detailed and _FIRST_COLUMN.search(data, start, end) is not None:
         return scan
@@ -192,6 +186,17 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
     if scan.hidden_rows:
         scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
     return scan
+
+
+def wide_columns(first: int) -> str:
+    """A pattern alternative for cell refs of one or two letters at column index `first` or right."""
+    if first >= 702:
+        return ""
+    if first < 26:
+        return rf'|<c r="(?:[{chr(65 + first)}-Z]|[A-Z]{{2}})[0-9]'
+    lead, second = divmod(first, 26)  # lead 1..26 is the first letter (A = 1)
+    later = f"[{chr(65 + lead)}-Z][A-Z]|" if lead < 26 else ""
+    return rf'|<c r="(?:{later}{chr(64 + lead)}[{chr(65 + second)}-Z])[0-9]'
 
 
 def contains(data: bytes, start: int, end: int, pattern: str) -> bool:
