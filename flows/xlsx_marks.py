@@ -40,6 +40,7 @@ _MARKERS = (
     r"|<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
 )
 _FIRST_COLUMN = re.compile(rb'<c r="A[0-9]+"[^>/]*>')
+_ONE_LETTER = re.compile(rb'<c r="([A-Z])[0-9]+"[^>/]*>')  # a cell that holds something
 _ROW_R = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
 _REF = re.compile(r"([A-Z]+)([0-9]+)")
 # The error values calamine reads; a newer one (#SPILL!, #CALC!, #FIELD!, …) fails its whole sheet.
@@ -179,9 +180,12 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
     # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
     detailed = contains(data, start, end, _MARKERS + wide_columns(MAX_GRID_CELLS // max(last_row, 1)))
-    # With no cell in column A, where calamine's grid starts needs the detailed pass.
-    if not detailed and _FIRST_COLUMN.search(data, start, end) is not None:
-        return scan
+    if not detailed:
+        first = first_column(data, start, end)
+        if first is not None:
+            scan.min_col = first
+            return scan
+    # Where calamine's grid starts is not plain from a few cells: the detailed pass measures it.
     detail(data, scan, sheet)
     if scan.hidden_rows:
         scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
@@ -207,6 +211,20 @@ def contains(data: bytes, start: int, end: int, pattern: str) -> bool:
     except UnicodeDecodeError:
         text = str(body, "utf-8", "replace")
     return bool(pl.Series([text]).str.contains(pattern).item())
+
+
+def first_column(data: bytes, start: int, end: int) -> int | None:
+    """The first column holding a value (calamine drops the empty ones before it), or None."""
+    if _FIRST_COLUMN.search(data, start, end) is not None:
+        return 0
+    # Leading empty columns are the same in every row: the first cells name the candidate,
+    # one search proves that no cell left of it holds anything.
+    seen = [m.group(1) for _, m in zip(range(200), _ONE_LETTER.finditer(data, start, end), strict=False)]
+    if not seen:
+        return None
+    low = min(seen)
+    left = re.compile(rb'<c r="[A-' + bytes([low[0] - 1]) + rb'][0-9]+"[^>/]*>')
+    return col_index(low.decode()) if left.search(data, start, end) is None else None
 
 
 def last_row_number(data: bytes, start: int) -> int:

@@ -559,3 +559,16 @@ def test_clean_xlsx_text_is_untouched(tmp_path):
     ws.write_row(0, 0, ["第一行\n第二行", "a\tb", " 空格 "])
     wb.close()
     assert cells(only(path)) == [(1, "第一行\n第二行", "a\tb", " 空格 ")]
+
+
+def test_xlsx_leading_columns_formatted_but_empty(tmp_path, monkeypatch):
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" s="0"/><c r="B{r}" s="0"/>{inline(f"C{r}", f"x{r}")}{number(f"D{r}", str(r))}</row>'
+        for r in range(1, 4)
+    )
+    path = write_raw_xlsx(tmp_path / "f.xlsx", {"S": f"<sheetData>{rows}</sheetData>"})
+    grid = only(path)
+    assert cells(grid) == [(r, None, None, f"x{r}", str(r)) for r in range(1, 4)]
+    monkeypatch.setattr(xlsx_marks, "detail", None)  # found without the detailed pass
+    scan = xlsx_marks.scan_sheet(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"), "S")
+    assert scan.min_col == 2
