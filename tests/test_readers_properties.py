@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import readers
+from flows import readers, xlsx_marks
 from flows.readers import MergedRange
 from flows.xlsx_marks import col_letters
 
@@ -86,3 +88,13 @@ def test_random_sheet_reads_as_excel_shows_it(tmp_path, sheet):
     else:
         assert got.merges == ()
     assert sorted(got.marks.rows()) == sorted(errors)
+    # The kind-by-kind search and the XML parser agree on every sheet.
+    with zipfile.ZipFile(path) as z:
+        data = z.read("xl/worksheets/sheet1.xml")
+    fast, parsed = xlsx_marks.scan_sheet(data, "S"), xlsx_marks.SheetScan()
+    xlsx_marks.detail(data, parsed, "S")
+    assert sorted(fast.marks) == sorted(parsed.marks)
+    assert fast.hidden_rows == parsed.hidden_rows
+    assert fast.texts == parsed.texts
+    if parsed.marks or parsed.hidden_rows:
+        assert fast.min_col == parsed.min_col
