@@ -29,6 +29,8 @@ FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF8_BOM = b"\xef\xbb\xbf"
+# C0 controls but tab, LF and CR, and DEL: bytes that only ever mean themselves in UTF-8.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 @dataclass(frozen=True)
@@ -148,27 +150,22 @@ def utf8_csv(data: bytes) -> bytes:
     # isspace() is strip()'s notion of white space, and stops at the first other character.
     if not text or text.isspace():
         raise Rejected("文件没有任何内容", rule="empty_file")
-    # One vectorised search: a clean file costs one pass, a file with invisible characters
-    # is cleaned in Python (Excel and WPS show none of them, so the cell as seen is kept).
-    if pl.Series([text]).str.contains(textnorm.INVISIBLE).item():
-        text = clean_text(text)
-        utf8 = text.encode("utf-8")
+    # Control bytes (one 0x1F used to fail the whole file in polars) are dropped in one pass:
+    # Excel and WPS show none of them. Zero-width characters are dropped where cells are
+    # compared or parsed (textnorm); a free-text cell keeps them, unseen as they are.
+    cleaned = utf8.translate(None, CONTROL_BYTES)
+    if len(cleaned) != len(utf8):
+        if (len(utf8) - len(cleaned)) * 10 > len(utf8):
+            raise Rejected(
+                "文件中大部分字符无法识别（不是文本 CSV，或编码不是 UTF-8/GBK）；"
+                "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
+                rule="encoding",
+            )
+        utf8 = cleaned
     # Excel for Mac ("CSV (Macintosh)") ends lines with a bare CR; polars knows only LF.
     if b"\n" not in utf8 and b"\r" in utf8:
         utf8 = utf8.replace(b"\r", b"\n")
     return utf8
-
-
-def clean_text(text: str) -> str:
-    """Drop invisible characters from decoded CSV text, refusing text that is mostly not text."""
-    unreadable = text.count("\x00") + text.count("\ufffd")
-    if unreadable * 10 > len(text):
-        raise Rejected(
-            "文件中大部分字符无法识别（不是文本 CSV，或编码不是 UTF-8/GBK）；"
-            "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
-            rule="encoding",
-        )
-    return textnorm.drop_invisible(text)
 
 
 def widest_line(utf8: bytes) -> int:

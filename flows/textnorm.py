@@ -15,7 +15,16 @@ _FULL = [chr(c) for c in range(0xFF01, 0xFF5F)]
 _HALF = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)]
 _FULL.append("\u3000")  # the ideographic space
 _HALF.append(" ")
-_HALFWIDTH_TABLE = str.maketrans(dict(zip(_FULL, _HALF, strict=True)))
+# Characters no one sees (C0 controls but tab/LF/CR, DEL, C1 controls, zero-width space,
+# non-joiner, joiner, word joiner, BOM) go in the same pass: dropped.
+_INVISIBLE_CHARS = [
+    chr(c)
+    for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+              0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+]  # fmt: skip
+_FULL.extend(_INVISIBLE_CHARS)
+_HALF.extend([""] * len(_INVISIBLE_CHARS))
+_HALFWIDTH_TABLE = str.maketrans({f: (h or None) for f, h in zip(_FULL, _HALF, strict=True)})
 
 # Middle dots that input methods and fonts produce for the `4·23` of theme days and the
 # `·` in transliterated names.
@@ -35,21 +44,15 @@ _TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
 # above), DEL, C1 controls, zero-width space/non-joiner/joiner, word joiner and a BOM inside
 # text. Spelt with escapes that Python's re and polars' (Rust) regex read alike.
 INVISIBLE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]+"
-_INVISIBLE = re.compile(INVISIBLE)
-
-
-def drop_invisible(text: str) -> str:
-    """Remove control and zero-width characters, which Excel and WPS do not show."""
-    return _INVISIBLE.sub("", text)
 
 
 def to_halfwidth(text: str) -> str:
-    """Turn full-width ASCII forms and the ideographic space into their half-width twins."""
+    """Turn full-width ASCII forms and the ideographic space into half-width; drop invisible ones."""
     return text.translate(_HALFWIDTH_TABLE)
 
 
 def _compact(text: str) -> str:
-    return _WHITESPACE.sub("", _INVISIBLE.sub("", to_halfwidth(text)))
+    return _WHITESPACE.sub("", to_halfwidth(text))
 
 
 def normalise_header(text: str) -> str:
@@ -74,7 +77,7 @@ def normalise_value(text: str) -> str:
 
 
 def halfwidth_expr(expr: pl.Expr) -> pl.Expr:
-    """Turn full-width ASCII forms and the ideographic space into half-width, vectorised."""
+    """Turn full-width ASCII forms and the ideographic space into half-width, drop invisible ones."""
     return expr.str.replace_many(_FULL, _HALF)
 
 
@@ -82,7 +85,6 @@ def normalise_value_expr(expr: pl.Expr) -> pl.Expr:
     """Normalise enumeration values like `normalise_value`, vectorised."""
     return (
         halfwidth_expr(expr)
-        .str.replace_all(INVISIBLE, "")
         .str.replace_all(WHITESPACE, "")
         .str.replace_many(list(MIDDLE_DOTS), [MIDDLE_DOT] * len(MIDDLE_DOTS))
     )

@@ -16,7 +16,7 @@ from rawxlsx import inline, number, write_raw_xlsx
 from flows import readers, xlsx_marks
 from flows.errors import Rejected, readable
 from flows.readers import MergedRange
-from flows.textnorm import normalise_header, normalise_value, normalise_value_expr
+from flows.textnorm import halfwidth_expr, normalise_header, normalise_value, normalise_value_expr
 
 
 def grids(path: Path) -> list[readers.Grid]:
@@ -462,10 +462,13 @@ def test_csv_bare_cr_line_endings(tmp_path):
     ]
 
 
-def test_csv_control_and_invisible_characters_are_dropped(tmp_path):
-    data = "检\u200b查日期,检查对象\r\n2024-03-05,场所\x1f1\r\n2024-03-06,\ufeff场所\u20602\x7f\r\n"
+def test_csv_control_characters_are_dropped_and_headers_match(tmp_path):
+    data = "检\u200b查日期,检查对象\r\n2024-03-05,场所\x1f1\r\n2024-03-06,场所\u20602\x7f\r\n"
     grid = readers.csv_grid(data.encode("utf-8"))
-    assert cells(grid) == [(1, "检查日期", "检查对象"), (2, "2024-03-05", "场所1"), (3, "2024-03-06", "场所2")]
+    # Control bytes go at once; zero-width characters go where cells are compared or parsed.
+    assert cells(grid) == [(1, "检\u200b查日期", "检查对象"), (2, "2024-03-05", "场所1"), (3, "2024-03-06", "场所\u20602")]
+    assert normalise_header(grid.frame["c0"][0]) == "检查日期"
+    assert normalise_value(grid.frame["c1"][2]) == "场所2"
 
 
 def test_csv_undecodable_says_what_to_do():
@@ -495,6 +498,7 @@ def test_headers_and_values_ignore_invisible_characters(text):
     assert normalise_header(text) == "检查日期"
     assert normalise_value(text) == "检查日期"
     assert pl.select(normalise_value_expr(pl.lit(text))).item() == "检查日期"
+    assert pl.select(halfwidth_expr(pl.lit(text))).item() == "检查日期"  # dates and numbers too
 
 
 def test_reasons_carry_no_control_or_replacement_characters():
