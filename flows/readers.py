@@ -29,6 +29,8 @@ FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF8_BOM = b"\xef\xbb\xbf"
+# A file above this size is no ledger (the largest real ones are a few MB).
+MAX_FILE_BYTES = 1 << 30
 # C0 controls but tab, LF and CR, and DEL: bytes that only ever mean themselves in UTF-8.
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
@@ -225,6 +227,7 @@ class Workbook:
 
 def open_workbook(path: Path) -> Workbook:
     """Open an .xlsx (calamine) or .xls (xlrd), turning their failures into a clerk's reason."""
+    check_size(path)
     if path.suffix.lower() == ".xls":
         book = xls_reader.open_book(path)
         return Workbook(path, "xls", book.sheet_names(), book=book)
@@ -403,10 +406,25 @@ def empty_marks() -> pl.DataFrame:
 
 def read_bytes(path: Path) -> bytes:
     """Read a whole file, turning an OS failure into a rejection."""
+    check_size(path)
     try:
         return path.read_bytes()
     except OSError as exc:
         raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+
+
+def check_size(path: Path) -> None:
+    """Reject a file larger than any ledger (read whole, it would take that much memory)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+    if size > MAX_FILE_BYTES:
+        raise Rejected(
+            f"文件有 {size / (1 << 20):,.0f} MB，超过上限 {MAX_FILE_BYTES >> 20} MB，台账文件不会这么大"
+            "（可能不是台账或已损坏）；请检查后重新提交，确需这么多数据的请按月拆分",
+            rule="too_large",
+        )
 
 
 def text_rows(grid: Grid, limit: int) -> list[list[str | None]]:

@@ -576,3 +576,19 @@ def test_xlsx_leading_columns_formatted_but_empty(tmp_path, monkeypatch):
     monkeypatch.setattr(xlsx_marks, "detail", None)  # found without the detailed pass
     scan = xlsx_marks.scan_sheet(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"), "S")
     assert scan.min_col == 2
+
+
+@pytest.mark.parametrize("name", ["a.csv", "a.xlsx", "a.xls"])
+def test_a_file_larger_than_any_ledger_is_rejected_unread(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1 << 20)
+    path = tmp_path / name
+    with path.open("wb") as f:  # sparse: 3 MB that take no disk
+        f.truncate(3 << 20)
+    opener = readers.read_bytes if name.endswith(".csv") else readers.open_workbook
+    with pytest.raises(Rejected) as caught:
+        opener(path)
+    assert caught.value.rule == "too_large"
+    assert caught.value.reason == (
+        "文件有 3 MB，超过上限 1 MB，台账文件不会这么大（可能不是台账或已损坏）；"
+        "请检查后重新提交，确需这么多数据的请按月拆分"
+    )
