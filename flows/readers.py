@@ -223,6 +223,7 @@ class Workbook:
     parts: dict[str, str] = field(default_factory=dict)  # .xlsx sheet name -> zip member
     hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
     invisible: bool = False  # its shared strings hold control or zero-width characters
+    recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
 
 
 def open_workbook(path: Path) -> Workbook:
@@ -233,11 +234,11 @@ def open_workbook(path: Path) -> Workbook:
         return Workbook(path, "xls", book.sheet_names(), book=book)
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
-    invisible = False
+    invisible = recalc = False
     try:
         with zipfile.ZipFile(path) as z:
             xlsx_marks.check_zip(z)  # before calamine inflates anything
-            parts, hidden = xlsx_marks.sheet_parts(z)
+            parts, hidden, recalc = xlsx_marks.sheet_parts(z)
             invisible = xlsx_marks.strings_have_invisible(z)
     except (zipfile.BadZipFile, OSError):
         pass  # calamine says what is wrong below
@@ -246,7 +247,7 @@ def open_workbook(path: Path) -> Workbook:
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
-                    hidden=hidden, invisible=invisible)
+                    hidden=hidden, invisible=invisible, recalc=recalc)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -322,7 +323,7 @@ def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
     except (KeyError, OSError, zipfile.BadZipFile):
         return None
     try:
-        return xlsx_marks.scan_sheet(data, sheet.name)
+        return xlsx_marks.scan_sheet(data, sheet.name, reader.recalc)
     except ElementTree.ParseError as exc:
         raise Rejected(
             f"工作表「{sheet.name}」无法读取：文件已损坏（工作表内容不是有效的 XML）", rule="corrupt"

@@ -132,13 +132,14 @@ def strings_have_invisible(z: zipfile.ZipFile) -> bool:
     return contains(data, 0, len(data), _INVISIBLE_XML)
 
 
-def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None]:
-    """Map each sheet name to its part in the zip, and name the hidden sheets (None: unknown)."""
+def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bool]:
+    """Map each sheet name to its part in the zip, name the hidden sheets (None: unknown), and
+    say whether Excel recalculates every formula on opening (then a cached 0 is no result)."""
     try:
         book = ElementTree.fromstring(z.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError):
-        return {}, None
+        return {}, None, False
     targets = {}
     for rel in rels.iter():
         if not rel.tag.endswith("Relationship"):
@@ -160,10 +161,16 @@ def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None]:
         for el in sheets
         if el.get("state", "visible") != "visible"
     }
-    return parts, hidden
+    # Programs that do not calculate ask Excel to (fullCalcOnLoad) and store 0 meanwhile:
+    # xlsxwriter does so for every formula written without a value.
+    recalc = any(
+        el.tag.rpartition("}")[2] == "calcPr" and el.get("fullCalcOnLoad", "0").lower() in ("1", "true")
+        for el in book
+    )
+    return parts, hidden, recalc
 
 
-def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
+def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetScan:
     """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does."""
     start = data.find(b"<sheetData")
     end = data.rfind(b"</sheetData>")
@@ -181,18 +188,18 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
     # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
     wide = wide_columns(MAX_GRID_CELLS // max(last_row, 1))
-    detailed = contains(data, start, end, _MARKERS + wide)
+    detailed = contains(data, start, end, _MARKERS + wide + (_ZERO_RESULT if recalc else ""))
     first = first_column(data, start, end)
     if not detailed and first is not None:
         scan.min_col = first
         return scan
     # A sheet whose rows and cells all carry `r` and hold no far cells is searched kind by
     # kind; any other goes through the XML parser (6 s for 100k rows × 10 columns).
-    if first is None or contains(data, start, end, _FAR[1:] + wide) or not targeted(data, start, end, scan):
+    if first is None or contains(data, start, end, _FAR[1:] + wide) or not targeted(data, start, end, scan, recalc):
         scan = SheetScan(
             inline_strings=scan.inline_strings, hidden_columns=scan.hidden_columns, merges=scan.merges
         )
-        detail(data, scan, sheet)
+        detail(data, scan, sheet, recalc)
     else:
         scan.min_col = first
     if scan.hidden_rows:
@@ -201,6 +208,7 @@ def scan_sheet(data: bytes, sheet: str | None) -> SheetScan:
 
 
 _FAR = r'|<c r="[A-Z]{3}'
+_ZERO_RESULT = r"|</f>\s*<v>0</v>"
 _HIDDEN_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?\shidden="(?:1|true)"')
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>/]*?\st="e"[^>/]*>(.*?)</c>', re.S)
 _FORMULA_CELL = re.compile(
@@ -216,7 +224,7 @@ _V = re.compile(rb"<v>([^<]*)</v>")
 _F_TEXT = re.compile(rb"<f\b([^>]*)>([^<]*)</f>")
 
 
-def targeted(data: bytes, start: int, end: int, scan: SheetScan) -> bool:
+def targeted(data: bytes, start: int, end: int, scan: SheetScan, recalc: bool = False) -> bool:
     """Find hidden rows, errors, formulas without results and long numbers by one search each.
 
     Only for rows and cells that all carry `r` first (Excel, WPS and the libraries write so);
@@ -242,7 +250,8 @@ def targeted(data: bytes, start: int, end: int, scan: SheetScan) -> bool:
             t = _TYPE.search(m.group(3))
             cell_type = t.group(1).decode() if t else None
             v = _V.search(m.group(5))
-            if cell_type in (None, "n") and not is_number(v.group(1).decode() if v else None):
+            value = v.group(1).decode() if v else None
+            if cell_type in (None, "n") and (not is_number(value) or (recalc and value.strip() == "0")):
                 row, col = int(m.group(2)), col_index(m.group(1).decode())
                 scan.marks.append((row, col, "no_result", "", formula_bytes(m.group(4))))
                 scan.texts[(row, col)] = None
@@ -342,7 +351,7 @@ def rows_in_filter(tail: bytes, hidden: set[int]) -> set[int]:
     return {r for r in hidden if first < r <= last}
 
 
-def detail(data: bytes, scan: SheetScan, sheet: str | None) -> None:
+def detail(data: bytes, scan: SheetScan, sheet: str | None, recalc: bool = False) -> None:
     """Parse the sheet cell by cell (rows and cells without `r` numbered in order)."""
     row_no = 0
     col_no = -1
@@ -394,7 +403,7 @@ def detail(data: bytes, scan: SheetScan, sheet: str | None) -> None:
             scan.texts[(row_no, col_no)] = shown
             if shown not in CALAMINE_ERRORS:
                 scan.unknown_errors.add(v or "")
-        elif f is not None and cell_type in (None, "n") and not is_number(v):
+        elif f is not None and cell_type in (None, "n") and (not is_number(v) or (recalc and v.strip() == "0")):
             scan.marks.append((row_no, col_no, "no_result", "", formula_text(f)))
             scan.texts[(row_no, col_no)] = None
         elif cell_type in (None, "n") and v and is_number(v):

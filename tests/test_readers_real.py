@@ -592,3 +592,26 @@ def test_a_file_larger_than_any_ledger_is_rejected_unread(tmp_path, monkeypatch,
         "文件有 3 MB，超过上限 1 MB，台账文件不会这么大（可能不是台账或已损坏）；"
         "请检查后重新提交，确需这么多数据的请按月拆分"
     )
+
+
+def test_xlsx_formula_cached_zero_of_a_program_that_does_not_calculate(tmp_path):
+    # xlsxwriter stores 0 for a formula written without a value and asks Excel to recalculate
+    # on opening (fullCalcOnLoad): the clerk sees 1730, the file says 0.
+    path = tmp_path / "z.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, [450, 1280])
+    ws.write_formula(0, 2, "=A1+B1")
+    ws.write_formula(0, 3, "=A1+B1", None, 1730)
+    wb.close()
+    grid = only(path)
+    assert cells(grid) == [(1, "450", "1280", None, "1730")]
+    assert marks(grid) == [(1, 2, "no_result", "", "=A1+B1")]
+
+
+def test_xlsx_formula_cached_zero_saved_by_excel_is_zero(tmp_path):
+    body = f'<row r="1">{number("A1", "0")}{number("B1", "0")}<c r="C1"><f>A1+B1</f><v>0</v></c></row>'
+    path = write_raw_xlsx(tmp_path / "e.xlsx", {"S": f"<sheetData>{body}</sheetData>"})
+    grid = only(path)
+    assert cells(grid) == [(1, "0", "0", "0")]
+    assert marks(grid) == []
