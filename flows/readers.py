@@ -7,9 +7,10 @@ here; finding the header and typing the values happen later.
 
 from __future__ import annotations
 
+import io
 import logging
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -17,6 +18,7 @@ import fastexcel
 import numpy as np
 import polars as pl
 
+from . import textnorm, xls_reader, xlsx_marks
 from .errors import Rejected
 
 # calamine logs a line for every all-text column it cannot type; every ledger column is
@@ -27,6 +29,10 @@ FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF8_BOM = b"\xef\xbb\xbf"
+# A file above this size is no ledger (the largest real ones are a few MB).
+MAX_FILE_BYTES = 1 << 30
+# C0 controls but tab, LF and CR, and DEL: bytes that only ever mean themselves in UTF-8.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,12 @@ def file_format(path: Path, head: bytes) -> str:
 
 def decode_text(data: bytes) -> str:
     """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Rejected(
+            "文件是 UTF-16 编码的「Unicode 文本」，不是 CSV；请在 Excel/WPS 中另存为「CSV UTF-8（逗号分隔）」"
+            "或 .xlsx 后重新提交",
+            rule="encoding",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -123,7 +135,8 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise Rejected(
-            f"无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GBK/GB18030，第 {exc.start} 字节处出错）",
+            f"无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GBK/GB18030，第 {exc.start} 字节处出错）；"
+            "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
             rule="encoding",
         ) from exc
 
@@ -139,6 +152,21 @@ def utf8_csv(data: bytes) -> bytes:
     # isspace() is strip()'s notion of white space, and stops at the first other character.
     if not text or text.isspace():
         raise Rejected("文件没有任何内容", rule="empty_file")
+    # Control bytes (one 0x1F used to fail the whole file in polars) are dropped in one pass:
+    # Excel and WPS show none of them. Zero-width characters are dropped where cells are
+    # compared or parsed (textnorm); a free-text cell keeps them, unseen as they are.
+    cleaned = utf8.translate(None, CONTROL_BYTES)
+    if len(cleaned) != len(utf8):
+        if (len(utf8) - len(cleaned)) * 10 > len(utf8):
+            raise Rejected(
+                "文件中大部分字符无法识别（不是文本 CSV，或编码不是 UTF-8/GBK）；"
+                "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
+                rule="encoding",
+            )
+        utf8 = cleaned
+    # Excel for Mac ("CSV (Macintosh)") ends lines with a bare CR; polars knows only LF.
+    if b"\n" not in utf8 and b"\r" in utf8:
+        utf8 = utf8.replace(b"\r", b"\n")
     return utf8
 
 
@@ -171,7 +199,7 @@ def csv_grid(data: bytes) -> Grid:
     except pl.exceptions.PolarsError as exc:
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
     # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
-    return Grid(None, with_row_numbers(frame.rechunk()))
+    return Grid(None, with_row_numbers(frame.rechunk()), marks=empty_marks())
 
 
 def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
@@ -183,12 +211,43 @@ def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame([rows, *columns])
 
 
-def open_workbook(path: Path) -> fastexcel.ExcelReader:
-    """Open an .xlsx or .xls with calamine, turning its failures into a clerk's reason."""
+@dataclass
+class Workbook:
+    """An opened .xlsx (calamine, plus its zip for what calamine does not read) or .xls (xlrd)."""
+
+    path: Path
+    kind: str  # "xlsx" or "xls"
+    sheet_names: list[str]
+    calamine: fastexcel.ExcelReader | None = None
+    book: object | None = None  # an xlrd Book for .xls
+    parts: dict[str, str] = field(default_factory=dict)  # .xlsx sheet name -> zip member
+    hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
+    invisible: bool = False  # its shared strings hold control or zero-width characters
+    recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
+
+
+def open_workbook(path: Path) -> Workbook:
+    """Open an .xlsx (calamine) or .xls (xlrd), turning their failures into a clerk's reason."""
+    check_size(path)
+    if path.suffix.lower() == ".xls":
+        book = xls_reader.open_book(path)
+        return Workbook(path, "xls", book.sheet_names(), book=book)
+    parts: dict[str, str] = {}
+    hidden: set[str] | None = None
+    invisible = recalc = False
     try:
-        return fastexcel.read_excel(str(path))
+        with zipfile.ZipFile(path) as z:
+            xlsx_marks.check_zip(z)  # before calamine inflates anything
+            parts, hidden, recalc = xlsx_marks.sheet_parts(z)
+            invisible = xlsx_marks.strings_have_invisible(z)
+    except (zipfile.BadZipFile, OSError):
+        pass  # calamine says what is wrong below
+    try:
+        reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
+    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
+                    hidden=hidden, invisible=invisible, recalc=recalc)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -198,54 +257,175 @@ def workbook_failure(exc: Exception) -> str:
     return f"文件已损坏或不是有效的 Excel 工作簿，无法打开（{type(exc).__name__}）"
 
 
-def sheets(reader: fastexcel.ExcelReader, path: Path | None = None) -> list[Sheet]:
+def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
     """List a workbook's sheets in order, with their visibility."""
     names = reader.sheet_names
-    hidden = xlsx_hidden_sheets(path) if path is not None and path.suffix.lower() == ".xlsx" else None
+    if reader.kind == "xls":
+        return [Sheet(name, visible, i) for i, (name, visible) in enumerate(xls_reader.sheet_list(reader.book))]
+    hidden = reader.hidden
     if hidden is not None:
         return [Sheet(name, name not in hidden, i) for i, name in enumerate(names)]
     out = []
     for i, name in enumerate(names):
-        # Loading a sheet parses all of it; for .xls there is no cheaper way to its visibility.
-        sheet = reader.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
+        # Loading a sheet parses all of it; without a readable workbook part there is no cheaper way.
+        sheet = reader.calamine.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
         out.append(Sheet(name, sheet.visible == "visible", i))
     return out
 
 
-def xlsx_hidden_sheets(path: Path) -> set[str] | None:
-    """The names of an .xlsx's hidden sheets, read from its workbook part (None if unreadable)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
-        return None
-    return {
-        el.get("name", "")
-        for el in root.iter()
-        if el.tag.endswith("}sheet") and el.get("state", "visible") != "visible"
-    }
-
-
-def sheet_grid(reader: fastexcel.ExcelReader, sheet: Sheet) -> Grid:
+def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     """Read every cell of one sheet as text; the first grid row is spreadsheet row 1."""
+    if reader.kind == "xls":
+        return xls_reader.sheet_grid(reader.book, sheet.index, sheet.name)
+    scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
     try:
+        calamine = reader.calamine
+        if scan is not None and scan.unknown_errors:
+            calamine = fastexcel.read_excel(patched_workbook(reader, sheet, scan.unknown_errors))
         # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
-        loaded = reader.load_sheet(sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True)
+        loaded = calamine.load_sheet(
+            sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True
+        )
         frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
     except Exception as exc:
         raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
     if frame.width == 0:
-        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}))
-    # Column positions matter only for their order; calamine drops leading empty columns.
-    return Grid(sheet.name, with_row_numbers(frame))
+        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
+    # calamine drops leading empty columns: pad them back, so that grid column cK is column K.
+    if scan is not None and scan.min_col:
+        pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]
+        frame = pl.DataFrame([*pad, *frame.get_columns()])
+    grid = Grid(sheet.name, with_row_numbers(frame))
+    if reader.invisible or (scan is not None and scan.inline_strings):
+        grid = replace(grid, frame=without_invisible(grid.frame))
+    return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+
+
+def without_invisible(frame: pl.DataFrame) -> pl.DataFrame:
+    """Drop control and zero-width characters from text cells (a cell of nothing else is blank)."""
+    cols = [c for c in frame.columns if c != "_row"]
+    if not cols or not frame.select(
+        pl.any_horizontal(pl.col(cols).str.contains(textnorm.INVISIBLE)).any()
+    ).item():
+        return frame
+    cleaned = pl.col(cols).str.replace_all(textnorm.INVISIBLE, "")
+    return frame.with_columns(pl.when(cleaned == "").then(None).otherwise(cleaned).name.keep())
+
+
+def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
+    """Scan the sheet's XML part (None when the part cannot be found: calamine alone then)."""
+    member = reader.parts.get(sheet.name or "")
+    if not member:
+        return None
+    try:
+        with zipfile.ZipFile(reader.path) as z:
+            data = z.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    try:
+        return xlsx_marks.scan_sheet(data, sheet.name, reader.recalc)
+    except ElementTree.ParseError as exc:
+        raise Rejected(
+            f"工作表「{sheet.name}」无法读取：文件已损坏（工作表内容不是有效的 XML）", rule="corrupt"
+        ) from exc
+
+
+def patched_workbook(reader: Workbook, sheet: Sheet, errors: set[str]) -> bytes:
+    """The workbook's bytes with the sheet's newer error values as #N/A, for calamine to read."""
+    member = reader.parts[sheet.name or ""]
+    out = io.BytesIO()
+    with zipfile.ZipFile(reader.path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member:
+                data = xlsx_marks.without_unknown_errors(data, errors)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def apply_scan(grid: Grid, scan: xlsx_marks.SheetScan) -> Grid:
+    """Put what the scan found into the grid: marks, replaced texts, hidden rows, merges."""
+    frame = grid.frame
+    texts = dict(scan.texts)
+    for key, text in scan.numbers.items():
+        texts.setdefault(key, text)
+    if texts:
+        frame = replace_cells(frame, texts, scan.numbers)
+    marks = pl.DataFrame(scan.marks, schema=MARKS_SCHEMA, orient="row") if scan.marks else empty_marks()
+    return replace(
+        grid,
+        frame=frame,
+        hidden_rows=frozenset(scan.hidden_rows),
+        filtered_rows=frozenset(scan.filtered_rows),
+        hidden_columns=frozenset(scan.hidden_columns),
+        merges=tuple(MergedRange(*m) for m in scan.merges),
+        marks=marks,
+    )
+
+
+def replace_cells(
+    frame: pl.DataFrame, texts: dict[tuple[int, int], str | None], numbers: dict[tuple[int, int], str]
+) -> pl.DataFrame:
+    """Set cells by (spreadsheet row, column); a number's text only where calamine gave a number."""
+    height = max(frame.height, *(row for row, _ in texts))
+    if height > frame.height:  # a marked cell below calamine's last row (a formula with no result)
+        rows = pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))
+        frame = pl.DataFrame([rows, *(c.extend_constant(None, height - frame.height) for c in frame.get_columns()[1:])])
+    by_col: dict[int, list[tuple[int, str | None]]] = {}
+    for (row, col), text in texts.items():
+        if row >= 1:
+            by_col.setdefault(col, []).append((row, text))
+    columns = {name: frame[name] for name in frame.columns}
+    for col, cells in by_col.items():
+        name = f"c{col}"
+        values = columns[name].to_list() if name in columns else [None] * height
+        for row, text in cells:
+            if (row, col) in numbers and text == numbers[(row, col)] and not is_float(values[row - 1]):
+                continue  # a date cell: calamine's date text is what Excel shows
+            values[row - 1] = text
+        columns[name] = pl.Series(name, values, dtype=pl.Utf8)
+    width = max(int(n[1:]) for n in columns if n != "_row") + 1
+    blank = pl.Series([None] * height, dtype=pl.Utf8)
+    return pl.DataFrame([columns["_row"], *(columns.get(f"c{k}", blank.alias(f"c{k}")) for k in range(width))])
+
+
+def is_float(text: str | None) -> bool:
+    """Whether calamine's text is a plain number (not a date it formatted)."""
+    if text is None:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def empty_marks() -> pl.DataFrame:
+    """A marks frame with no rows."""
+    return pl.DataFrame(schema=MARKS_SCHEMA)
 
 
 def read_bytes(path: Path) -> bytes:
     """Read a whole file, turning an OS failure into a rejection."""
+    check_size(path)
     try:
         return path.read_bytes()
     except OSError as exc:
         raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+
+
+def check_size(path: Path) -> None:
+    """Reject a file larger than any ledger (read whole, it would take that much memory)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+    if size > MAX_FILE_BYTES:
+        raise Rejected(
+            f"文件有 {size / (1 << 20):,.0f} MB，超过上限 {MAX_FILE_BYTES >> 20} MB，台账文件不会这么大"
+            "（可能不是台账或已损坏）；请检查后重新提交，确需这么多数据的请按月拆分",
+            rule="too_large",
+        )
 
 
 def text_rows(grid: Grid, limit: int) -> list[list[str | None]]:

@@ -15,7 +15,16 @@ _FULL = [chr(c) for c in range(0xFF01, 0xFF5F)]
 _HALF = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)]
 _FULL.append("\u3000")  # the ideographic space
 _HALF.append(" ")
-_HALFWIDTH_TABLE = str.maketrans(dict(zip(_FULL, _HALF, strict=True)))
+# Characters no one sees (C0 controls but tab/LF/CR, DEL, C1 controls, zero-width space,
+# non-joiner, joiner, word joiner, BOM) go in the same pass: dropped.
+_INVISIBLE_CHARS = [
+    chr(c)
+    for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+              0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+]  # fmt: skip
+_FULL.extend(_INVISIBLE_CHARS)
+_HALF.extend([""] * len(_INVISIBLE_CHARS))
+_HALFWIDTH_TABLE = str.maketrans({f: (h or None) for f, h in zip(_FULL, _HALF, strict=True)})
 
 # Middle dots that input methods and fonts produce for the `4·23` of theme days and the
 # `·` in transliterated names.
@@ -31,10 +40,14 @@ WHITESPACE_CHARS = tuple(
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
 ) + tuple(chr(c) for c in range(0x2000, 0x200B))
 _TRAILING_UNIT = re.compile(r"\(([^()]*)\)$")
+# Characters a cell can hold that no one sees: C0 controls (tab, CR and LF are white space
+# above), DEL, C1 controls, zero-width space/non-joiner/joiner, word joiner and a BOM inside
+# text. Spelt with escapes that Python's re and polars' (Rust) regex read alike.
+INVISIBLE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]+"
 
 
 def to_halfwidth(text: str) -> str:
-    """Turn full-width ASCII forms and the ideographic space into their half-width twins."""
+    """Turn full-width ASCII forms and the ideographic space into half-width; drop invisible ones."""
     return text.translate(_HALFWIDTH_TABLE)
 
 
@@ -43,7 +56,7 @@ def _compact(text: str) -> str:
 
 
 def normalise_header(text: str) -> str:
-    """Normalise a header cell: half-width, no white space, no trailing unit in brackets."""
+    """Normalise a header cell: half-width, no white space or invisible characters, no trailing unit."""
     return _TRAILING_UNIT.sub("", _compact(text))
 
 
@@ -64,7 +77,7 @@ def normalise_value(text: str) -> str:
 
 
 def halfwidth_expr(expr: pl.Expr) -> pl.Expr:
-    """Turn full-width ASCII forms and the ideographic space into half-width, vectorised."""
+    """Turn full-width ASCII forms and the ideographic space into half-width, drop invisible ones."""
     return expr.str.replace_many(_FULL, _HALF)
 
 
