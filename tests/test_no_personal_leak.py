@@ -190,7 +190,7 @@ def test_a_headerless_csv_is_rejected_without_quoting_its_rows(ws):
     ws.run()
     reason = ws.one("SELECT reason FROM file_versions WHERE path = 'cases/2024-04.csv'")
     assert "找不到行政处罚案件台账的表头行" in reason
-    assert "表中没有像表头的行" in reason
+    assert "中没有像表头的行" in reason
     assert "王小明" not in reason and "文旅罚" not in reason
 
 
