@@ -39,6 +39,7 @@ from .ingest import (
     begin_ingest,
     check_and_load,
     checks_for_run,
+    close_readers,
     close_run,
     discover,
     find_new,
@@ -46,6 +47,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
+from .isolation import Limits
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
@@ -95,6 +97,7 @@ class Run:
         self.published = False
         self.flush_rows = FLUSH_ROWS
         self.memory_limit: str | None = DEFAULT_MEMORY_LIMIT  # DuckDB's, for the run's connection
+        self.limits = Limits()  # each file's size, and its reader's time and memory
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
         self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
@@ -242,7 +245,10 @@ def discover_new(run: Run) -> list[SourceFile]:
 def parse_batch(run: Run, sources: Sequence[SourceFile],
                 progress: Callable[[str], None] | None = None) -> int:
     """Read and parse a batch of files into the run; return how many units they hold."""
-    prepared = prepare_files(run.ingest, sources, progress)
+    limits = run.limits
+    prepared = prepare_files(run.ingest, sources, progress, max_file_mb=limits.max_file_mb,
+                             file_timeout_s=limits.file_timeout_s,
+                             reader_memory_mb=limits.reader_memory_mb)
     run.prepared.extend(prepared)
     if sum(p.parsed.rows_read for p in run.prepared) >= run.flush_rows:
         check_and_load(run.ingest, run.prepared, run.checks)
@@ -259,6 +265,7 @@ def commit_batch(run: Run) -> None:
 
 def load(run: Run) -> RunSummary:
     """Check every parsed unit and load it (or its rejection) into the aside warehouse."""
+    close_readers(run.ingest)  # every file is read: let the reader processes go
     pause_point("parsed")
     check_and_load(run.ingest, run.prepared, run.checks)
     run.con.execute("COMMIT")
@@ -364,6 +371,8 @@ def publish_run(run: Run, result: RunResult) -> RunResult:
 
 def fail(run: Run, exc: BaseException) -> RunResult:
     """Throw the aside work away, log the run as failed and return its result."""
+    if run.ingest is not None:
+        close_readers(run.ingest, abort=True)
     if run.con is not None:
         with contextlib.suppress(duckdb.Error):
             run.con.close()  # an open transaction is rolled back with it
@@ -393,11 +402,15 @@ def run_pipeline(
     progress: Callable[[str], None] | None = None,
     flush_rows: int = FLUSH_ROWS,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    max_file_mb: float = Limits.max_file_mb,
+    file_timeout_s: float = Limits.file_timeout_s,
+    reader_memory_mb: int = Limits.reader_memory_mb,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails."""
     run = Run(inbox, warehouse, new_run_id(), year, checks)
     run.flush_rows = flush_rows
     run.memory_limit = memory_limit
+    run.limits = Limits(max_file_mb, file_timeout_s, reader_memory_mb)
     with publish.run_lock(warehouse, run_id=run.run_id, wait=lock_wait):
         if (unchanged := nothing_new(run)) is not None:
             return unchanged
