@@ -22,6 +22,7 @@ import copyreg
 import ctypes
 import ctypes.util
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import stat
@@ -211,6 +212,17 @@ def reader_context():
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([])
+    # The workers write to the server's stderr: a reader that aborts prints a Rust backtrace
+    # of a hundred lines onto the clerk's terminal. What failed is in the file's reason.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(2)
+    try:
+        os.dup2(devnull, 2)
+        multiprocessing.forkserver.ensure_running()  # started once; inherits this stderr
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
     return context
 
 
