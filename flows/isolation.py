@@ -87,6 +87,11 @@ def read_batch(sources: Sequence) -> list:
     return [read_guarded(source) for source in sources]
 
 
+def abort_reader(_sources: Sequence) -> list:
+    """Abort the worker as calamine does on a far cell (a task for the tests of crash handling)."""
+    os.abort()
+
+
 def read_guarded(source):
     """Read one file if it is still the regular file that was listed; say why not otherwise."""
     from .ingest import read_file  # the worker imports the readers on its first task
@@ -231,6 +236,7 @@ class ReaderPool:
 
     def __init__(self, limits: Limits = Limits()) -> None:
         self.limits = limits
+        self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
 
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
@@ -240,7 +246,7 @@ class ReaderPool:
                 initializer=limit_worker, initargs=(self.limits.reader_memory_mb,),
             )  # fmt: skip
             atexit.register(self.close, abort=True)
-        return self._pool.schedule(read_batch, args=(list(sources),), timeout=self.limits.file_timeout_s)
+        return self._pool.schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
 
     def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
         """Yield (source, FileRead) for every file, in order; all tasks are queued at once."""
