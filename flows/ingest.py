@@ -459,7 +459,8 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     for source in sources:
         read = verdicts[id(source)]
         if read is None:
-            _, read = next(reads)
+            read_source, read = next(reads)
+            assert read_source is source, (read_source.rel, source.rel)
         if progress:
             progress(source.rel)
         located += record_read(run.con, source, read, run.summary, run.started)

@@ -185,11 +185,9 @@ def tasks_of(sources: Sequence) -> list[list]:
     tasks: list[list] = []
     current: list = []
     size = 0
-    for source in sources:
-        if source.size > BATCH_BYTES:
-            tasks.append([source])
-            continue
-        if current and (len(current) >= BATCH_FILES or size + source.size > BATCH_BYTES):
+    for source in sources:  # in order: the files are recorded in the order they are read
+        alone = source.size > BATCH_BYTES
+        if current and (alone or len(current) >= BATCH_FILES or size + source.size > BATCH_BYTES):
             tasks.append(current)
             current, size = [], 0
         current.append(source)

@@ -403,9 +403,29 @@ def test_a_run_that_finds_nothing_new_starts_no_reader(ws, monkeypatch) -> None:
     assert ws.run(checks=(), **SMALL).files_unchanged == 1
 
 
-@pytest.mark.parametrize("count", [1, 40])
-def test_small_files_go_several_to_a_task(count: int) -> None:
-    sizes = [100] * count
-    sources = [type("S", (), {"size": s})() for s in sizes]
+@pytest.mark.parametrize(("sizes", "expected"), [
+    ([100], [[100]]),
+    ([100] * 40, [[100] * 16, [100] * 16, [100] * 8]),
+    # A large file goes alone, in its place: the files are recorded in the order they are read.
+    ([100, 100, 3 << 20, 100, 100], [[100, 100], [3 << 20], [100, 100]]),
+    ([1 << 20, 1 << 20, 1 << 20], [[1 << 20, 1 << 20], [1 << 20]]),
+])
+def test_small_files_go_several_to_a_task_in_order(sizes: list[int], expected: list[list[int]]) -> None:
+    sources = [type("S", (), {"size": s, "i": i})() for i, s in enumerate(sizes)]
     tasks = isolation.tasks_of(sources)
-    assert [len(t) for t in tasks] == ([1] if count == 1 else [16, 16, 8])
+    assert [[s.size for s in t] for t in tasks] == expected
+    assert [s.i for t in tasks for s in t] == list(range(len(sizes)))
+
+
+def test_files_are_recorded_in_order_around_a_large_one(tmp_path: Path, monkeypatch) -> None:
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "wh" / "tally.duckdb"
+    monkeypatch.setattr(isolation, "BATCH_BYTES", 1000)  # the workbooks are "large", the CSVs not
+    write_csv(inbox / "inspections" / "2024-01.csv", inspections([1], month=1))
+    write_month(inbox, 2, [2])
+    write_csv(inbox / "relic_patrols" / "2024-03.csv", [["x"]])
+    write_month(inbox, 4, [4])
+    run(inbox, warehouse)
+    rows = {path: status for path, status, _, _ in versions(warehouse)}
+    assert rows == {"inspections/2024-01.csv": "loaded", "inspections/2024-02.xlsx": "loaded",
+                    "relic_patrols/2024-03.csv": "rejected", "inspections/2024-04.xlsx": "loaded"}
+    assert figures(warehouse) == expected(1, 2, 4)
