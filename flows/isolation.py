@@ -87,6 +87,11 @@ def read_batch(sources: Sequence) -> list:
     return [read_guarded(source) for source in sources]
 
 
+def warm_up() -> None:
+    """Import what a read needs (in a worker), so that the first file does not wait for it."""
+    from . import ingest  # noqa: F401
+
+
 def abort_reader(_sources: Sequence) -> list:
     """Abort the worker as calamine does on a far cell (a task for the tests of crash handling)."""
     os.abort()
@@ -237,14 +242,22 @@ class ReaderPool:
         self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
 
+    def warm(self) -> None:
+        """Start the workers now and have them import the readers while the caller does other work."""
+        for _ in range(WORKERS):
+            self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
+
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
+        return self._started().schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
+
+    def _started(self) -> pebble.ProcessPool:
         if self._pool is None:
             self._pool = pebble.ProcessPool(
                 max_workers=WORKERS, context=reader_context(),
                 initializer=limit_worker, initargs=(self.limits.reader_memory_mb,),
             )  # fmt: skip
             atexit.register(self.close, abort=True)
-        return self._pool.schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
+        return self._pool
 
     def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
         """Yield (source, FileRead) for every file, in order; all tasks are queued at once."""

@@ -47,7 +47,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
-from .isolation import Limits
+from .isolation import Limits, ReaderPool
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
 BATCH_SIZE = 50  # files per parse task: small enough for progress, large enough to be cheap
@@ -98,6 +98,7 @@ class Run:
         self.flush_rows = FLUSH_ROWS
         self.memory_limit: str | None = DEFAULT_MEMORY_LIMIT  # DuckDB's, for the run's connection
         self.limits = Limits()  # each file's size, and its reader's time and memory
+        self.readers: ReaderPool | None = None  # started early by start_readers, if at all
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
         self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
@@ -213,6 +214,16 @@ def nothing_new(run: Run) -> RunResult | None:
     return result
 
 
+def start_readers(run: Run) -> None:
+    """Start the reader processes while the warehouse is copied aside, if a file may need reading.
+
+    Their start (a process each, importing polars and calamine) then costs a run little.
+    """
+    if run.discovered is None or any(f.problem is None for f in run.discovered):
+        run.readers = ReaderPool(run.limits)
+        run.readers.warm()
+
+
 def open_run(run: Run) -> None:
     """Log the run as running, copy the published warehouse aside and begin the ingest there."""
     pause_point("locked")
@@ -225,6 +236,7 @@ def open_run(run: Run) -> None:
     run.con = connect(run.aside, memory_limit=run.memory_limit, temp_directory=spill_path(run))
     run.con.execute("BEGIN TRANSACTION")
     run.ingest = begin_ingest(run.con, run.inbox, run.warehouse, run_id=run.run_id)
+    run.ingest.readers = run.readers
 
 
 def spill_path(run: Run) -> Path:
@@ -373,6 +385,8 @@ def fail(run: Run, exc: BaseException) -> RunResult:
     """Throw the aside work away, log the run as failed and return its result."""
     if run.ingest is not None:
         close_readers(run.ingest, abort=True)
+    if run.readers is not None:
+        run.readers.close(abort=True)
     if run.con is not None:
         with contextlib.suppress(duckdb.Error):
             run.con.close()  # an open transaction is rolled back with it
@@ -415,6 +429,7 @@ def run_pipeline(
         if (unchanged := nothing_new(run)) is not None:
             return unchanged
         try:
+            start_readers(run)
             open_run(run)
             sources = discover_new(run)
             for batch in batches(sources, batch_size):
