@@ -178,7 +178,8 @@ def discover(inbox: Path) -> list[SourceFile]:
     reason and never opened, and linked folders are not walked into.
     """
     entries: list[tuple[Path, tuple[str, ...]]] = []
-    for root, dirs, files in os.walk(inbox):  # os.walk never descends into a linked folder
+    unlisted: list[OSError] = []  # a folder that could not be listed: said, never skipped silently
+    for root, dirs, files in os.walk(inbox, onerror=unlisted.append):  # never into a linked folder
         base = Path(root)
         linked = [d for d in dirs if (base / d).is_symlink()]
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
@@ -190,7 +191,13 @@ def discover(inbox: Path) -> list[SourceFile]:
     entries.sort(key=lambda e: e[1])
     # hashlib lets go of the GIL: hash two files at once.
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        return list(pool.map(list_entry, [path for path, _ in entries], ["/".join(p) for _, p in entries]))
+        listed = list(pool.map(list_entry, [path for path, _ in entries], ["/".join(p) for _, p in entries]))
+    for exc in unlisted:
+        folder = Path(exc.filename or inbox)
+        if folder == inbox:
+            raise exc  # no inbox to read is the run's failure, not a file's
+        listed.append(unreadable_entry(folder, folder.relative_to(inbox).as_posix(), exc))
+    return listed
 
 
 def list_entry(path: Path, rel: str) -> SourceFile:

@@ -104,7 +104,12 @@ def read_guarded(source):
     listed = still_listed(source)
     if listed is not None:
         return listed
-    read = read_file(source)
+    try:
+        read = read_file(source)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a Rust panic is a BaseException: it fails this file only
+        read = exc
     changed = still_listed(source)  # it changed or vanished while it was read: not a verdict
     return changed if changed is not None else portable(read)
 

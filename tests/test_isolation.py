@@ -392,6 +392,26 @@ def test_only_regular_files_inside_the_inbox_are_read(tmp_path: Path, monkeypatc
         assert again.summary.files_rejected == 0 and again.summary.files_unchanged == 7
 
 
+def test_a_folder_that_cannot_be_listed_is_said_and_retried(ws, monkeypatch) -> None:
+    write_month(ws.inbox, 3, [2])
+    (ws.inbox / "county-b" / "inspections").mkdir(parents=True)
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kwargs):
+        for root, dirs, files in real_walk(top, onerror=onerror, **kwargs):
+            if Path(root).name == "county-b":
+                onerror(PermissionError(13, "Permission denied", root))
+                dirs[:] = []
+                continue
+            yield root, dirs, files
+
+    monkeypatch.setattr(ingest.os, "walk", walk)
+    summary = ws.run(checks=(), **SMALL)
+    assert (summary.files_loaded, summary.rejected) == (1, [
+        ("county-b", None, "文件暂时无法读取（Permission denied），本次未读取，下次运行会重新读取")])
+    assert ws.one("SELECT failure FROM file_versions WHERE path = 'county-b'") == "unreadable"
+
+
 def test_a_run_that_finds_nothing_new_starts_no_reader(ws, monkeypatch) -> None:
     write_month(ws.inbox, 3, [2])
     ws.run(checks=(), **SMALL)
