@@ -39,9 +39,10 @@ from .ledgers import LEDGERS, Ledger
 # Defaults of the bounds; `tally.toml` keys of the same names override them.
 MAX_FILE_MB = 200
 FILE_TIMEOUT_S = 300
-# Measured (VmPeak of a worker, glibc arenas capped at 2): 0.5 GB after the imports; a
-# 21 MB, 300k-row .xlsx peaks at 1.85 GB (0.48 GB resident); a 72 MB, 1M-row CSV at 0.9 GB.
-# calamine needs ~64 MB of address space per MB of .xlsx, so 3 GB reads .xlsx of ~35 MB.
+# Address space, not resident memory: polars reserves ~1.1 GB of it when its threads start,
+# so a worker reading a 3-row sheet peaks at 1.7 GB (0.19 GB resident). Measured in a worker
+# under this limit: a 67 MB, 1M-row, 12-column .xlsx and a 68 MB, 1M-row CSV both read; a
+# 21 MB, 300k-row .xlsx and that CSV read under 2048 too. A far cell or a zip bomb does not.
 READER_MEMORY_MB = 3072
 WORKERS = 2
 # A task of small files: measured ~4 ms a task beside ~1 ms a small file (see the README).
