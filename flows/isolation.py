@@ -45,6 +45,7 @@ FILE_TIMEOUT_S = 300
 # 21 MB, 300k-row .xlsx and that CSV read under 2048 too. A far cell or a zip bomb does not.
 READER_MEMORY_MB = 3072
 WORKERS = 2
+THREADS_PER_WORKER = 2
 # A task of small files: measured ~4 ms a task beside ~1 ms a small file (see the README).
 BATCH_FILES = 16
 BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most this much
@@ -75,6 +76,9 @@ def limit_worker(memory_mb: int) -> None:
     """Hold this worker process to `memory_mb` of address space (run by pebble in each worker)."""
     global _memory_mb
     _memory_mb = memory_mb
+    # polars is not imported yet here. Its thread pool is as wide as the machine, and each
+    # thread reserves address space; two workers read side by side, so two threads each do.
+    os.environ.setdefault("POLARS_MAX_THREADS", str(THREADS_PER_WORKER))
     # Every thread's malloc arena reserves 64 MB of address space: two are enough for a reader
     # and leave the limit to what it really reads.
     with contextlib.suppress(OSError, AttributeError, TypeError):
