@@ -53,7 +53,7 @@ from .warehouse import (
 IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 HEADER_SCAN_ROWS = 32
-# calamine and polars let go of the GIL while they read: two files read at once on two cores.
+# hashlib lets go of the GIL: the inbox is hashed two files at once (reads: flows.isolation).
 READ_THREADS = 2
 
 
