@@ -29,7 +29,7 @@ from .filenames import (
     year_from_name,
 )
 from .headers import HeaderMatch, closest_row, find_header
-from .isolation import Limits, ReaderPool, too_large
+from .isolation import Limits, ReaderPool, tasks_of, too_large
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
 from .problems import PROBLEM_SCHEMA
@@ -460,7 +460,7 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     verdicts = {id(s): s.problem or too_large(s.size, limits) for s in sources}
     to_read = [s for s in sources if verdicts[id(s)] is None]
     if to_read and run.readers is None:
-        run.readers = ReaderPool(limits)
+        run.readers = ReaderPool(limits, workers=len(tasks_of(to_read)))
     reads = run.readers.read(to_read) if to_read else iter(())
     located: list[Located] = []
     for source in sources:

@@ -247,14 +247,16 @@ def reader_context():
 class ReaderPool:
     """The worker processes that read one run's files; started on first use."""
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    def __init__(self, limits: Limits = Limits(), workers: int = WORKERS) -> None:
         self.limits = limits
+        # A run of one or two files needs one worker: each one started costs ~0.4 s of imports.
+        self.workers = max(1, min(workers, WORKERS))
         self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
 
     def warm(self) -> None:
         """Start the workers now and have them import the readers while the caller does other work."""
-        for _ in range(WORKERS):
+        for _ in range(self.workers):
             self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
 
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
@@ -263,7 +265,7 @@ class ReaderPool:
     def _started(self) -> pebble.ProcessPool:
         if self._pool is None:
             self._pool = pebble.ProcessPool(
-                max_workers=WORKERS, context=reader_context(),
+                max_workers=self.workers, context=reader_context(),
                 initializer=limit_worker, initargs=(self.limits.reader_memory_mb,),
             )  # fmt: skip
             atexit.register(self.close, abort=True)

@@ -220,7 +220,8 @@ def start_readers(run: Run) -> None:
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
     if run.discovered is None or any(f.problem is None for f in run.discovered):
-        run.readers = ReaderPool(run.limits)
+        readable = [f for f in run.discovered or () if f.problem is None]
+        run.readers = ReaderPool(run.limits, workers=len(readable) if run.discovered else 2)
         run.readers.warm()
 
 
