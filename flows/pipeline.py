@@ -219,9 +219,10 @@ def start_readers(run: Run) -> None:
 
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
-    if run.discovered is None or any(f.problem is None for f in run.discovered):
-        readable = [f for f in run.discovered or () if f.problem is None]
-        run.readers = ReaderPool(run.limits, workers=len(readable) if run.discovered else 2)
+    # nothing_new listed the inbox unless the warehouse is new: then any file may be read.
+    readable = 2 if run.discovered is None else sum(f.problem is None for f in run.discovered)
+    if readable:
+        run.readers = ReaderPool(run.limits, workers=readable)
         run.readers.warm()
 
 
