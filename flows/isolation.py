@@ -26,6 +26,7 @@ import multiprocessing.forkserver
 import os
 import resource
 import stat
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -100,6 +101,12 @@ def warm_up() -> None:
 def abort_reader(_sources: Sequence) -> list:
     """Abort the worker as calamine does on a far cell (a task for the tests of crash handling)."""
     os.abort()
+
+
+def hang_reader(_sources: Sequence) -> list:
+    """Never finish, as a reader lost in a huge sheet (a task for the tests of time-outs)."""
+    while True:
+        time.sleep(60)
 
 
 def read_guarded(source):

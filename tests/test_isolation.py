@@ -225,13 +225,15 @@ def test_a_file_above_max_file_mb_is_rejected_before_it_is_read(tmp_path: Path) 
     assert figures(warehouse) == expected(4)
 
 
-def test_a_read_that_times_out_is_retried_by_the_next_run(tmp_path: Path) -> None:
+def test_a_read_that_times_out_is_retried_by_the_next_run(tmp_path: Path, monkeypatch) -> None:
     inbox, warehouse = tmp_path / "inbox", tmp_path / "wh" / "tally.duckdb"
     write_month(inbox, 3, [2, 3])
-    # No read finishes in a millisecond: the worker is stopped and the file recorded as failed.
-    first = run(inbox, warehouse, file_timeout_s=0.001)
+    # A reader that never finishes: the worker is stopped and the file recorded as failed.
+    monkeypatch.setattr(isolation, "read_batch", isolation.hang_reader)
+    first = run(inbox, warehouse, file_timeout_s=1)
+    monkeypatch.undo()
     [(_, _, reason)] = first.summary.rejected
-    assert reason.startswith("读取此文件超过 0.001 秒仍未完成，已中止，下次运行会重新读取")
+    assert reason.startswith("读取此文件超过 1 秒仍未完成，已中止，下次运行会重新读取")
     assert [v[1:3] for v in versions(warehouse)] == [("rejected", "timeout")]
     second = run(inbox, warehouse)
     assert second.summary.files_loaded == 1
