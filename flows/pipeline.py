@@ -100,6 +100,7 @@ class Run:
         self.limits = Limits()  # each file's size, and its reader's time and memory
         self.readers: ReaderPool | None = None  # started early by start_readers, if at all
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
+        self.unseen: list[SourceFile] | None = None  # those of them the warehouse has not seen
         self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
     @property
@@ -200,7 +201,8 @@ def nothing_new(run: Run) -> RunResult | None:
             known = seen_files(con)
             files = discover(run.inbox) if run.inbox.exists() else []
             run.discovered = files  # hashed once: the run goes on with this listing
-            if any((f.rel, f.sha256) not in known for f in files):
+            run.unseen = [f for f in files if (f.rel, f.sha256) not in known]
+            if run.unseen:
                 return None
             year = indicator_year(con, run.year)
             table = indicators.indicator_table(con, year) if year is not None else None
@@ -219,8 +221,8 @@ def start_readers(run: Run) -> None:
 
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
-    # nothing_new listed the inbox unless the warehouse is new: then any file may be read.
-    readable = 2 if run.discovered is None else sum(f.problem is None for f in run.discovered)
+    # nothing_new listed what is new unless the warehouse is new: then any file may be read.
+    readable = 2 if run.unseen is None else sum(f.problem is None for f in run.unseen)
     if readable:
         run.readers = ReaderPool(run.limits, workers=readable)
         run.readers.warm()
