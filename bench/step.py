@@ -79,6 +79,7 @@ def run_stages(inbox: Path, warehouse: Path) -> dict:
             return {"wall": time.perf_counter() - start, "stages": stages, "rows_loaded": 0,
                     "files_loaded": 0, "files_unchanged": s.files_unchanged,
                     "files_rejected": 0, "rows_quarantined": 0}
+        pipeline.start_readers(run)  # as run_pipeline does
         pipeline.open_run(run)
         lap("open+aside")
         sources = pipeline.discover_new(run)

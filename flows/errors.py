@@ -28,6 +28,27 @@ class Rejected(Exception):
         self.reason = reason
         self.rule = rule
 
+    def __reduce__(self):
+        # Rejections come back pickled from the reader processes; `rule` is keyword-only.
+        return _rebuild, (type(self), self.reason, self.rule, getattr(self, "cause", None))
+
+
+class ReadFailed(Rejected):
+    """A file could not be read for a cause that is not its content; the next run reads it again.
+
+    `cause` is recorded in `file_versions.failure`: unreadable, changed, timeout or unexpected.
+    """
+
+    def __init__(self, reason: str, *, rule: str, cause: str) -> None:
+        super().__init__(reason, rule=rule)
+        self.cause = cause
+
+
+def _rebuild(cls, reason: str, rule: str, cause: str | None) -> Rejected:
+    if issubclass(cls, ReadFailed):
+        return cls(reason, rule=rule, cause=cause or "unexpected")
+    return cls(reason, rule=rule)
+
 
 class AccountingError(TallyError):
     """Rows read ≠ rows loaded + rows quarantined: the run must not publish."""

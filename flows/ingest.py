@@ -7,6 +7,8 @@ the run, and the next run finds the same files new and completes the work.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +20,7 @@ import duckdb
 import polars as pl
 
 from . import readers
-from .errors import AccountingError, Rejected
+from .errors import AccountingError, ReadFailed, Rejected
 from .filenames import (
     month_from_sheet,
     period_from_name,
@@ -27,6 +29,7 @@ from .filenames import (
     year_from_name,
 )
 from .headers import HeaderMatch, find_header, missing_header_advice
+from .isolation import Limits, ReaderPool, tasks_of, too_large
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .masking import mask_free_text, mask_text, mask_texts
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
@@ -51,7 +54,7 @@ from .warehouse import (
 IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 HEADER_SCAN_ROWS = 32
-# calamine and polars let go of the GIL while they read: two files read at once on two cores.
+# hashlib lets go of the GIL: the inbox is hashed two files at once (reads: flows.isolation).
 READ_THREADS = 2
 
 
@@ -64,6 +67,8 @@ class SourceFile:
     size: int
     modified_at: datetime
     sha256: str
+    # Why the entry is not read at all (a link, a FIFO, a file that could not be hashed).
+    problem: Rejected | None = None
 
 
 @dataclass(frozen=True)
@@ -136,11 +141,24 @@ class RunSummary:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
+    """Hash a file's bytes."""
+    return hash_regular(path)[0]
+
+
+def hash_regular(path: Path) -> tuple[str, os.stat_result]:
+    """Hash a regular file without following a link or blocking on a FIFO; raise OSError if it changed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise OSError(0, "不是普通文件")
+        digest = hashlib.sha256()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+        after = os.fstat(fd)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise OSError(0, "文件在读取期间被改动（可能仍在复制中）")
+    return digest.hexdigest(), before
 
 
 def is_ignorable(path: Path) -> bool:
@@ -149,27 +167,69 @@ def is_ignorable(path: Path) -> bool:
     return name.startswith(("~$", ".")) or name.lower() in IGNORED_NAMES
 
 
+# What an entry that is not a regular file is, as a clerk would name it.
+ODD_KINDS = ((stat.S_ISLNK, "符号链接（快捷方式）"), (stat.S_ISFIFO, "命名管道（FIFO）"),
+             (stat.S_ISSOCK, "套接字"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"))  # fmt: skip
+
+
 def discover(inbox: Path) -> list[SourceFile]:
-    """List every file of the inbox, with its content hash."""
-    listed = []
-    for path in sorted(inbox.rglob("*")):
-        rel_parts = path.relative_to(inbox).parts
-        if not path.is_file() or any(p.startswith(".") for p in rel_parts) or is_ignorable(path):
-            continue
-        listed.append((path, rel_parts, path.stat()))
+    """List every entry of the inbox: regular files with their hash, anything else with why it is not read.
+
+    Only regular files inside the inbox are read: a link (to a file or a folder, inside the
+    inbox or out of it, dangling or not), a FIFO, a socket or a device is listed with its
+    reason and never opened, and linked folders are not walked into.
+    """
+    entries: list[tuple[Path, tuple[str, ...]]] = []
+    unlisted: list[OSError] = []  # a folder that could not be listed: said, never skipped silently
+    for root, dirs, files in os.walk(inbox, onerror=unlisted.append):  # never into a linked folder
+        base = Path(root)
+        linked = [d for d in dirs if (base / d).is_symlink()]
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
+        for name in [*files, *linked]:
+            path = base / name
+            rel_parts = path.relative_to(inbox).parts
+            if not any(p.startswith(".") for p in rel_parts) and not is_ignorable(path):
+                entries.append((path, rel_parts))
+    entries.sort(key=lambda e: e[1])
     # hashlib lets go of the GIL: hash two files at once.
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        digests = pool.map(sha256_file, [path for path, _, _ in listed])
-        return [
-            SourceFile(
-                path=path,
-                rel="/".join(rel_parts),
-                size=stat.st_size,
-                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-                sha256=digest,
-            )
-            for (path, rel_parts, stat), digest in zip(listed, digests, strict=True)
-        ]
+        listed = list(pool.map(list_entry, [path for path, _ in entries], ["/".join(p) for _, p in entries]))
+    for exc in unlisted:
+        folder = Path(exc.filename or inbox)
+        if folder == inbox:
+            raise exc  # no inbox to read is the run's failure, not a file's
+        listed.append(unreadable_entry(folder, folder.relative_to(inbox).as_posix(), exc))
+    return listed
+
+
+def list_entry(path: Path, rel: str) -> SourceFile:
+    """One inbox entry as a SourceFile: hashed if it is a regular file, else with its problem."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:  # gone since it was listed
+        return unreadable_entry(path, rel, exc)
+    modified = datetime.fromtimestamp(st.st_mtime, UTC)
+    for is_kind, kind in ODD_KINDS:
+        if is_kind(st.st_mode):
+            # Stable for the same entry, so that the next run finds it seen; the target of a
+            # link is named by nothing a clerk sees, and never opened.
+            target = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
+            digest = hashlib.sha256(f"{kind}\0{target}".encode()).hexdigest()
+            problem = Rejected(f"这是{kind}，不是普通文件，不会读取：请把文件本身（.xlsx、.xls 或 .csv）放入收件箱",
+                               rule="not_regular_file")
+            return SourceFile(path, rel, st.st_size, modified, digest, problem)
+    try:
+        digest, st = hash_regular(path)
+    except OSError as exc:
+        return unreadable_entry(path, rel, exc)
+    return SourceFile(path, rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), digest)
+
+
+def unreadable_entry(path: Path, rel: str, exc: OSError) -> SourceFile:
+    """A file that could not be hashed now: recorded, and read again by the next run."""
+    problem = ReadFailed(f"文件暂时无法读取（{exc.strerror or exc}），本次未读取，下次运行会重新读取",
+                         rule="unreadable", cause="unreadable")
+    return SourceFile(path, rel, 0, datetime.now(UTC), "", problem)
 
 
 def ledger_of(source: SourceFile) -> tuple[Ledger, str]:
@@ -310,18 +370,26 @@ def run_ingest(
     checks: Sequence[Check] = (validate_ledgers,),
     progress: Callable[[str], None] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    max_file_mb: float = Limits.max_file_mb,
+    file_timeout_s: float = Limits.file_timeout_s,
+    reader_memory_mb: int = Limits.reader_memory_mb,
 ) -> RunSummary:
     """Load what is new or changed in the inbox into the warehouse, in one transaction."""
     own = con is None
     con = con or connect(warehouse)
+    run = None
     try:
         con.execute("BEGIN TRANSACTION")
         run = begin_ingest(con, inbox, warehouse)
-        prepared = prepare_files(run, find_new(run), progress)
+        prepared = prepare_files(run, find_new(run), progress, max_file_mb=max_file_mb,
+                                 file_timeout_s=file_timeout_s, reader_memory_mb=reader_memory_mb)
+        close_readers(run)
         check_and_load(run, prepared, checks_for_run(checks))
         close_run(con, run.summary, "completed", None)
         con.execute("COMMIT")
     except BaseException:
+        if run is not None:
+            close_readers(run, abort=True)
         con.execute("ROLLBACK")
         raise
     finally:
@@ -343,6 +411,7 @@ class IngestRun:
     summary: RunSummary
     started: datetime
     key: str
+    readers: ReaderPool | None = None  # the reader processes, started by the first file to read
 
 
 def new_run_id() -> str:
@@ -361,7 +430,11 @@ def begin_ingest(con, inbox: Path, warehouse: Path, *, run_id: str | None = None
 
 
 def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[SourceFile]:
-    """Return the inbox's files (discovered now unless given) not seen before, in load order."""
+    """Return the inbox's files (discovered now unless given) not seen before, in load order.
+
+    A file is unchanged when its bytes are those of the latest verdict on its path: a file
+    restored to an earlier version's bytes is new again, and so is one that failed to be read.
+    """
     known = seen_files(run.con)
     if files is None:
         files = discover(run.inbox) if run.inbox.exists() else []
@@ -375,21 +448,30 @@ def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[Sour
 
 
 def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
-                  progress: Callable[[str], None] | None = None) -> list[Prepared]:
-    """Read and parse files in order, recording those that are rejected."""
+                  progress: Callable[[str], None] | None = None, *,
+                  max_file_mb: float = Limits.max_file_mb, file_timeout_s: float = Limits.file_timeout_s,
+                  reader_memory_mb: int = Limits.reader_memory_mb) -> list[Prepared]:
+    """Read and parse files in order, recording those that are rejected.
+
+    Files are read in the run's reader processes (`flows.isolation`), bounded in memory and
+    time; what is recorded of them is recorded here, in order, on the run's one connection.
+    """
+    limits = Limits(max_file_mb, file_timeout_s, reader_memory_mb)
+    # Verdicts that need no read: an entry that is not a readable regular file, or too large.
+    verdicts = {id(s): s.problem or too_large(s.size, limits) for s in sources}
+    to_read = [s for s in sources if verdicts[id(s)] is None]
+    if to_read and run.readers is None:
+        run.readers = ReaderPool(limits, workers=len(tasks_of(to_read)))
+    reads = run.readers.read(to_read) if to_read else iter(())
     located: list[Located] = []
-    # Files are read in worker threads; what is recorded of them is recorded here, in order,
-    # on the run's one connection.
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        for source, read in zip(sources, pool.map(read_file, sources), strict=True):
-            if progress:
-                progress(source.rel)
-            if failed_unexpectedly(read):
-                # Once seen in the tests and never reproduced: a worker's read failed with
-                # "dictionary changed size during iteration". Read it once more here, alone,
-                # before rejecting a good file for it.
-                read = read_file(source)
-            located += record_read(run.con, source, read, run.summary, run.started)
+    for source in sources:
+        read = verdicts[id(source)]
+        if read is None:
+            read_source, read = next(reads)
+            assert read_source is source, (read_source.rel, source.rel)
+        if progress:
+            progress(source.rel)
+        located += record_read(run.con, source, read, run.summary, run.started)
     parsed = parse_sheets([
         SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
                      u.header_rows, u.unit.grid)
@@ -407,6 +489,13 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
         unit = replace(u.unit, grid=readers.Grid(u.unit.sheet, EMPTY_GRID))
         prepared.append(Prepared(unit, context, u.match, sheet, digest))
     return prepared
+
+
+def close_readers(run: IngestRun, *, abort: bool = False) -> None:
+    """Stop the run's reader processes, if they were started (at once when aborting)."""
+    if run.readers is not None:
+        run.readers.close(abort=abort)
+        run.readers = None
 
 
 def checks_for_run(checks: Sequence[Check]) -> tuple[Check, ...]:
@@ -531,7 +620,14 @@ def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> No
 def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at: datetime, *,
            ledger: Ledger | None = None, sheet: str | None = None, period: str | None = None,
            period_start: date | None = None, pending: Pending | None = None) -> None:
-    """Record a file (or sheet) that loads nothing, with its reason (queued in `pending` if given)."""
+    """Record a file (or sheet) that loads nothing, with its reason (queued in `pending` if given).
+
+    It keeps the ledger and period its folder and name give, so that it is listed under the
+    year it belongs to; a `ReadFailed` is recorded with its cause, and read again next run.
+    """
+    if period is None:
+        named, period, period_start = name_period(source, sheet)
+        ledger = ledger or named
     queue = pending or Pending()
     reason = mask_text(exc.reason)  # a reason may quote a cell: never an ID or a phone in clear
     queue.record(Version(
@@ -540,11 +636,36 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
         period_start=period_start, sheet=sheet, sha256=source.sha256, content_sha256=None,
         size=source.size, modified_at=source.modified_at,
         revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=reason,
+        failure=exc.cause if isinstance(exc, ReadFailed) else None,
     ), seen_at)  # fmt: skip
     if pending is None:
         record_versions(con, list(queue.versions.values()))
     summary.files_rejected += 1
     summary.rejected.append((source.rel, sheet, reason))
+
+
+def name_period(source: SourceFile, sheet: str | None = None) -> tuple[Ledger | None, str | None, date | None]:
+    """The ledger, period and period start that a file's folder and name (and sheet) give."""
+    ledger = safe_ledger(source)
+    if ledger is None:
+        return None, None, None
+    stem = Path(source.rel).stem
+    if ledger.kind == "snapshot":
+        day = snapshot_date_from_name(stem)
+        if day is not None:
+            return ledger, day.isoformat(), day
+        year = year_from_name(stem)
+        return (ledger, str(year), date(year, 1, 1)) if year else (ledger, None, None)
+    ym = period_from_name(stem)
+    if ym is not None:
+        return ledger, f"{ym[0]}-{ym[1]:02d}", date(ym[0], ym[1], 1)
+    year = year_from_name(stem)
+    if year is None:
+        return ledger, None, None
+    month = month_from_sheet(sheet) if sheet else None  # a month sheet of a yearly workbook
+    if month is not None:
+        return ledger, f"{year}-{month:02d}", date(year, month, 1)
+    return ledger, str(year), date(year, 1, 1)
 
 
 def scope_of(rel: str) -> str:
@@ -574,14 +695,6 @@ def read_file(source: SourceFile) -> FileRead:
     return out
 
 
-def failed_unexpectedly(read: FileRead) -> bool:
-    """Tell whether a read failed for a reason other than the file's content (a Rejected)."""
-    if isinstance(read, Exception):
-        return not isinstance(read, Rejected)
-    return any(isinstance(item, tuple) and isinstance(item[1], Exception)
-               and not isinstance(item[1], Rejected) for item in read)
-
-
 def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
                 seen_at: datetime) -> list[Located]:
     """Record the rejections of one file's read, in order, and return its located units."""
@@ -589,9 +702,9 @@ def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
         reject(con, source, summary, read, seen_at, ledger=safe_ledger(source))
         return []
     if isinstance(read, Exception):  # anything unexpected: say which file and why, and go on
-        reason = f"读取文件时发生意外错误：{type(read).__name__}: {read}"
-        reject(con, source, summary, Rejected(reason, rule="unexpected"), seen_at,
-               ledger=safe_ledger(source))
+        reason = f"读取文件时发生意外错误：{type(read).__name__}: {read}（下次运行会重新读取）"
+        reject(con, source, summary, ReadFailed(reason, rule="unexpected", cause="unexpected"),
+               seen_at, ledger=safe_ledger(source))
         return []
     prepared = []
     for item in read:
@@ -607,8 +720,12 @@ def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
 
 def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: datetime, *,
                 pending: Pending | None = None) -> None:
-    reason = exc.reason if isinstance(exc, Rejected) else f"处理时发生意外错误：{type(exc).__name__}: {exc}"
-    reject(con, unit.source, summary, Rejected(reason, rule="unexpected"), seen_at,
+    if isinstance(exc, Rejected):  # a ReadFailed keeps its cause: it is read again next run
+        failure = exc if isinstance(exc, ReadFailed) else Rejected(exc.reason, rule="unexpected")
+    else:
+        failure = ReadFailed(f"处理时发生意外错误：{type(exc).__name__}: {exc}（下次运行会重新读取）",
+                             rule="unexpected", cause="unexpected")
+    reject(con, unit.source, summary, failure, seen_at,
            ledger=unit.ledger, sheet=unit.sheet, period=unit.period, period_start=unit.period_start,
            pending=pending)
 

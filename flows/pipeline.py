@@ -39,6 +39,7 @@ from .ingest import (
     begin_ingest,
     check_and_load,
     checks_for_run,
+    close_readers,
     close_run,
     discover,
     find_new,
@@ -46,6 +47,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
+from .isolation import Limits, ReaderPool
 from .masking import mask_text
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
@@ -96,7 +98,10 @@ class Run:
         self.published = False
         self.flush_rows = FLUSH_ROWS
         self.memory_limit: str | None = DEFAULT_MEMORY_LIMIT  # DuckDB's, for the run's connection
+        self.limits = Limits()  # each file's size, and its reader's time and memory
+        self.readers: ReaderPool | None = None  # started early by start_readers, if at all
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
+        self.unseen: list[SourceFile] | None = None  # those of them the warehouse has not seen
         self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
     @property
@@ -198,7 +203,8 @@ def nothing_new(run: Run) -> RunResult | None:
             known = seen_files(con)
             files = discover(run.inbox) if run.inbox.exists() else []
             run.discovered = files  # hashed once: the run goes on with this listing
-            if any((f.rel, f.sha256) not in known for f in files):
+            run.unseen = [f for f in files if (f.rel, f.sha256) not in known]
+            if run.unseen:
                 return None
             year = indicator_year(con, run.year)
             table = indicators.indicator_table(con, year) if year is not None else None
@@ -210,6 +216,18 @@ def nothing_new(run: Run) -> RunResult | None:
                        year, table)
     publish.append_run(run.warehouse, result.record())
     return result
+
+
+def start_readers(run: Run) -> None:
+    """Start the reader processes while the warehouse is copied aside, if a file may need reading.
+
+    Their start (a process each, importing polars and calamine) then costs a run little.
+    """
+    # nothing_new listed what is new unless the warehouse is new: then any file may be read.
+    readable = 2 if run.unseen is None else sum(f.problem is None for f in run.unseen)
+    if readable:
+        run.readers = ReaderPool(run.limits, workers=readable)
+        run.readers.warm()
 
 
 def open_run(run: Run) -> None:
@@ -224,6 +242,7 @@ def open_run(run: Run) -> None:
     run.con = connect(run.aside, memory_limit=run.memory_limit, temp_directory=spill_path(run))
     run.con.execute("BEGIN TRANSACTION")
     run.ingest = begin_ingest(run.con, run.inbox, run.warehouse, run_id=run.run_id)
+    run.ingest.readers = run.readers
 
 
 def spill_path(run: Run) -> Path:
@@ -245,7 +264,10 @@ def discover_new(run: Run) -> list[SourceFile]:
 def parse_batch(run: Run, sources: Sequence[SourceFile],
                 progress: Callable[[str], None] | None = None) -> int:
     """Read and parse a batch of files into the run; return how many units they hold."""
-    prepared = prepare_files(run.ingest, sources, progress)
+    limits = run.limits
+    prepared = prepare_files(run.ingest, sources, progress, max_file_mb=limits.max_file_mb,
+                             file_timeout_s=limits.file_timeout_s,
+                             reader_memory_mb=limits.reader_memory_mb)
     run.prepared.extend(prepared)
     if sum(p.parsed.rows_read for p in run.prepared) >= run.flush_rows:
         check_and_load(run.ingest, run.prepared, run.checks)
@@ -262,6 +284,7 @@ def commit_batch(run: Run) -> None:
 
 def load(run: Run) -> RunSummary:
     """Check every parsed unit and load it (or its rejection) into the aside warehouse."""
+    close_readers(run.ingest)  # every file is read: let the reader processes go
     pause_point("parsed")
     check_and_load(run.ingest, run.prepared, run.checks)
     run.con.execute("COMMIT")
@@ -367,6 +390,10 @@ def publish_run(run: Run, result: RunResult) -> RunResult:
 
 def fail(run: Run, exc: BaseException) -> RunResult:
     """Throw the aside work away, log the run as failed and return its result."""
+    if run.ingest is not None:
+        close_readers(run.ingest, abort=True)
+    if run.readers is not None:
+        run.readers.close(abort=True)
     if run.con is not None:
         with contextlib.suppress(duckdb.Error):
             run.con.close()  # an open transaction is rolled back with it
@@ -397,15 +424,20 @@ def run_pipeline(
     progress: Callable[[str], None] | None = None,
     flush_rows: int = FLUSH_ROWS,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    max_file_mb: float = Limits.max_file_mb,
+    file_timeout_s: float = Limits.file_timeout_s,
+    reader_memory_mb: int = Limits.reader_memory_mb,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails."""
     run = Run(inbox, warehouse, new_run_id(), year, checks)
     run.flush_rows = flush_rows
     run.memory_limit = memory_limit
+    run.limits = Limits(max_file_mb, file_timeout_s, reader_memory_mb)
     with publish.run_lock(warehouse, run_id=run.run_id, wait=lock_wait):
         if (unchanged := nothing_new(run)) is not None:
             return unchanged
         try:
+            start_readers(run)
             open_run(run)
             sources = discover_new(run)
             for batch in batches(sources, batch_size):

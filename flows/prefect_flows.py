@@ -159,6 +159,7 @@ def tally_run(
             report(unchanged, settings)
             return unchanged.payload()
         try:
+            pipeline.start_readers(run)
             open_run(run)
             sources = discover(run)
             for batch in pipeline.batches(sources, batch_size):

@@ -106,6 +106,10 @@ LOADER_DDL = [
         superseded_by     BIGINT
     )
     """,
+    # Set when a file could not be read for a cause other than its content (unreadable,
+    # changed while read, timeout, unexpected): such a verdict is not remembered, the next run
+    # reads the file again. Added apart so that warehouses built before it gain it too.
+    "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS failure VARCHAR",
     """
     CREATE TABLE IF NOT EXISTS problems (
         version_id  BIGINT NOT NULL,

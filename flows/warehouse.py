@@ -64,6 +64,7 @@ class Version:
     zero_report: bool | None = None
     ignored_columns: tuple[str, ...] = ()
     reason: str | None = None
+    failure: str | None = None  # a cause that is not the content: the next run reads it again
 
 
 def next_version_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -85,7 +86,7 @@ VERSION_SCHEMA = {
     "modified_at": pl.Datetime("us", "UTC"), "revision": pl.Int32, "status": pl.String,
     "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_quarantined": pl.Int32, "rows_skipped": pl.Int32,
     "zero_report": pl.Boolean, "ignored_columns": pl.List(pl.String), "reason": pl.String,
-    "seen_at": pl.Datetime("us", "UTC"), "superseded_by": pl.Int64,
+    "seen_at": pl.Datetime("us", "UTC"), "superseded_by": pl.Int64, "failure": pl.String,
 }  # fmt: skip
 
 
@@ -152,5 +153,15 @@ def insert_frame(con, table: str, frame: pl.DataFrame, schema: str | None = None
 
 
 def seen_files(con) -> set[tuple[str, str]]:
-    """Every (path, sha256) ever recorded: the same content again is a no-op."""
-    return set(con.execute("SELECT DISTINCT path, sha256 FROM file_versions").fetchall())
+    """Each path's latest (path, sha256) with a verdict: the same content again is a no-op.
+
+    Only the latest submission of a path counts, so that a file restored to an earlier
+    version's bytes is read again and becomes current; a failure that was not about the
+    content (`failure` set) is no verdict, so its bytes are read again too.
+    """
+    return set(con.execute(
+        """
+        SELECT path, arg_max(sha256, version_id) FROM file_versions
+        WHERE failure IS NULL GROUP BY path
+        """
+    ).fetchall())

@@ -95,16 +95,27 @@ def test_office_lock_files_and_hidden_files_are_not_submissions(ws):
 
 
 def test_a_read_that_fails_unexpectedly_in_a_worker_is_tried_again_before_rejecting(ws, monkeypatch):
-    from flows import ingest
+    from concurrent.futures import Future
+
+    from flows import isolation
+    from flows.errors import ReadFailed
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ROW]})
-    real, calls = ingest.read_file, []
+    real, calls = isolation.ReaderPool._schedule, []
 
-    def flaky(source):
-        calls.append(source.rel)
-        return RuntimeError("dictionary changed size during iteration") if len(calls) == 1 else real(source)
+    def flaky(pool, sources):
+        # The first task comes back with an unexpected failure, as a worker's read once did
+        # ("dictionary changed size during iteration"); the file is read again, alone.
+        calls.append([s.rel for s in sources])
+        if len(calls) > 1:
+            return real(pool, sources)
+        future = Future()
+        future.set_result([isolation.unexpected(RuntimeError("dictionary changed size during iteration"))
+                           for _ in sources])
+        assert isinstance(future.result()[0], ReadFailed)
+        return future
 
-    monkeypatch.setattr(ingest, "read_file", flaky)
+    monkeypatch.setattr(isolation.ReaderPool, "_schedule", flaky)
     summary = ws.run()
-    assert calls == ["inspections/2024-03.xlsx"] * 2
+    assert calls == [["inspections/2024-03.xlsx"]] * 2
     assert (summary.files_loaded, summary.files_rejected, summary.rows_loaded) == (1, 0, 1)
