@@ -48,6 +48,12 @@ class Settings:
     reader_memory_mb: int = 3072  # the memory a file's reader may use
     extra: dict = field(default_factory=dict)
 
+    @property
+    def reader_limits(self) -> dict:
+        """The readers' bounds, as keyword arguments of `pipeline.run_pipeline`."""
+        return {"max_file_mb": self.max_file_mb, "file_timeout_s": self.file_timeout_s,
+                "reader_memory_mb": self.reader_memory_mb}
+
     def override(self, **values) -> Settings:
         """Return these settings with every value that is not None replaced."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})

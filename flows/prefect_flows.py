@@ -29,6 +29,7 @@ from . import pipeline
 from .config import Settings, load_settings
 from .errors import TallyError
 from .ingest import new_run_id
+from .isolation import Limits
 from .notify import NotifyError
 from .pipeline import Run, RunFailed, RunResult
 from .publish import run_lock
@@ -154,6 +155,7 @@ def tally_run(
     wait = lock_wait if lock_wait is not None else settings.lock_wait
     run = Run(settings.inbox, settings.warehouse, new_run_id(), year)
     run.memory_limit = settings.memory_limit
+    run.limits = Limits(**settings.reader_limits)
     with run_lock(settings.warehouse, run_id=run.run_id, wait=wait):
         if (unchanged := pipeline.nothing_new(run)) is not None:
             report(unchanged, settings)

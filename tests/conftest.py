@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # A key as strong as tally demands (32+ characters, not one repeated): a test of its own sets another.
 os.environ.setdefault("TALLY_HASH_KEY", "tally-tests-0f3a9c2e7b5d4186a1c9e2f7b3d5a8c6")
@@ -15,6 +16,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Prefect keeps its state here, never in ~/.prefect; nothing starts until a test asks for it.
 os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tally-tests-prefect-{os.getuid()}"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+# A loaded machine must never fail a property test on time: no deadline anywhere in the suite.
+hypothesis_settings.register_profile("tally", deadline=None)
+hypothesis_settings.load_profile("tally")
 
 
 class Workspace:

@@ -79,7 +79,7 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
         say("哈希密钥不可用 · hash key refused:", exc)
         raise typer.Exit(2) from exc
     try:
-        result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit)
+        result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit, limits=s.reader_limits)
     except RunInProgress as exc:
         say("", exc, style="yellow")
         raise typer.Exit(LOCK_BUSY_EXIT) from exc
@@ -106,14 +106,19 @@ def warn_notify(failures: list[str]) -> None:
         say("通知失败 · notification failed:", failure, style="yellow")
 
 
-def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB") -> RunResult:
-    """Run the pipeline, with a progress line per file when on a terminal."""
+def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB", *,
+                      limits: dict | None = None) -> RunResult:
+    """Run the pipeline, with a progress line per file when on a terminal.
+
+    `limits`: the readers' bounds from tally.toml (max_file_mb, file_timeout_s, reader_memory_mb).
+    """
+    limits = limits or {}
     if not console.is_terminal:
-        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit)
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit, **limits)
     with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}", markup=False),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("", total=None)
-        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit,
+        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit, **limits,
                             progress=lambda rel: progress.update(task, description=visible(rel)))
 
 
