@@ -289,8 +289,9 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
         frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
     except Exception as exc:
         raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
-    if frame.width == 0:
-        return Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
+    if frame.width == 0:  # no cell holds a value; what the scan found of its layout still holds
+        empty = Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
+        return apply_scan(empty, scan) if scan is not None else empty
     # calamine drops leading empty columns: pad them back, so that grid column cK is column K.
     if scan is not None and scan.min_col:
         pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]

@@ -174,9 +174,10 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does."""
     start = data.find(b"<sheetData")
     end = data.rfind(b"</sheetData>")
-    if start < 0 or data.startswith(b"<sheetData/>", start):
+    if start < 0:
         return SheetScan()
-    end = len(data) if end < 0 else end
+    empty = data.startswith(b"<sheetData/>", start)
+    end = len(data) if end < 0 or empty else end
     head, tail = data[:start], data[end:]
     # A sheet with inline strings uses them from its first text cell on.
     scan = SheetScan(inline_strings=data.find(b'"inlineStr"', start, start + (1 << 16)) >= 0)
@@ -184,6 +185,8 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
         scan.hidden_columns = hidden_columns(head)
     if b"<mergeCell " in tail or b"<mergeCell>" in tail:
         scan.merges = merges(tail)
+    if empty:  # no cell: only the layout around it
+        return scan
     # A cell in a column that would make the grid too large for this many rows (any
     # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
