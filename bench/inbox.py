@@ -28,6 +28,7 @@ import xlsxwriter
 
 from flows.ledgers import LEDGERS, Ledger
 from flows.sample.truth import truth_frames
+from flows.xlsx_marks import col_letters
 
 YEAR = 2024
 ROWS_PER_UNIT_SCALE = 1607  # rows of all ledgers of one county-year at scale 1.0
@@ -73,16 +74,6 @@ def month_of(frame: pl.DataFrame, code: str) -> pl.Series:
     return pl.Series([12] * frame.height)  # a snapshot: one file, December
 
 
-def column_letter(index: int) -> str:
-    """Return the spreadsheet letters of a 0-based column index (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def inline_cell(name: str, letter: str, row: pl.Expr) -> pl.Expr:
     """Return one column's cells as inline-string XML, empty where the value is null or ""."""
     value = pl.col(name).str.replace_all("&", "&amp;", literal=True) \
@@ -97,7 +88,7 @@ def inline_cell(name: str, letter: str, row: pl.Expr) -> pl.Expr:
 
 def sheet_xml(sheet: pl.DataFrame) -> str:
     """Return a text sheet, header first, as the XML of an xlsx worksheet of inline strings."""
-    letters = [column_letter(i) for i in range(sheet.width)]
+    letters = [col_letters(i) for i in range(sheet.width)]
     names = [f"c{i}" for i in range(sheet.width)]
     grid = pl.concat([pl.DataFrame([sheet.columns], schema=names, orient="row"),
                       sheet.rename(dict(zip(sheet.columns, names, strict=True)))])

@@ -381,24 +381,13 @@ def replace_cells(
         name = f"c{col}"
         values = columns[name].to_list() if name in columns else [None] * height
         for row, text in cells:
-            if (row, col) in numbers and text == numbers[(row, col)] and not is_float(values[row - 1]):
+            if (row, col) in numbers and text == numbers[(row, col)] and not xlsx_marks.is_number(values[row - 1]):
                 continue  # a date cell: calamine's date text is what Excel shows
             values[row - 1] = text
         columns[name] = pl.Series(name, values, dtype=pl.Utf8)
     width = max(int(n[1:]) for n in columns if n != "_row") + 1
     blank = pl.Series([None] * height, dtype=pl.Utf8)
     return pl.DataFrame([columns["_row"], *(columns.get(f"c{k}", blank.alias(f"c{k}")) for k in range(width))])
-
-
-def is_float(text: str | None) -> bool:
-    """Whether calamine's text is a plain number (not a date it formatted)."""
-    if text is None:
-        return False
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def empty_marks() -> pl.DataFrame:

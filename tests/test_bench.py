@@ -135,4 +135,4 @@ def test_the_polars_built_xlsx_reads_back_as_written(tmp_path):
     assert back.columns == ["名称", "数"]
     assert back.to_dict(as_series=False) == {"名称": ["A&B <c>", " 前后空格 ", None, "x"],
                                              "数": ["1", None, "2", "3"]}
-    assert [bench_inbox.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    assert [bench_inbox.col_letters(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
