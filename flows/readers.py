@@ -200,28 +200,33 @@ def csv_grid(data: bytes) -> Grid:
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
     # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
     grid = with_row_numbers(frame.rechunk())
-    # Excel writes a General cell of 12+ digits into a CSV as it shows it, `6.40422E+17`: the
-    # file keeps 6 digits of an ID or a ticket number. One byte search spares a clean file.
-    marks = lost_digit_marks(grid) if b"E+" in utf8 or b"e+" in utf8 else empty_marks()
-    return Grid(None, grid, marks=marks)
+    # Excel writes a cell into a CSV as it shows it: a General cell of 12+ digits as
+    # `6.40422E+17` (6 digits of an ID or a ticket number kept), an error cell as `#N/A`. One
+    # byte search each spares a clean file.
+    kinds = [kind for kind, needles in TEXT_MARKS if any(n in utf8 for n in needles)]
+    return Grid(None, grid, marks=text_marks(grid, kinds) if kinds else empty_marks())
 
 
-# A whole cell in Excel's scientific form with an exponent of 11 or more (12+ digits).
+# A whole cell in Excel's scientific form with an exponent of 11 or more (12+ digits), and a
+# whole cell that is one of Excel's error values.
 _SCIENTIFIC = r"^\s*[+-]?[0-9](?:\.[0-9]+)?[Ee]\+?(?:1[1-9]|[2-9][0-9]|[0-9]{3,})\s*$"
+_ERROR_TEXT = r"^\s*#(?:N/A|REF!|DIV/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|GETTING_DATA)\s*$"
+TEXT_MARKS = (("lost_digits", (b"E+", b"e+")), ("error", (b"#",)))
+_TEXT_MARK_PATTERNS = {"lost_digits": _SCIENTIFIC, "error": _ERROR_TEXT}
 
 
-def lost_digit_marks(grid: pl.DataFrame) -> pl.DataFrame:
-    """`lost_digits` marks for the cells of a text grid written as `6.40422E+17`."""
+def text_marks(grid: pl.DataFrame, kinds: list[str]) -> pl.DataFrame:
+    """Marks for the cells of a text grid written as Excel shows a lost-digit number or an error."""
     cols = [c for c in grid.columns if c != "_row"]
     found = [
-        grid.filter(pl.col(c).str.contains(_SCIENTIFIC)).select(
-            pl.col("_row"), pl.lit(int(c[1:]), pl.Int32).alias("col"), pl.lit("lost_digits").alias("kind"),
-            pl.col(c).str.strip_chars().alias("shown"), pl.col(c).alias("detail"),
+        grid.filter(pl.col(c).str.contains(_TEXT_MARK_PATTERNS[kind])).select(
+            pl.col("_row"), pl.lit(int(c[1:]), pl.Int32).alias("col"), pl.lit(kind).alias("kind"),
+            pl.col(c).str.strip_chars().alias("shown"), pl.lit(None, pl.Utf8).alias("detail"),
         )
-        for c in cols
+        for kind in kinds for c in cols
     ]  # fmt: skip
     found = [f for f in found if f.height]
-    return pl.concat(found).cast(MARKS_SCHEMA) if found else empty_marks()
+    return pl.concat(found).cast(MARKS_SCHEMA).sort("_row", "col") if found else empty_marks()
 
 
 def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:

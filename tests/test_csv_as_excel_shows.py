@@ -1,5 +1,6 @@
-"""A CSV that Excel wrote from General cells holds `6.40422E+17` for an 18-digit ID or ticket
-number: the digits are lost in the file, so the row goes back and no key or hash is made of it."""
+"""A CSV that Excel wrote holds cells as Excel shows them: `6.40422E+17` for an 18-digit ID or
+ticket number (its digits lost: the row goes back, and no key or hash is made of it) and `#N/A` for
+an error cell (the row goes back with the error text, never read as a blank or a bad date)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,13 @@ def test_two_people_with_a_damaged_id_never_share_a_key(ws):
     assert (summary.rows_loaded, summary.rows_quarantined) == (0, 2)
     assert ws.query("SELECT count(*) FROM raw.cases") == [(0,)]
     assert ws.one("SELECT count(*) FROM problems WHERE rule = 'lost_digits'") == 2
+
+
+def test_an_excel_error_written_into_a_csv_goes_back_with_its_text(ws):
+    write_csv(ws.path("hotline/2024-04.csv"), [
+        HOTLINE, ["GD1", "#N/A", "投诉", "2024-04-12"], ["#REF!", "2024-04-06", "咨询", "2024-04-13"],
+        ["GD3", "2024-04-07", "咨询", "2024-04-14"]])
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 2)
+    assert ws.query("SELECT row, header, raw_value, rule FROM problems ORDER BY row") == [
+        (2, "受理日期", "#N/A", "excel_error"), (3, "工单编号", "#REF!", "excel_error")]
