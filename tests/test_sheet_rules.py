@@ -43,7 +43,11 @@ def marks(*cells: tuple[int, int, str, str]) -> pl.DataFrame:
 
 def parse(rows: list[list], code: str = "inspections", **layout) -> ParsedSheet:
     """Parse a grid built here, with the layout a reader would give it."""
-    grid = Grid("S", frame_of(rows), **layout)
+    return parse_grid(Grid("S", frame_of(rows), **layout), code)
+
+
+def parse_grid(grid: Grid, code: str = "inspections") -> ParsedSheet:
+    """Find the header of a grid and parse it as a run does (a 2024 file of the ledger)."""
     ledger = ranges_in_suite(LEDGERS[code])
     text = readers.text_rows(grid, 32)
     match = find_header(text, grid.frame["_row"].to_list(), ledger, grid.hidden_columns)

@@ -15,13 +15,10 @@ import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_sheet_rules import parse_grid
 
 from flows import readers
 from flows.errors import Rejected
-from flows.headers import find_header
-from flows.ledgers import LEDGERS
-from flows.parse import SheetToParse, parse_sheets
-from flows.validation import ranges_in_suite
 
 HEADER = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果", "备注"]
 VENUES = ["甲网吧", "乙书店", "丙影院", "丁KTV"]
@@ -111,14 +108,7 @@ def read(path: Path):
     """Read and parse the workbook's sheet as a run does."""
     book = readers.open_workbook(path)
     [sheet] = readers.sheets(book, path)
-    grid = readers.sheet_grid(book, sheet)
-    ledger = ranges_in_suite(LEDGERS["inspections"])
-    text = readers.text_rows(grid, 32)
-    match = find_header(text, grid.frame["_row"].to_list(), ledger, grid.hidden_columns)
-    assert match is not None
-    [parsed] = parse_sheets([SheetToParse(grid.frame, match, ledger, 2024, text[: match.first_data_index], grid)])
-    assert not isinstance(parsed, Exception), parsed
-    return parsed
+    return parse_grid(readers.sheet_grid(book, sheet))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
