@@ -26,9 +26,9 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from flows.ledgers import LEDGERS, Ledger
+from flows.contract.ledgers import LEDGERS, Ledger
+from flows.extract.xlsx_marks import col_letters
 from flows.sample.truth import truth_frames
-from flows.xlsx_marks import col_letters
 
 YEAR = 2024
 ROWS_PER_UNIT_SCALE = 1607  # rows of all ledgers of one county-year at scale 1.0
@@ -39,7 +39,7 @@ SHEET_PART = "xl/worksheets/sheet1.xml"
 MANIFEST = "inbox-manifest.json"
 ROOT = Path(__file__).resolve().parent.parent
 # What decides an inbox's content: a change to any of these makes a stored inbox stale.
-GENERATOR_SOURCES = ("bench/inbox.py", "flows/ledgers.py", "flows/sample")
+GENERATOR_SOURCES = ("bench/inbox.py", "flows/contract/ledgers.py", "flows/sample")
 
 
 def county_count(rows: int) -> int:

@@ -57,8 +57,8 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.pipeline import run_pipeline
-    from flows.prefect_flows import tally_run
+    from flows.run.pipeline import run_pipeline
+    from flows.run.prefect_flow import tally_run
 
     results = []
     with prefect_test_harness(server_startup_timeout=120):

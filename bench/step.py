@@ -1,7 +1,7 @@
 """One measured step, run in a child process so that its peak memory is its own.
 
 `python -m bench.step run <inbox> <warehouse> [profile.txt]` runs the whole pipeline stage by
-stage (the same calls as `flows.pipeline.run_pipeline`) and prints JSON: the seconds of each
+stage (the same calls as `flows.run.pipeline.run_pipeline`) and prints JSON: the seconds of each
 stage, the rows loaded and ru_maxrss; with a profile path it runs under pyinstrument (never a
 measured run). `floor-csv` and `floor-xlsx` time the bare readers; `flow-noop` times the Prefect
 flow on an inbox that holds nothing new, cold (temporary server started) and warm.
@@ -23,7 +23,8 @@ def peak_mib() -> float:
 
 def run_stages(inbox: Path, warehouse: Path) -> dict:
     """Run the pipeline on inbox → warehouse; return the seconds of each stage and the counts."""
-    from flows import ingest, pipeline, publish
+    from flows.publish import swap as publish
+    from flows.run import ingest, pipeline
 
     stages: dict[str, float] = {}
     checks_seconds = [0.0]
@@ -152,7 +153,7 @@ def flow_noop(inbox: Path, warehouse: Path) -> dict:
     home = os.environ.get("PREFECT_HOME")
     fresh_home = home is not None and not (Path(home) / "prefect.db").exists()
     start = time.perf_counter()
-    from flows.prefect_flows import tally_run
+    from flows.run.prefect_flow import tally_run
 
     imported = time.perf_counter()
     first = tally_run(inbox=str(inbox), warehouse=str(warehouse))

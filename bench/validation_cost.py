@@ -24,12 +24,12 @@ from types import SimpleNamespace
 import numpy as np
 import polars as pl
 
-from flows.ledgers import INSPECTION_TYPES, INSPECTIONS, VENUE_TYPES
-from flows.problems import PROBLEM_SCHEMA
+from flows.contract.ledgers import INSPECTION_TYPES, INSPECTIONS, VENUE_TYPES
+from flows.contract.problems import PROBLEM_SCHEMA
 
 
 def inspection_units(rows: int, seed: int = 1) -> list[SimpleNamespace]:
-    """Return 12 monthly units of typed inspection rows, shaped like `flows.ingest.Prepared`."""
+    """Return 12 monthly units of typed inspection rows, shaped like `flows.extract.plan.Prepared`."""
     rng = np.random.default_rng(seed)
     month = np.sort(rng.integers(1, 13, rows))
     day = rng.integers(1, 29, rows)
@@ -88,9 +88,10 @@ def timed(fn, *args, **kwargs) -> tuple[object, float]:
 
 def main(rows: int) -> dict:
     """Measure and return the figures."""
-    from flows import data_docs, validation
-    from flows.gx_pandas import gx_results
-    from flows.suites import load_suite
+    from flows.validate import data_docs
+    from flows.validate import sheet_suites as validation
+    from flows.validate.gx_pandas import gx_results
+    from flows.validate.suites import load_suite
 
     units = inspection_units(rows)
     report: dict = {"rows": rows, "files": len(units), "gx_import_s": round(gx_import_seconds(), 2)}

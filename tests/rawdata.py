@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from flows.ledgers import LEDGERS
-from flows.schema import create_loader_tables, quote, raw_columns
+from flows.contract.ledgers import LEDGERS
+from flows.load.ddl import create_loader_tables, quote, raw_columns
 
 
 def period_start(period: str) -> date:

@@ -14,7 +14,7 @@ from ledgerfiles import write_csv, write_xlsx
 from test_isolation import far_cell_workbook, inspections
 from test_readers_real import zip_with_declared_size
 
-from flows import pipeline
+from flows.run import pipeline
 
 CASES = ["案件编号", "立案日期", "当事人", "当事人类型", "证件号码", "联系电话", "案由"]
 PARTY, PARTY_ID, PHONE = "王小明", "640422199001010017", "13812345678"

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.cells import enum_mapping, is_blank, parse_cell
-from flows.ledgers import LEDGERS, Column
+from flows.contract.ledgers import LEDGERS, Column
+from flows.extract.cells import enum_mapping, is_blank, parse_cell
 from flows.textnorm import to_halfwidth
 
 INSPECTIONS = LEDGERS["inspections"]

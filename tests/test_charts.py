@@ -11,14 +11,14 @@ import pytest
 from matplotlib.image import imread
 
 from flows.report import charts
-from flows.report.charts import (
+from flows.report.charts import (  # fmt: skip
     CJK_FONT_FILES,
     THIS_YEAR_COLOR,
     cjk_font,
     monthly_chart,
     save_charts,
     year_over_year_chart,
-)  # fmt: skip
+)
 
 
 def monthly_frame() -> pl.DataFrame:

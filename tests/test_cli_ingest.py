@@ -63,7 +63,7 @@ def test_a_missing_inbox_is_a_usage_error(tmp_path):
 
 
 def test_memory_limit_comes_from_tally_toml_and_a_bad_one_is_named(ws, tmp_path, monkeypatch):
-    from flows import pipeline
+    from flows.run import pipeline
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ["2024-03-05", "日常检查", "某网吧", "网吧", 2, "合格"]]})
     config = tmp_path / "tally.toml"

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.config import ConfigError, Settings, load_settings
+from flows.run.settings import ConfigError, Settings, load_settings
 
 # (what tally.toml says, the key the message names, what the message says it should be, the value as shown)
 BAD = [

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from ledgerfiles import write_xlsx
 
-from flows import indicators
-from flows.crosschecks import run_cross_checks
+from flows.transform import indicators
+from flows.validate.cross_checks import run_cross_checks
 
 INSPECTION = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
 STAFF = ["姓名", "执法证号", "证件有效期至", "岗位"]
@@ -133,7 +133,7 @@ def test_cross_checks_need_the_models(ws):
 
 def test_the_2024_sample_carries_exactly_the_mistakes_of_its_manifest(tmp_path):
     """Rows and rules agree exactly; the values told are masked or canonical where the manifest is clear."""
-    from flows.ingest import run_ingest
+    from flows.run.ingest import run_ingest
     from flows.sample.inbox import write_sample_inbox
 
     manifest = write_sample_inbox(2024, tmp_path / "inbox")

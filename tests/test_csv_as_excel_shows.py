@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ledgerfiles import write_csv
 
-from flows.readers import csv_grid
+from flows.extract.readers import csv_grid
 
 HOTLINE = ["工单编号", "受理日期", "诉求类型", "办理时限"]
 CASES = ["案件编号", "立案日期", "当事人", "当事人类型", "证件号码", "案由"]

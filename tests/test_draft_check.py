@@ -12,10 +12,16 @@ from hypothesis import strategies as st
 from reportdata import build_warehouse
 from typer.testing import CliRunner
 
-from flows.catalog import load_catalog
 from flows.cli import app
-from flows.draft_check import check_text, compile_phrase, find_citations, read_draft, read_phrases
+from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
+from flows.report.draft_check import (
+    check_text,
+    compile_phrase,
+    find_citations,
+    read_draft,
+    read_phrases,
+)
 
 # Values a warehouse could hold for 2024, each agreeing with the figure the report printed.
 VALUES_2024 = {

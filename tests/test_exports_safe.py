@@ -14,10 +14,10 @@ from reportdata import CLEAR_PARTY, CLEAR_PHONE, INSPECTION_HEADER, build_wareho
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.cli.output import FORMULA_START
+from flows.load.warehouse import connect
 from flows.report import load_report, write_report
+from flows.report.formula_safe import FORMULA_START
 from flows.report.xlsx import write_workbook
-from flows.warehouse import connect
 
 INJECTED = '=HYPERLINK("http://example.invalid/x","点击查看")'
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.filenames import (
+from flows.contract.filenames import (
     month_from_sheet,
     period_from_name,
     revision_from_name,

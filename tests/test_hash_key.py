@@ -13,9 +13,16 @@ from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.masking import keyed_hash, valid_resident_id
-from flows.protect import KEY_ENV, KEY_TABLE, KeyRefused, hash_key, key_fingerprint, preflight_key
-from flows.publish import run_lock
+from flows.privacy.masking import keyed_hash, valid_resident_id
+from flows.privacy.protect import (
+    KEY_ENV,
+    KEY_TABLE,
+    KeyRefused,
+    hash_key,
+    key_fingerprint,
+    preflight_key,
+)
+from flows.publish.swap import run_lock
 
 STRONG = "0123456789abcdef0123456789abcdef-strong"
 OTHER = "fedcba9876543210fedcba9876543210-other"

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from rawdata import RawWarehouse
 
-from flows import indicators
-from flows.catalog import load_catalog
+from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
+from flows.transform import indicators
 
 A = "西文旅罚〔2024〕1号"
 B = "西文旅罚〔2023〕9号"

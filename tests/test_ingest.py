@@ -540,7 +540,7 @@ def test_a_duplicate_key_in_one_file_quarantines_the_later_row(ws):
 
 
 def test_an_interrupted_run_leaves_the_warehouse_as_it_was(ws, monkeypatch):
-    import flows.ingest as ingest
+    from flows.run import ingest
 
     for month in (3, 4, 5):
         write_xlsx(

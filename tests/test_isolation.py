@@ -16,18 +16,13 @@ import duckdb
 import pytest
 from ledgerfiles import write_csv, write_xlsx
 
-from flows import ingest, isolation, pipeline
 from flows.errors import ReadFailed, Rejected
-from flows.ingest import (
-    begin_ingest,
-    check_and_load,
-    close_readers,
-    close_run,
-    find_new,
-    prepare_files,
-)
-from flows.problem_report import problem_rows
-from flows.warehouse import connect
+from flows.extract import inbox, isolation
+from flows.load.loader import RunSummary, close_run
+from flows.load.warehouse import connect
+from flows.report.problem_report import problem_rows
+from flows.run import pipeline
+from flows.run.ingest import begin_ingest, check_and_load, close_readers, find_new, prepare_files
 
 HEADER = ["序号", "检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
 FIGURES_SQL = ("SELECT code, value FROM indicators WHERE year = 2024 "
@@ -172,7 +167,7 @@ def test_a_far_cell_file_and_a_zip_bomb_are_rejected_and_the_clean_files_load(tm
 
 def test_a_reader_that_dies_twice_is_a_verdict_on_the_content(ws, monkeypatch) -> None:
     write_month(ws.inbox, 3, [5])
-    [source] = ingest.discover(ws.inbox)
+    [source] = inbox.discover(ws.inbox)
     pool = isolation.ReaderPool(isolation.Limits(**SMALL))
     # A worker that dies on every task, as calamine's abort kills it: a task that aborts.
     pool.task = isolation.abort_reader
@@ -192,7 +187,7 @@ def test_a_reader_that_dies_twice_is_a_verdict_on_the_content(ws, monkeypatch) -
 def test_a_task_of_several_files_that_dies_is_retried_file_by_file(ws, monkeypatch) -> None:
     for month in (3, 4, 5):
         write_month(ws.inbox, month, [month])
-    sources = ingest.discover(ws.inbox)
+    sources = inbox.discover(ws.inbox)
     pool = isolation.ReaderPool(isolation.Limits(**SMALL))
     real = isolation.ReaderPool._schedule
     scheduled = []
@@ -243,7 +238,7 @@ def test_a_read_that_times_out_is_retried_by_the_next_run(tmp_path: Path, monkey
 # 2 — only a verdict about the content is remembered by the content
 
 
-def ingest_with(ws, before_read) -> ingest.RunSummary:
+def ingest_with(ws, before_read) -> RunSummary:
     """Run the ingest stages by hand, calling `before_read(sources)` between listing and reading."""
     con = connect(ws.warehouse)
     try:
@@ -407,7 +402,7 @@ def test_a_folder_that_cannot_be_listed_is_said_and_retried(ws, monkeypatch) -> 
                 continue
             yield root, dirs, files
 
-    monkeypatch.setattr(ingest.os, "walk", walk)
+    monkeypatch.setattr(inbox.os, "walk", walk)
     summary = ws.run(checks=(), **SMALL)
     assert (summary.files_loaded, summary.rejected) == (1, [
         ("county-b", None, "文件暂时无法读取（Permission denied），本次未读取，下次运行会重新读取")])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.masking import (
+from flows.privacy.masking import (
     RESIDENT_CHECK,
     USCC_ALPHABET,
     id_kind_expr,

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import duckdb
 from rawdata import RawWarehouse
 
-from flows import models, warehouse
+from flows.load import warehouse
+from flows.transform import models
 
 
 def inspection(day, people=2):

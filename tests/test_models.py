@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rawdata import RawWarehouse
 
-from flows import models
 from flows.errors import TallyError
+from flows.transform import models
 
 
 def test_references_skip_ctes_schemas_strings_and_comments():

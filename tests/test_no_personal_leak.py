@@ -24,7 +24,7 @@ from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.masking import mask_free_text, personal_kind_of_header, valid_resident_id
+from flows.privacy.masking import mask_free_text, personal_kind_of_header, valid_resident_id
 from flows.textnorm import to_halfwidth
 
 ID18 = valid_resident_id("64042219900101123")  # 640422199001011237

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from flows import notify
+from flows.publish import notify
 
 
 @pytest.fixture

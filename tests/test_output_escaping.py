@@ -107,9 +107,9 @@ def test_the_html_report_escapes_a_county_folder_name(site, tmp_path):
 
 
 def test_data_docs_escape_the_unexpected_values_gx_shows(tmp_path):
-    from flows.data_docs import render
-    from flows.suites import load_suite
-    from flows.validation import ExpectationTally
+    from flows.validate.data_docs import render
+    from flows.validate.sheet_suites import ExpectationTally
+    from flows.validate.suites import load_suite
 
     suite = load_suite("wechat_posts")
     hostile = ['<script>alert("链接")</script>', "<b>x</b>&"]
@@ -124,8 +124,8 @@ def test_data_docs_escape_the_unexpected_values_gx_shows(tmp_path):
 def test_the_run_summary_artifact_escapes_paths_and_reasons():
     from datetime import UTC, datetime
 
-    from flows.ingest import RunSummary
-    from flows.pipeline import RunResult, summary_markdown
+    from flows.load.loader import RunSummary
+    from flows.run.pipeline import RunResult, summary_markdown
 
     summary = RunSummary(run_id="r", files_rejected=1,
                          rejected=[("<img src=x onerror=alert(1)>县/a`b`.xlsx", "表", "首行「<script>x</script>」不是表头")])

@@ -4,10 +4,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.cells import fast_cell, parse_cell
-from flows.headers import HeaderMatch
-from flows.ledgers import LEDGERS, Column
-from flows.parse import (
+from flows.contract.ledgers import LEDGERS, Column
+from flows.extract.cells import fast_cell, parse_cell
+from flows.extract.headers import HeaderMatch
+from flows.extract.parse import (
     SheetToParse,
     classify_rows,
     data_rows,
@@ -16,7 +16,7 @@ from flows.parse import (
     surely_data,
     with_continuations,
 )
-from flows.readers import csv_grid, decode_text, widest_line
+from flows.extract.readers import csv_grid, decode_text, widest_line
 from flows.textnorm import WHITESPACE_CHARS
 
 COLUMNS = [c for ledger in LEDGERS.values() for c in ledger.columns]

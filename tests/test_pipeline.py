@@ -18,10 +18,11 @@ import pytest
 from ledgerfiles import write_xlsx
 from typer.testing import CliRunner
 
-from flows import pipeline, publish
 from flows.cli import app
 from flows.cli.run_commands import runs_frame
 from flows.errors import TallyError
+from flows.publish import swap as publish
+from flows.run import pipeline
 
 HEADER = ["序号", "检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
 FIGURES_SQL = ("SELECT code, value FROM indicators WHERE year = 2024 "
@@ -29,7 +30,7 @@ FIGURES_SQL = ("SELECT code, value FROM indicators WHERE year = 2024 "
 # Runs here skip the GX suites (checks=()): they are not what these tests are about, and they
 # cost each run a second and each subprocess the seconds of importing GX. `tally run` in the
 # last test runs them.
-RUNNER = ("import sys; from pathlib import Path; from flows.pipeline import run_pipeline; "
+RUNNER = ("import sys; from pathlib import Path; from flows.run.pipeline import run_pipeline; "
           "run_pipeline(Path(sys.argv[1]), Path(sys.argv[2]), checks=())")
 
 

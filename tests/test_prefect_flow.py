@@ -13,9 +13,9 @@ import pytest
 from ledgerfiles import write_xlsx
 from typer.testing import CliRunner
 
-from flows import pipeline
 from flows.cli import app
-from flows.config import Settings
+from flows.run import pipeline
+from flows.run.settings import Settings
 
 pytestmark = pytest.mark.prefect
 
@@ -47,7 +47,7 @@ def test_the_flow_loads_publishes_records_and_reports(prefect_harness, site):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.prefect_flows import tally_run
+    from flows.run.prefect_flow import tally_run
 
     state = tally_run(config=str(site / "tally.toml"), batch_size=2, return_state=True)
     assert state.is_completed(), state.message
@@ -75,7 +75,7 @@ def test_the_flow_loads_publishes_records_and_reports(prefect_harness, site):
 
 
 def test_a_failing_flow_publishes_nothing_but_reports(prefect_harness, site, monkeypatch):
-    from flows.prefect_flows import tally_run
+    from flows.run.prefect_flow import tally_run
 
     warehouse = site / "warehouse" / "tally.duckdb"
     assert tally_run(config=str(site / "tally.toml"), return_state=True).is_completed()
@@ -92,7 +92,7 @@ def test_serve_registers_the_nightly_schedule(prefect_harness, site, monkeypatch
     import prefect
     from prefect.client.orchestration import get_client
 
-    from flows.prefect_flows import nightly_deployment
+    from flows.run.prefect_flow import nightly_deployment
 
     default = nightly_deployment(Settings()).schedules[0].schedule
     assert (default.cron, default.timezone) == ("0 2 * * *", "Asia/Shanghai")
@@ -107,11 +107,11 @@ def test_serve_registers_the_nightly_schedule(prefect_harness, site, monkeypatch
         registered = client.read_deployment(deployment_id)
     schedule = registered.schedules[0].schedule
     assert (schedule.cron, schedule.timezone, registered.schedules[0].active) == ("15 3 * * *", "Asia/Urumqi", True)
-    assert registered.entrypoint == "flows.prefect_flows.tally_run"
+    assert registered.entrypoint == "flows.run.prefect_flow.tally_run"
     assert registered.parameters["warehouse"] == str((site / "warehouse" / "tally.duckdb").resolve())
     assert registered.parameters["config"] == str((site / "tally.toml").resolve())
 
 
 def test_commands_that_do_not_need_prefect_do_not_import_it():
-    code = "import sys; import flows.cli, flows.pipeline; assert 'prefect' not in sys.modules"
+    code = "import sys; import flows.cli, flows.run.pipeline; assert 'prefect' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.catalog import load_catalog
-from flows.printing import Rendering, agrees, last_digit_unit, parse_printed, render
+from flows.contract.catalog import load_catalog
+from flows.contract.printed_form import Rendering, agrees, last_digit_unit, parse_printed, render
 
 PUBLISHED_RENDERINGS = [
     # code, a value the ledgers could give, what the 2024 report printed

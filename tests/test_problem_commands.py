@@ -10,10 +10,10 @@ import polars as pl
 from ledgerfiles import write_xlsx
 from typer.testing import CliRunner
 
-from flows import indicators
 from flows.cli import app
-from flows.crosschecks import run_cross_checks
-from flows.submissions import completeness
+from flows.report.submissions import completeness
+from flows.transform import indicators
+from flows.validate.cross_checks import run_cross_checks
 
 INSPECTION = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果"]
 POST = ["推送日期", "标题", "链接"]

@@ -4,8 +4,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.ledgers import LEDGERS
-from flows.masking import (
+from flows.contract.ledgers import LEDGERS
+from flows.privacy.masking import (
     id_kind_expr,
     id_valid_expr,
     keyed_hash,
@@ -13,7 +13,7 @@ from flows.masking import (
     mask_free_text,
     mask_person_name,
 )
-from flows.protect import free_text_columns, masked_text, name_keys, protect
+from flows.privacy.protect import free_text_columns, masked_text, name_keys, protect
 
 KEY = "k" * 64
 

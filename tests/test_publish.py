@@ -12,7 +12,7 @@ import time
 import duckdb
 import pytest
 
-from flows import publish
+from flows.publish import swap as publish
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_waiting_is_bounded(warehouse):
 
 
 def test_a_killed_holder_frees_the_lock(warehouse):
-    code = ("import sys, time; from pathlib import Path; from flows import publish\n"
+    code = ("import sys, time; from pathlib import Path; from flows.publish import swap as publish\n"
             "with publish.run_lock(Path(sys.argv[1]), run_id='doomed'):\n"
             "    print('locked', flush=True); time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(warehouse)], stdout=subprocess.PIPE, text=True)

@@ -8,9 +8,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows import readers, xlsx_marks
-from flows.readers import MergedRange
-from flows.xlsx_marks import col_letters
+from flows.extract import readers, xlsx_marks
+from flows.extract.readers import MergedRange
+from flows.extract.xlsx_marks import col_letters
 
 ERRORS = ["#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"]
 cell = st.one_of(

@@ -13,9 +13,9 @@ import xlsxwriter
 import xlwt
 from rawxlsx import inline, number, write_raw_xlsx
 
-from flows import readers, xlsx_marks
 from flows.errors import Rejected, readable
-from flows.readers import MergedRange
+from flows.extract import readers, xlsx_marks
+from flows.extract.readers import MergedRange
 from flows.textnorm import halfwidth_expr, normalise_header, normalise_value, normalise_value_expr
 
 

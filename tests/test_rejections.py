@@ -97,8 +97,8 @@ def test_office_lock_files_and_hidden_files_are_not_submissions(ws):
 def test_a_read_that_fails_unexpectedly_in_a_worker_is_tried_again_before_rejecting(ws, monkeypatch):
     from concurrent.futures import Future
 
-    from flows import isolation
     from flows.errors import ReadFailed
+    from flows.extract import isolation
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ROW]})
     real, calls = isolation.ReaderPool._schedule, []

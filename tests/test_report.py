@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.errors import TallyError
+from flows.load.warehouse import connect
 from flows.report import load_report, write_report
 from flows.report.charts import report_charts
 from flows.report.tables import SECTIONS, change_text, check_built
-from flows.warehouse import connect
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

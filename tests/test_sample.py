@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from flows.ledgers import LEDGERS, ledger_for_folder
-from flows.masking import valid_resident_id, valid_uscc
+from flows.contract.ledgers import LEDGERS, ledger_for_folder
+from flows.privacy.masking import valid_resident_id, valid_uscc
 from flows.sample import (
     agrees,
     compute_figures,

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.indicators import build, compare_published, indicator_table
-from flows.ingest import run_ingest
+from flows.run.ingest import run_ingest
 from flows.sample import write_sample_inbox
+from flows.transform.indicators import build, compare_published, indicator_table
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from ledgerfiles import write_csv, write_xlsx
 from typer.testing import CliRunner
 
-from flows import readers
 from flows.cli import app
-from flows.headers import find_header
-from flows.ledgers import LEDGERS
-from flows.parse import ParsedSheet, SheetToParse, parse_sheets
-from flows.readers import MARKS_SCHEMA, Grid, MergedRange
-from flows.validation import ranges_in_suite
+from flows.contract.ledgers import LEDGERS
+from flows.extract import readers
+from flows.extract.headers import find_header
+from flows.extract.parse import ParsedSheet, SheetToParse, parse_sheets
+from flows.extract.readers import MARKS_SCHEMA, Grid, MergedRange
+from flows.validate.sheet_suites import ranges_in_suite
 
 HEADER = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果"]
 CASES = ["案件编号", "立案日期", "当事人", "当事人类型", "证件号码", "案由"]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from flows.gx_pandas import gx_results
-from flows.suite_runner import UnsupportedExpectation, condition_expr, run_expectations
-from flows.suites import ROW, UNIT, load_suite
+from flows.validate.gx_pandas import gx_results
+from flows.validate.suite_runner import UnsupportedExpectation, condition_expr, run_expectations
+from flows.validate.suites import ROW, UNIT, load_suite
 
 INDEX = [UNIT, ROW]
 
@@ -33,9 +33,9 @@ def assert_same(frame: pl.DataFrame, name: str, expectations: list[dict]) -> Non
 
 
 def test_the_2024_sample_gives_gx_s_findings_for_every_ledger(tmp_path, monkeypatch):
-    from flows import validation
-    from flows.ingest import run_ingest
+    from flows.run.ingest import run_ingest
     from flows.sample import write_sample_inbox
+    from flows.validate import sheet_suites as validation
 
     frames: dict[str, list[pl.DataFrame]] = {}
     real = validation.evaluate

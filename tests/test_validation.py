@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from ledgerfiles import write_xlsx
 
+from flows.contract.ledgers import LEDGERS
 from flows.errors import AccountingError
-from flows.ledgers import LEDGERS
-from flows.suites import SUITES_DIR, ledger_suite, suite_text
+from flows.validate.suites import SUITES_DIR, ledger_suite, suite_text
 
 INSPECTION = ["检查日期", "检查类型", "专项行动名称", "抽查任务编号", "检查对象", "场所类型", "出动人次", "检查结果"]
 CASE = ["案件编号", "立案日期", "当事人", "当事人类型", "证件号码", "案由", "处罚决定日期", "结案日期"]
@@ -199,7 +199,7 @@ def test_a_link_that_is_not_a_web_address_is_a_warning(ws):
 
 
 def test_bad_check_digits_of_ids_are_warnings_and_stay_masked(ws):
-    from flows.masking import valid_resident_id, valid_uscc
+    from flows.privacy.masking import valid_resident_id, valid_uscc
 
     good_id, good_code = valid_resident_id("64042219900101123"), valid_uscc("91640422MA76ABCDE")
     bad_id = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")
@@ -234,10 +234,10 @@ def test_problems_are_told_against_the_right_file_of_a_batch(ws):
 
 
 def test_a_run_that_would_break_the_accounting_fails_and_publishes_nothing(ws, monkeypatch):
-    import flows.ingest as ingest
+    from flows.load import loader
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [INSPECTION, visit(), visit(people=0)]})
-    monkeypatch.setattr(ingest, "quarantine_cells", lambda parsed, rows: parsed.grid.clear().select("_row"))
+    monkeypatch.setattr(loader, "quarantine_cells", lambda parsed, rows: parsed.grid.clear().select("_row"))
     with pytest.raises(AccountingError, match="读取 2 行，载入 1 行 \\+ 隔离 0 行"):
         ws.run()
     assert ws.one("SELECT count(*) FROM file_versions") == 0
@@ -245,7 +245,7 @@ def test_a_run_that_would_break_the_accounting_fails_and_publishes_nothing(ws, m
 
 
 def test_data_docs_are_built_beside_the_warehouse_without_personal_data(ws):
-    from flows.data_docs import build_data_docs, docs_folder
+    from flows.validate.data_docs import build_data_docs, docs_folder
 
     write_xlsx(ws.path("cases/2024-03.xlsx"), {"S": [CASE, ["A1", "2024-03-01", "王小明", "个人",
                                                              "640422199001011230", "x", "2024-02-01", None]]})
@@ -259,7 +259,7 @@ def test_data_docs_are_built_beside_the_warehouse_without_personal_data(ws):
 
 
 def test_a_published_run_renders_its_data_docs_in_a_child_process(ws):
-    from flows.pipeline import run_pipeline
+    from flows.run.pipeline import run_pipeline
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [INSPECTION, visit(), visit(people=0)]})
     run_pipeline(ws.inbox, ws.warehouse)

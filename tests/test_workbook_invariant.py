@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sheet_rules import parse_grid
 
-from flows import readers
 from flows.errors import Rejected
+from flows.extract import readers
 
 HEADER = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果", "备注"]
 VENUES = ["甲网吧", "乙书店", "丙影院", "丁KTV"]

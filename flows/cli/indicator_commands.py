@@ -13,13 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from .. import indicators, publish
-from ..errors import TallyError
-from ..ingest import new_run_id
-from ..report.markdown import md_cell
-from ..warehouse import connect
-from .app import app
-from .output import (
+from flows.cli.app import app
+from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
     console,
@@ -32,6 +27,12 @@ from .output import (
     settings,
     unreadable,
 )
+from flows.errors import TallyError
+from flows.load.warehouse import connect
+from flows.publish import swap as publish
+from flows.report.markdown import md_cell
+from flows.run.ingest import new_run_id
+from flows.transform import indicators
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
 OutputOption = Annotated[

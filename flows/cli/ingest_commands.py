@@ -8,13 +8,8 @@ import polars as pl
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..errors import TallyError
-from ..ingest import RunSummary
-from ..pipeline import RunFailed, RunResult, notify_run, run_pipeline
-from ..protect import KeyRefused, preflight_key
-from ..publish import FolderUnusable, RunInProgress
-from .app import app
-from .output import (
+from flows.cli.app import app
+from flows.cli.output import (
     ConfigOption,
     InboxOption,
     TableFormat,
@@ -26,6 +21,11 @@ from .output import (
     settings,
     visible,
 )
+from flows.errors import TallyError
+from flows.load.loader import RunSummary
+from flows.privacy.protect import KeyRefused, preflight_key
+from flows.publish.swap import FolderUnusable, RunInProgress
+from flows.run.pipeline import RunFailed, RunResult, notify_run, run_pipeline
 
 FILES_SQL = """
 SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined, rows_skipped,

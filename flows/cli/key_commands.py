@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..errors import TallyError
-from ..publish import RunInProgress
-from .app import app
-from .output import ConfigOption, InboxOption, WarehouseOption, console, settings
+from flows.cli.app import app
+from flows.cli.output import ConfigOption, InboxOption, WarehouseOption, console, settings
+from flows.errors import TallyError
+from flows.publish.swap import RunInProgress
 
 KeyFileOption = Annotated[
     Path | None,
@@ -36,7 +36,7 @@ def rekey_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, 
     Example:
         tally rekey --inbox inbox --warehouse warehouse/tally.duckdb
     """
-    from ..rekey import rekey  # the parsing stack only for this command
+    from flows.run.rekey import rekey  # the parsing stack only for this command
 
     s = settings(config, inbox=inbox, warehouse=warehouse)
     try:

@@ -20,9 +20,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..config import Settings, load_settings
-from ..errors import TallyError
-from ..warehouse import connect
+from flows.errors import TallyError
+from flows.load.warehouse import connect
+from flows.report.formula_safe import safe_frame
+from flows.run.settings import Settings, load_settings
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -103,27 +104,6 @@ def reading(warehouse: Path):
             yield con
     except duckdb.Error as exc:
         raise unreadable(warehouse, exc) from exc
-
-
-# A spreadsheet program runs a cell that starts like a formula; exports neutralise it.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Prefix text that a spreadsheet would read as a formula with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Neutralise formula-like text in every string column of a frame."""
-    exprs = [
-        pl.when(pl.any_horizontal([pl.col(c).str.starts_with(p) for p in FORMULA_START])).then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c)).alias(c)
-        for c, t in frame.schema.items() if t == pl.Utf8
-    ]  # fmt: skip
-    return frame.with_columns(exprs) if exprs else frame
 
 
 def jsonable(value: object) -> object:

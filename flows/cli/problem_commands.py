@@ -10,19 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..ledgers import LEDGERS
-from ..problem_report import (
-    by_unit,
-    for_clerks,
-    problem_rows,
-    write_csvs,
-    write_one_workbook,
-    write_workbooks,
-    year_words,
-)
-from ..submissions import DEADLINE_DAY, completeness
-from .app import app
-from .output import (
+from flows.cli.app import app
+from flows.cli.output import (
     ConfigOption,
     TableFormat,
     WarehouseOption,
@@ -34,6 +23,17 @@ from .output import (
     safe_frame,
     settings,
 )
+from flows.contract.ledgers import LEDGERS
+from flows.report.problem_report import (
+    by_unit,
+    for_clerks,
+    problem_rows,
+    write_csvs,
+    write_one_workbook,
+    write_workbooks,
+    year_words,
+)
+from flows.report.submissions import DEADLINE_DAY, completeness
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
 

@@ -10,11 +10,8 @@ import duckdb
 import typer
 from rich.table import Table
 
-from ..draft_check import DraftCheck, check_draft
-from ..errors import TallyError
-from ..report import ReportFormat, default_path, load_report, render_text, write_report
-from .app import app
-from .output import (
+from flows.cli.app import app
+from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
     console,
@@ -25,6 +22,9 @@ from .output import (
     settings,
     unreadable,
 )
+from flows.errors import TallyError
+from flows.report import ReportFormat, default_path, load_report, render_text, write_report
+from flows.report.draft_check import DraftCheck, check_draft
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
 

@@ -10,12 +10,8 @@ import duckdb
 import polars as pl
 import typer
 
-from .. import publish
-from ..config import find_config
-from ..errors import TallyError
-from ..warehouse import connect
-from .app import app
-from .output import (
+from flows.cli.app import app
+from flows.cli.output import (
     ConfigOption,
     InboxOption,
     TableFormat,
@@ -27,6 +23,10 @@ from .output import (
     settings,
     unreadable,
 )
+from flows.errors import TallyError
+from flows.load.warehouse import connect
+from flows.publish import swap as publish
+from flows.run.settings import find_config
 
 RUNS_SQL = f"SELECT {', '.join(publish.RUN_COLUMNS)} FROM runs"
 TIMES = ("started_at", "ended_at")
@@ -59,7 +59,7 @@ def serve_command(
     s = settings(config, inbox=inbox, warehouse=warehouse)
     import prefect  # Prefect only for the commands that need it
 
-    from ..prefect_flows import nightly_deployment, prefect_api
+    from flows.run.prefect_flow import nightly_deployment, prefect_api
 
     deployment = nightly_deployment(s, name=name, config=config or find_config())
     try:

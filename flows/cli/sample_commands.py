@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..sample import DEFAULT_SEED, write_sample_inbox
-from .app import app
-from .output import console, data
+from flows.cli.app import app
+from flows.cli.output import console, data
+from flows.sample import DEFAULT_SEED, write_sample_inbox
 
 
 @app.command("sample")

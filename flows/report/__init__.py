@@ -10,10 +10,10 @@ import enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .tables import ReportData, load_report
+from flows.report.tables import ReportData, load_report
 
 if TYPE_CHECKING:  # matplotlib costs most of a second: only the commands that draw load it
-    from .charts import Chart
+    from flows.report.charts import Chart
 
 
 class ReportFormat(enum.StrEnum):
@@ -25,9 +25,9 @@ class ReportFormat(enum.StrEnum):
 
 def render_text(data: ReportData, fmt: ReportFormat, charts: list[Chart] | None = None) -> str:
     """Render a text format (md or html) to a string; html draws the charts when not given."""
-    from .charts import report_charts
-    from .html import render_html
-    from .markdown import render_markdown
+    from flows.report.charts import report_charts
+    from flows.report.html import render_html
+    from flows.report.markdown import render_markdown
 
     if fmt == ReportFormat.md:
         return render_markdown(data)
@@ -40,9 +40,9 @@ def write_report(
     data: ReportData, fmt: ReportFormat | str, out: Path, charts: list[Chart] | None = None
 ) -> Path:
     """Render the report in a format (docx, xlsx, md, html) to a file; return its path."""
-    from .charts import report_charts
-    from .docx import render_docx
-    from .xlsx import render_xlsx
+    from flows.report.charts import report_charts
+    from flows.report.docx import render_docx
+    from flows.report.xlsx import render_xlsx
 
     fmt = ReportFormat(fmt)
     if charts is None and fmt != ReportFormat.md:

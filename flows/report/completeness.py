@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..ledgers import LEDGERS
+from flows.contract.ledgers import LEDGERS
 
 MONTHS = tuple(range(1, 13))
 SUBMITTED = "已报"

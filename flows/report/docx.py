@@ -11,8 +11,8 @@ from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .charts import Chart
-from .labels import (
+from flows.report.charts import Chart
+from flows.report.labels import (
     COMPLETENESS_HEADINGS,
     INDICATOR_HEADINGS,
     as_of_lines,
@@ -20,7 +20,7 @@ from .labels import (
     report_title,
     section_heading,
 )
-from .tables import ReportData
+from flows.report.tables import ReportData
 
 EAST_ASIAN_FONT = "宋体"
 HEADING_FONT = "黑体"

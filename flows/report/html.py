@@ -7,8 +7,8 @@ from html import escape
 
 import polars as pl
 
-from .charts import Chart
-from .labels import (
+from flows.report.charts import Chart
+from flows.report.labels import (
     COMPLETENESS_HEADINGS,
     INDICATOR_HEADINGS,
     as_of_lines,
@@ -16,7 +16,7 @@ from .labels import (
     report_title,
     section_heading,
 )
-from .tables import ReportData
+from flows.report.tables import ReportData
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .completeness import completeness_summary
-from .tables import ReportData
+from flows.report.completeness import completeness_summary
+from flows.report.tables import ReportData
 
 # (row column, heading) of an indicator table, in display order.
 INDICATOR_HEADINGS = (

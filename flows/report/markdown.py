@@ -6,7 +6,7 @@ import re
 
 import polars as pl
 
-from .labels import (
+from flows.report.labels import (
     COMPLETENESS_HEADINGS,
     INDICATOR_HEADINGS,
     as_of_lines,
@@ -14,7 +14,7 @@ from .labels import (
     report_title,
     section_heading,
 )
-from .tables import ReportData
+from flows.report.tables import ReportData
 
 # The ASCII punctuation that Markdown (CommonMark, GFM) reads as markup inside a line: HTML tags
 # and entities (< > &), emphasis and strike-through, code, links and images, table cells. A

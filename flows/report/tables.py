@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 import polars as pl
 
-from ..catalog import load_catalog
-from ..errors import TallyError
-from ..indicators import indicator_table, value_text
-from .completeness import completeness
+from flows.contract.catalog import load_catalog
+from flows.errors import TallyError
+from flows.report.completeness import completeness
+from flows.transform.indicators import indicator_table, value_text
 
 # The report's chapters, in order; the titles are tally's own short headings.
 SECTIONS = {

@@ -15,10 +15,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from ..cli.output import neutralise
-from .charts import Chart
-from .labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
-from .tables import ReportData
+from flows.report.charts import Chart
+from flows.report.formula_safe import neutralise
+from flows.report.labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
+from flows.report.tables import ReportData
 
 CHANGE_FORMATS = {
     "%": '[Color10]+0.0"个百分点";[Red]-0.0"个百分点";0',

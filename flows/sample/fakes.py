@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ..masking import valid_resident_id, valid_uscc
+from flows.privacy.masking import valid_resident_id, valid_uscc
 
 COUNTY_CODE = "640422"  # 西吉县, 宁夏固原市
 

@@ -17,7 +17,7 @@ from importlib import resources
 
 import polars as pl
 
-from .workdays import nth_workday_after
+from flows.sample.workdays import nth_workday_after
 
 THEME_DAYS = {"世界读书日", "知识产权宣传周", "文化和自然遗产日", "国际禁毒日", "国家宪法日"}
 XI_STUDY_FORMATS = {"会前学法", "专题讲座", "集中学习"}
@@ -139,7 +139,7 @@ class Printed:
 
 def published_figures(year: int = 2024) -> dict[str, Printed]:
     """Read the figures the bureau's report printed for a year (shipped as package data)."""
-    text = resources.files("flows").joinpath(f"data/published-{year}.csv").read_text("utf-8")
+    text = resources.files("flows.contract").joinpath(f"data/published-{year}.csv").read_text("utf-8")
     rows: Iterable[dict] = csv.DictReader(text.splitlines())
     return {
         r["code"]: Printed(r["code"], r["printed"], float(r["number"]), r["qualifier"] or "")

@@ -16,11 +16,20 @@ from pathlib import Path
 
 import polars as pl
 
-from ..ledgers import LEDGERS, Ledger
-from . import writers
-from .figures import compute_figures
-from .messy import Extra, Located, Mark, Sheet, Style, hidden_sheet, notes_sheet, render_sheet
-from .truth import DEFAULT_SEED, truth_frames
+from flows.contract.ledgers import LEDGERS, Ledger
+from flows.sample import writers
+from flows.sample.figures import compute_figures
+from flows.sample.messy import (
+    Extra,
+    Located,
+    Mark,
+    Sheet,
+    Style,
+    hidden_sheet,
+    notes_sheet,
+    render_sheet,
+)
+from flows.sample.truth import DEFAULT_SEED, truth_frames
 
 BUREAU = "西吉县文化旅游广电局"
 

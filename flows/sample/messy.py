@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from ..ledgers import Column, Ledger
+from flows.contract.ledgers import Column, Ledger
 
 FULL_DIGITS = [chr(0xFF10 + i) for i in range(10)]
 SUFFIX = {"inspectors": "人", "attendees": "人", "quantity": "本", "banners": "条", "reach": "人次",

@@ -18,8 +18,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from . import fakes
-from .workdays import nth_workdays_after
+from flows.sample import fakes
+from flows.sample.workdays import nth_workdays_after
 
 DEFAULT_SEED = 20240101
 BASE_YEAR = 2024

@@ -10,7 +10,7 @@ from pathlib import Path
 import xlsxwriter
 import xlwt
 
-from .messy import Sheet
+from flows.sample.messy import Sheet
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: str) -> None:

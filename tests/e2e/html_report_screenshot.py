@@ -65,8 +65,8 @@ def main() -> int:
     os.environ.setdefault("TALLY_HASH_KEY", "tally-e2e-5c2d8e1f9a7b4c3d6e0f1a2b3c4d5e6f")
     from reportdata import build_warehouse
 
+    from flows.load.warehouse import connect
     from flows.report import load_report, write_report
-    from flows.warehouse import connect
 
     if args.out.exists():
         shutil.rmtree(args.out)

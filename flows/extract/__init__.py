@@ -1,0 +1,1 @@
+"""Inbox to typed frames: list, read, parse. Nothing here touches the warehouse."""

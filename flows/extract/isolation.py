@@ -1,0 +1,328 @@
+"""Read files in worker processes bounded in memory and time, so that no file can stop a run.
+
+A spreadsheet can make a reader crash, abort the whole process (calamine asks for 550 GB for
+one cell at XFD1048550 and aborts when it cannot have it), allocate without bound or hang. Each
+file is therefore read by `flows.extract.plan.read_file` in a worker process of a `pebble.ProcessPool`:
+the worker holds itself to `reader_memory_mb` of address space (RLIMIT_AS), each task to
+`file_timeout_s`, and a worker that dies fails its own task only. The pool starts when the
+first file is to be read (a run that finds nothing new never starts it) and lives for the run.
+
+Small files go several to a task, so that the per-task cost (pickling, two pipe hops) stays
+small; a task that fails as a whole is retried file by file, and a file whose reader crashed
+is read once more alone, in a fresh worker, before its crash counts as a verdict about its
+content. A time-out, a file that changed or vanished while it was read, or an unexpected
+error is recorded as a `ReadFailed`: not a verdict, the next run reads the file again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import copyreg
+import ctypes
+import ctypes.util
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import resource
+import stat
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pebble
+
+from flows.contract.ledgers import LEDGERS, Ledger
+from flows.errors import ReadFailed, Rejected
+
+# Defaults of the bounds; `tally.toml` keys of the same names override them.
+MAX_FILE_MB = 200
+FILE_TIMEOUT_S = 300
+# Address space, not resident memory: polars reserves ~1.1 GB of it when its threads start,
+# so a worker reading a 3-row sheet peaks at 1.7 GB (0.19 GB resident). Measured in a worker
+# under this limit: a 67 MB, 1M-row, 12-column .xlsx and a 68 MB, 1M-row CSV both read; a
+# 21 MB, 300k-row .xlsx and that CSV read under 2048 too. A far cell or a zip bomb does not.
+READER_MEMORY_MB = 3072
+WORKERS = 2
+THREADS_PER_WORKER = 2
+# A task of small files: measured ~4 ms a task beside ~1 ms a small file (see the README).
+BATCH_FILES = 16
+BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most this much
+
+M_ARENA_MAX = -8  # glibc mallopt parameter
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one run's reads."""
+
+    max_file_mb: float = MAX_FILE_MB
+    file_timeout_s: float = FILE_TIMEOUT_S
+    reader_memory_mb: int = READER_MEMORY_MB
+
+
+# Ledgers go by code between processes: the parent gets its own LEDGERS objects back, not copies.
+def _ledger_by_code(code: str) -> Ledger:
+    return LEDGERS[code]
+
+
+copyreg.pickle(Ledger, lambda ledger: (_ledger_by_code, (ledger.code,)))
+
+_memory_mb: int | None = None  # set in each worker by `limit_worker`
+
+
+def limit_worker(memory_mb: int) -> None:
+    """Hold this worker process to `memory_mb` of address space (run by pebble in each worker)."""
+    global _memory_mb
+    _memory_mb = memory_mb
+    # polars is not imported yet here. Its thread pool is as wide as the machine, and each
+    # thread reserves address space; two workers read side by side, so two threads each do.
+    os.environ.setdefault("POLARS_MAX_THREADS", str(THREADS_PER_WORKER))
+    # Every thread's malloc arena reserves 64 MB of address space: two are enough for a reader
+    # and leave the limit to what it really reads.
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_ARENA_MAX, 2)
+    limit = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def read_batch(sources: Sequence) -> list:
+    """Read each file of a task (in a worker): one `FileRead` per file, safe to pickle."""
+    return [read_guarded(source) for source in sources]
+
+
+def warm_up() -> None:
+    """Import what a read needs (in a worker), so that the first file does not wait for it."""
+    from flows.extract import plan  # noqa: F401
+
+
+def abort_reader(_sources: Sequence) -> list:
+    """Abort the worker as calamine does on a far cell (a task for the tests of crash handling)."""
+    os.abort()
+
+
+def hang_reader(_sources: Sequence) -> list:
+    """Never finish, as a reader lost in a huge sheet (a task for the tests of time-outs)."""
+    while True:
+        time.sleep(60)
+
+
+def read_guarded(source):
+    """Read one file if it is still the regular file that was listed; say why not otherwise."""
+    from flows.extract.plan import read_file  # the worker imports the readers on its first task
+
+    listed = still_listed(source)
+    if listed is not None:
+        return listed
+    try:
+        read = read_file(source)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a Rust panic is a BaseException: it fails this file only
+        read = exc
+    changed = still_listed(source)  # it changed or vanished while it was read: not a verdict
+    return changed if changed is not None else portable(read)
+
+
+def still_listed(source) -> ReadFailed | None:
+    """Tell why the file is no longer readable as it was listed (None when it is)."""
+    try:  # O_NONBLOCK: a FIFO swapped in since the listing must not block the read
+        fd = os.open(source.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return ReadFailed(f"文件暂时无法打开（{exc.strerror}），本次未读取，下次运行会重新读取",
+                          rule="unreadable", cause="unreadable")
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if (not stat.S_ISREG(st.st_mode) or st.st_size != source.size
+            or datetime.fromtimestamp(st.st_mtime, UTC) != source.modified_at):
+        return ReadFailed("文件在读取期间被改动或替换（可能仍在复制中），本次未读取，下次运行会重新读取",
+                          rule="changed", cause="changed")
+    return None
+
+
+def portable(read):
+    """Turn what a read raised into exceptions that pickle and that the parent can record."""
+    if isinstance(read, BaseException):
+        return portable_error(read)
+    return [(item[0], portable_error(item[1])) if isinstance(item, tuple) else item for item in read]
+
+
+def portable_error(exc: BaseException) -> Rejected:
+    """A Rejected as it is; a MemoryError is a verdict on the content; anything else is retried."""
+    if isinstance(exc, Rejected):
+        return exc
+    if isinstance(exc, MemoryError):
+        return Rejected(
+            f"读取此文件需要的内存超过上限（{_memory_mb or READER_MEMORY_MB} MB），未读取：文件可能含有"
+            "大量空白格式、远离表格的单元格或压缩后极大的内容；请删除表格以外的行列，另存为新文件后重新提交",
+            rule="too_much_memory",
+        )
+    return unexpected(exc)
+
+
+def unexpected(exc: BaseException) -> ReadFailed:
+    """An error that says nothing about the file's content: recorded, and retried next run."""
+    return ReadFailed(f"读取文件时发生意外错误（{type(exc).__name__}: {exc}），下次运行会重新读取",
+                      rule="unexpected", cause="unexpected")
+
+
+def crashed(limits: Limits, exc: BaseException) -> Rejected:
+    """The verdict on a file whose reader died twice, the second time alone in a fresh worker."""
+    code = getattr(exc, "exitcode", None)
+    how = f"（退出码 {code}）" if code is not None else ""
+    return Rejected(
+        f"读取此文件时读取程序异常终止{how}，单独重试仍然如此，未读取：文件可能含有远离表格的单元格"
+        f"（例如 XFD1048550）、压缩后极大的内容、需要超过 {limits.reader_memory_mb} MB 内存，或已损坏；"
+        "请在 Excel/WPS 中删除表格以外的行列，另存为新的 .xlsx 后重新提交",
+        rule="reader_crash",
+    )
+
+
+def timed_out(limits: Limits) -> ReadFailed:
+    """A read that took too long: stopped, and tried again by the next run."""
+    return ReadFailed(
+        f"读取此文件超过 {limits.file_timeout_s:g} 秒仍未完成，已中止，下次运行会重新读取；若一直如此，"
+        "文件可能含有大量空白格式或远离表格的单元格，请删除表格以外的行列，另存为新文件后重新提交",
+        rule="timeout", cause="timeout",
+    )  # fmt: skip
+
+
+def too_large(size: int, limits: Limits) -> Rejected | None:
+    """Reject a file above max_file_mb before it is read (None when it is small enough)."""
+    if size <= limits.max_file_mb * (1 << 20):
+        return None
+    return Rejected(
+        f"文件大小 {size / (1 << 20):.1f} MB，超过上限 {limits.max_file_mb:g} MB，未读取："
+        "请拆分文件（例如每月一个文件）或删除表格以外的内容后重新提交",
+        rule="too_large",
+    )
+
+
+def tasks_of(sources: Sequence) -> list[list]:
+    """Group files in order into tasks: small files together, each large file alone."""
+    tasks: list[list] = []
+    current: list = []
+    size = 0
+    for source in sources:  # in order: the files are recorded in the order they are read
+        alone = source.size > BATCH_BYTES
+        if current and (alone or len(current) >= BATCH_FILES or size + source.size > BATCH_BYTES):
+            tasks.append(current)
+            current, size = [], 0
+        current.append(source)
+        size += source.size
+    if current:
+        tasks.append(current)
+    return tasks
+
+
+def failed_unexpectedly(read) -> bool:
+    """Tell whether a read holds an error that is worth reading once more alone."""
+    if isinstance(read, BaseException):
+        return isinstance(read, ReadFailed) and read.cause == "unexpected"
+    return any(isinstance(item, tuple) and isinstance(item[1], ReadFailed)
+               and item[1].cause == "unexpected" for item in read)
+
+
+def reader_context():
+    """The forkserver context, its server importing nothing.
+
+    Workers must not be forked from a process that runs polars' or calamine's threads (a
+    forked copy of a held lock deadlocks), and spawn would run the caller's `__main__` again
+    in every worker. A fork server that preloads nothing is a clean, single-threaded process
+    to fork from; each worker imports the readers on its first task.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([])
+    # The workers write to the server's stderr: a reader that aborts prints a Rust backtrace
+    # of a hundred lines onto the clerk's terminal. What failed is in the file's reason.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(2)
+    try:
+        os.dup2(devnull, 2)
+        multiprocessing.forkserver.ensure_running()  # started once; inherits this stderr
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return context
+
+
+class ReaderPool:
+    """The worker processes that read one run's files; started on first use."""
+
+    def __init__(self, limits: Limits = Limits(), workers: int = WORKERS) -> None:
+        self.limits = limits
+        # A run of one or two files needs one worker: each one started costs ~0.4 s of imports.
+        self.workers = max(1, min(workers, WORKERS))
+        self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
+        self._pool: pebble.ProcessPool | None = None
+
+    def warm(self) -> None:
+        """Start the workers now and have them import the readers while the caller does other work."""
+        for _ in range(self.workers):
+            self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
+
+    def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
+        return self._started().schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
+
+    def _started(self) -> pebble.ProcessPool:
+        if self._pool is None:
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers, context=reader_context(),
+                initializer=limit_worker, initargs=(self.limits.reader_memory_mb,),
+            )  # fmt: skip
+            atexit.register(self.close, abort=True)
+        return self._pool
+
+    def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
+        """Yield (source, FileRead) for every file, in order; all tasks are queued at once."""
+        tasks = [(task, self._schedule(task)) for task in tasks_of(sources)]
+        for task, future in tasks:
+            try:
+                reads = future.result()
+            except Exception as exc:  # crash, time-out or a result that did not come back
+                crashed_once = isinstance(exc, pebble.ProcessExpired)
+                if len(task) == 1 and not crashed_once:
+                    yield task[0], self._failure(exc)
+                    continue
+                # One file of the task is to blame, and not the others: each alone now. A
+                # worker that died counts as the first crash of each; the culprit dies again.
+                for source in task:
+                    yield source, self._alone(source, crashes=1 if crashed_once else 0)
+                continue
+            for source, read in zip(task, reads, strict=True):
+                yield source, (self._alone(source) if failed_unexpectedly(read) else read)
+
+    def _alone(self, source, crashes: int = 0):
+        """Read one file in a task of its own, again in a fresh worker if its reader dies."""
+        while True:
+            try:
+                return self._schedule([source]).result()[0]
+            except pebble.ProcessExpired as exc:
+                crashes += 1
+                if crashes >= 2:
+                    return crashed(self.limits, exc)
+            except Exception as exc:
+                return self._failure(exc)
+
+    def _failure(self, exc: BaseException):
+        if isinstance(exc, FutureTimeout):
+            return timed_out(self.limits)
+        return unexpected(exc)
+
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the workers: at once when aborting, else once their tasks are done."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        atexit.unregister(self.close)
+        if abort:
+            pool.stop()
+        else:
+            pool.close()
+        pool.join(timeout=30)
+

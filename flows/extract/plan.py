@@ -1,0 +1,274 @@
+"""What a file holds: its ledger, period and units (a file, or a yearly workbook's month sheets), each unit's header found."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from flows.contract.filenames import (
+    month_from_sheet,
+    period_from_name,
+    revision_from_name,
+    snapshot_date_from_name,
+    year_from_name,
+)
+from flows.contract.ledgers import LEDGERS, Ledger, ledger_for_folder
+from flows.errors import Rejected
+from flows.extract import readers
+from flows.extract.headers import HeaderMatch, find_header, missing_header_advice
+from flows.extract.inbox import (
+    SourceFile,
+)
+from flows.extract.parse import ParsedSheet
+
+EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
+
+
+HEADER_SCAN_ROWS = 32
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What becomes one file version: a file, or one month's sheet of a yearly workbook."""
+
+    source: SourceFile
+    ledger: Ledger
+    scope: str
+    period: str
+    period_start: date
+    year: int
+    sheet: str | None
+    grid: readers.Grid
+    revision: int
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What a row check may know about the sheet it checks."""
+
+    ledger: Ledger
+    path: str
+    sheet: str | None
+    period: str
+    period_start: date
+    year: int
+
+
+@dataclass(frozen=True)
+class Located:
+    """A unit whose header has been found."""
+
+    unit: Unit
+    match: HeaderMatch
+    header_rows: list[list[str | None]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A unit read and parsed, waiting for its checks and its load."""
+
+    unit: Unit
+    context: UnitContext
+    match: HeaderMatch
+    parsed: ParsedSheet
+    content_sha256: str
+
+
+# A check sees every unit of the run at once (so it can batch per ledger) and returns one
+# PROBLEM_SCHEMA frame per unit, in the same order.
+Check = Callable[[Sequence[Prepared]], list[pl.DataFrame]]
+
+
+def ledger_of(source: SourceFile) -> tuple[Ledger, str]:
+    """The ledger named by the file's folder, and the scope: the folders above it."""
+    parts = source.rel.split("/")
+    expected = "、".join(f"{c}（{ledger.name_zh}）" for c, ledger in LEDGERS.items())
+    if len(parts) < 2:
+        raise Rejected(f"文件不在台账文件夹中，应放在 收件箱/<台账>/ 下，台账文件夹可用：{expected}",
+                       rule="unknown_ledger")
+    ledger = ledger_for_folder(parts[-2])
+    if ledger is None:
+        raise Rejected(f"未知的台账文件夹「{parts[-2]}」，应为以下之一：{expected}", rule="unknown_ledger")
+    return ledger, "/".join(parts[:-2])
+
+
+def plan(source: SourceFile) -> list[Unit | tuple[str | None, Rejected]]:
+    """Split a file into the units it holds; a unit that cannot load is a (sheet, Rejected)."""
+    ledger, scope = ledger_of(source)
+    name = Path(source.rel).name
+    stem = Path(name).stem
+    revision = revision_from_name(stem)
+    with source.path.open("rb") as f:
+        head = f.read(8)
+    kind = readers.file_format(source.path, head)
+
+    if ledger.kind == "snapshot":
+        day = snapshot_date_from_name(stem)
+        year = day.year if day else year_from_name(stem)
+        if year is None:
+            raise Rejected(
+                f"文件名中找不到日期或年份：{ledger.name_zh}是快照，文件名应带日期，"
+                f"例如「{ledger.name_zh}2024-12-31.xlsx」",
+                rule="no_period",
+            )
+        period, start = (day.isoformat(), day) if day else (str(year), date(year, 1, 1))
+        grid = first_sheet(source, kind, ledger)
+        return [Unit(source, ledger, scope, period, start, year, grid.sheet, grid, revision)]
+
+    ym = period_from_name(stem)
+    if ym is not None:
+        year, month = ym
+        grid = first_sheet(source, kind, ledger)
+        return [Unit(source, ledger, scope, f"{year}-{month:02d}", date(year, month, 1), year,
+                     grid.sheet, grid, revision)]
+    year = year_from_name(stem)
+    if year is None or kind == "csv":
+        raise Rejected(
+            "文件名中找不到所属月份：请在文件名中写明月份，例如「2024-03」「2024年3月」「202403」；"
+            "年度工作簿（每月一张工作表）的文件名应带年份，例如「2024年执法检查台账.xlsx」",
+            rule="no_period",
+        )
+    return yearly_units(source, ledger, scope, year, revision)
+
+
+def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
+    """The first visible sheet that has the ledger's header row (a CSV has one sheet)."""
+    if kind == "csv":
+        grid = readers.csv_grid(readers.read_bytes(source.path))
+        return replace(grid, header=(ledger, require_header(grid, ledger)))
+    reader = readers.open_workbook(source.path)
+    first_failure: Rejected | None = None
+    for sheet in readers.sheets(reader, source.path):
+        if not sheet.visible:
+            continue
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0:
+            continue
+        try:
+            return replace(grid, header=(ledger, require_header(grid, ledger)))
+        except Rejected as exc:
+            first_failure = first_failure or exc
+    raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+
+
+def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str | None, Rejected]]:
+    """One unit per visible month sheet (1月 … 12月) of a yearly workbook."""
+    reader = readers.open_workbook(source.path)
+    units: list[Unit | tuple[str | None, Rejected]] = []
+    for sheet in readers.sheets(reader, source.path):
+        month = month_from_sheet(sheet.name or "")
+        if not sheet.visible or month is None:
+            continue
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0 or all_blank(grid):
+            continue  # a month not yet filled in is not a submission
+        try:
+            grid = replace(grid, header=(ledger, require_header(grid, ledger)))
+        except Rejected as exc:
+            units.append((sheet.name, exc))
+            continue
+        units.append(Unit(source, ledger, scope, f"{year}-{month:02d}", date(year, month, 1), year,
+                          sheet.name, grid, revision))
+    if not units:
+        raise Rejected(
+            "年度工作簿中没有以月份命名且有内容的工作表（应为「1月」…「12月」或「01」…「12」）",
+            rule="no_period",
+        )
+    return units
+
+
+def all_blank(grid: readers.Grid) -> bool:
+    cols = [c for c in grid.frame.columns if c != "_row"]
+    return grid.frame.select(pl.all_horizontal([pl.col(c).str.strip_chars().fill_null("") == "" for c in cols])).to_series().all()
+
+
+def require_header(grid: readers.Grid, ledger: Ledger):
+    """Find the header row or reject, naming the missing headers and the closest row seen."""
+    if grid.header is not None and grid.header[0] is ledger:
+        return grid.header[1]  # found when the file was planned
+    rows = readers.text_rows(grid, HEADER_SCAN_ROWS)
+    numbers = grid.frame["_row"].head(HEADER_SCAN_ROWS).to_list()
+    found = find_header(rows, numbers, ledger, grid.hidden_columns)
+    if found is not None:
+        return found, rows
+    required = "、".join(f"「{c.header}」" for c in ledger.required)
+    where = f"工作表「{grid.sheet}」" if grid.sheet else "文件"
+    seen = missing_header_advice(rows, numbers, ledger)
+    raise Rejected(f"{where}中找不到{ledger.name_zh}的表头行，必填列为 {required}{seen}", rule="no_header")
+
+
+def content_sha256(grid: readers.Grid) -> str:
+    """A hash of the cells as read, so that a re-saved file with the same cells is unchanged."""
+    digest = hashlib.sha256(f"{grid.frame.shape}".encode())
+    # Row hashes with fixed seeds: stable for a given polars, far cheaper than writing CSV.
+    digest.update(grid.frame.hash_rows(seed=11, seed_1=23, seed_2=37, seed_3=41).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def name_period(source: SourceFile, sheet: str | None = None) -> tuple[Ledger | None, str | None, date | None]:
+    """The ledger, period and period start that a file's folder and name (and sheet) give."""
+    ledger = safe_ledger(source)
+    if ledger is None:
+        return None, None, None
+    stem = Path(source.rel).stem
+    if ledger.kind == "snapshot":
+        day = snapshot_date_from_name(stem)
+        if day is not None:
+            return ledger, day.isoformat(), day
+        year = year_from_name(stem)
+        return (ledger, str(year), date(year, 1, 1)) if year else (ledger, None, None)
+    ym = period_from_name(stem)
+    if ym is not None:
+        return ledger, f"{ym[0]}-{ym[1]:02d}", date(ym[0], ym[1], 1)
+    year = year_from_name(stem)
+    if year is None:
+        return ledger, None, None
+    month = month_from_sheet(sheet) if sheet else None  # a month sheet of a yearly workbook
+    if month is not None:
+        return ledger, f"{year}-{month:02d}", date(year, month, 1)
+    return ledger, str(year), date(year, 1, 1)
+
+
+def scope_of(rel: str) -> str:
+    return "/".join(rel.split("/")[:-2])
+
+
+# What reading a file gave: the exception that stopped it, or per unit its Located, a
+# (sheet, Rejected) that plan made, or a (Unit, Exception) that locate raised.
+FileRead = Exception | list["Located | tuple[str | None, Rejected] | tuple[Unit, Exception]"]
+
+
+def read_file(source: SourceFile) -> FileRead:
+    """Plan one file and find each unit's header, touching no warehouse (safe in a thread)."""
+    try:
+        units = plan(source)
+    except Exception as exc:  # recorded by record_read, on the run's connection
+        return exc
+    out: list = []
+    for unit in units:
+        if isinstance(unit, tuple):
+            out.append(unit)
+            continue
+        try:
+            out.append(locate(unit))
+        except Exception as exc:
+            out.append((unit, exc))
+    return out
+
+
+def safe_ledger(source: SourceFile) -> Ledger | None:
+    try:
+        return ledger_of(source)[0]
+    except Rejected:
+        return None
+
+
+def locate(unit: Unit) -> Located:
+    """Find the header of one unit."""
+    match, header_rows = require_header(unit.grid, unit.ledger)
+    return Located(unit, match, header_rows[: match.first_data_index])

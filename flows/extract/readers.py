@@ -1,0 +1,456 @@
+"""Read a ledger file into grids of raw cell text, one per sheet, keeping spreadsheet row numbers.
+
+A grid is a polars DataFrame of Utf8 columns `c0`, `c1`, … holding every cell as text (null
+when empty), and `_row`: the row number as the spreadsheet shows it. Nothing is interpreted
+here; finding the header and typing the values happen later.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from xml.etree import ElementTree
+
+import fastexcel
+import numpy as np
+import polars as pl
+
+from flows import textnorm
+from flows.errors import Rejected
+from flows.extract import xls_reader, xlsx_marks
+
+# calamine logs a line for every all-text column it cannot type; every ledger column is
+# read as text on purpose, so those lines are noise to a clerk.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+FORMATS = {".xlsx": "xlsx", ".xls": "xls", ".csv": "csv"}
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+UTF8_BOM = b"\xef\xbb\xbf"
+# A file above this size is no ledger (the largest real ones are a few MB).
+MAX_FILE_BYTES = 1 << 30
+# C0 controls but tab, LF and CR, and DEL: bytes that only ever mean themselves in UTF-8.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook (a CSV is a single sheet named None)."""
+
+    name: str | None
+    visible: bool
+    index: int
+
+
+# What a cell holds that its text alone does not say (`Grid.marks`, column `kind`):
+MARK_KINDS = (
+    "error",  # an Excel error value (#N/A, #REF!, …): `shown` is the error text
+    "no_result",  # a formula saved without its computed result: `shown` is "" (Excel shows the result)
+    "lost_digits",  # a number of 16+ digits stored as a number: digits past the 15th are lost
+)
+MARKS_SCHEMA = {"_row": pl.Int32, "col": pl.Int32, "kind": pl.Utf8, "shown": pl.Utf8, "detail": pl.Utf8}
+
+
+@dataclass(frozen=True)
+class MergedRange:
+    """A merged range of cells; only its top-left cell holds a value in the file."""
+
+    first_row: int  # spreadsheet row numbers, 1-based
+    last_row: int
+    first_col: int  # spreadsheet column index, 0-based (A = 0): grid column c{first_col}
+    last_col: int
+    ref: str  # as Excel names it, e.g. "B3:B5"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The cells of one sheet as text, with the spreadsheet row number of each row.
+
+    Grid column `cK` is spreadsheet column K (A = c0), leading empty columns included, so
+    that marks, merges and hidden columns name grid columns directly.
+    """
+
+    sheet: str | None
+    frame: pl.DataFrame  # c0 … cN (Utf8), _row (Int32)
+    # The header once found, as (ledger, what the search returned): found once, used twice.
+    header: tuple[object, object] | None = field(default=None, compare=False, repr=False)
+    hidden_rows: frozenset[int] = frozenset()  # spreadsheet row numbers hidden by hand or filter
+    filtered_rows: frozenset[int] = frozenset()  # those of hidden_rows inside an AutoFilter range
+    hidden_columns: frozenset[int] = frozenset()  # grid column indexes (A = 0)
+    merges: tuple[MergedRange, ...] = ()
+    # Cells whose text in `frame` is not what the clerk sees: MARKS_SCHEMA, one row per cell.
+    marks: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def width(self) -> int:
+        return self.frame.width - 1
+
+
+def file_format(path: Path, head: bytes) -> str:
+    """Return xlsx, xls or csv, or reject a file whose name or content is not one of them."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise Rejected(
+            f"文件类型「{path.suffix or '无扩展名'}」不受支持，请另存为 .xlsx、.xls 或 .csv 后重新提交",
+            rule="wrong_extension",
+        )
+    if not head:
+        raise Rejected("文件为空（0 字节）", rule="empty_file")
+    kind = FORMATS[suffix]
+    if head.startswith(OLE_MAGIC) and kind == "xlsx":
+        raise Rejected(
+            "文件已加密（设置了打开密码）或实为旧版 .xls 格式，请去掉密码、另存为 .xlsx 后重新提交",
+            rule="encrypted",
+        )
+    if kind == "xlsx" and not head.startswith(ZIP_MAGIC):
+        raise Rejected("文件扩展名为 .xlsx，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
+                       rule="corrupt")
+    if kind == "xls" and not head.startswith(OLE_MAGIC):
+        if head.startswith(ZIP_MAGIC):
+            raise Rejected("文件扩展名为 .xls，但内容是 .xlsx 工作簿，请更正扩展名后重新提交",
+                           rule="wrong_extension")
+        raise Rejected("文件扩展名为 .xls，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
+                       rule="corrupt")
+    if kind == "csv" and (head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC)):
+        raise Rejected("文件扩展名为 .csv，但内容是 Excel 工作簿，请更正扩展名后重新提交",
+                       rule="wrong_extension")
+    return kind
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Rejected(
+            "文件是 UTF-16 编码的「Unicode 文本」，不是 CSV；请在 Excel/WPS 中另存为「CSV UTF-8（逗号分隔）」"
+            "或 .xlsx 后重新提交",
+            rule="encoding",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise Rejected(
+            f"无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GBK/GB18030，第 {exc.start} 字节处出错）；"
+            "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
+            rule="encoding",
+        ) from exc
+
+
+def utf8_csv(data: bytes) -> bytes:
+    """Return CSV bytes as UTF-8 without BOM, rejecting a file with no content."""
+    try:  # a UTF-8 file is its own UTF-8: no need to encode what was decoded
+        text = data.decode("utf-8-sig")
+        utf8 = data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    except UnicodeDecodeError:
+        text = decode_text(data)
+        utf8 = text.encode("utf-8")
+    # isspace() is strip()'s notion of white space, and stops at the first other character.
+    if not text or text.isspace():
+        raise Rejected("文件没有任何内容", rule="empty_file")
+    # Control bytes (one 0x1F used to fail the whole file in polars) are dropped in one pass:
+    # Excel and WPS show none of them. Zero-width characters are dropped where cells are
+    # compared or parsed (textnorm); a free-text cell keeps them, unseen as they are.
+    cleaned = utf8.translate(None, CONTROL_BYTES)
+    if len(cleaned) != len(utf8):
+        if (len(utf8) - len(cleaned)) * 10 > len(utf8):
+            raise Rejected(
+                "文件中大部分字符无法识别（不是文本 CSV，或编码不是 UTF-8/GBK）；"
+                "请另存为「CSV UTF-8（逗号分隔）」或 .xlsx 后重新提交",
+                rule="encoding",
+            )
+        utf8 = cleaned
+    # Excel for Mac ("CSV (Macintosh)") ends lines with a bare CR; polars knows only LF.
+    if b"\n" not in utf8 and b"\r" in utf8:
+        utf8 = utf8.replace(b"\r", b"\n")
+    return utf8
+
+
+def widest_line(utf8: bytes) -> int:
+    """Return the most commas on any one line (quotes not minded) plus one: the grid's width."""
+    if b"\x1f" in utf8:  # not what the byte count below assumes: count as polars splits it
+        lines = pl.read_csv(
+            utf8, has_header=False, separator="\x1f", quote_char=None,
+            schema={"line": pl.Utf8}, missing_utf8_is_empty_string=True,
+        )  # fmt: skip
+        return int(lines["line"].str.count_matches(",", literal=True).max() or 0) + 1
+    buf = np.frombuffer(utf8, dtype=np.uint8)
+    commas = np.flatnonzero(buf == ord(","))
+    ends = np.flatnonzero(buf == ord("\n"))
+    per_line = np.diff(np.searchsorted(commas, ends), prepend=0, append=commas.size)
+    return int(per_line.max(initial=0)) + 1
+
+
+def csv_grid(data: bytes) -> Grid:
+    """Read CSV bytes into a grid; every line is a row, blank lines included."""
+    utf8 = utf8_csv(data)
+    # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
+    # widest line so that polars pads short rows instead of truncating long ones.
+    width = widest_line(utf8)
+    try:
+        frame = pl.read_csv(
+            utf8, has_header=False, truncate_ragged_lines=True,
+            schema={f"c{i}": pl.Utf8 for i in range(width)},
+        )  # fmt: skip
+    except pl.exceptions.PolarsError as exc:
+        raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
+    # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
+    grid = with_row_numbers(frame.rechunk())
+    # Excel writes a cell into a CSV as it shows it: a General cell of 12+ digits as
+    # `6.40422E+17` (6 digits of an ID or a ticket number kept), an error cell as `#N/A`. One
+    # byte search each spares a clean file.
+    kinds = [kind for kind, needles in TEXT_MARKS if any(n in utf8 for n in needles)]
+    return Grid(None, grid, marks=text_marks(grid, kinds) if kinds else empty_marks())
+
+
+# A whole cell in Excel's scientific form with an exponent of 11 or more (12+ digits), and a
+# whole cell that is one of Excel's error values.
+_SCIENTIFIC = r"^\s*[+-]?[0-9](?:\.[0-9]+)?[Ee]\+?(?:1[1-9]|[2-9][0-9]|[0-9]{3,})\s*$"
+_ERROR_TEXT = r"^\s*#(?:N/A|REF!|DIV/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|GETTING_DATA)\s*$"
+TEXT_MARKS = (("lost_digits", (b"E+", b"e+")), ("error", (b"#",)))
+_TEXT_MARK_PATTERNS = {"lost_digits": _SCIENTIFIC, "error": _ERROR_TEXT}
+
+
+def text_marks(grid: pl.DataFrame, kinds: list[str]) -> pl.DataFrame:
+    """Marks for the cells of a text grid written as Excel shows a lost-digit number or an error."""
+    cols = [c for c in grid.columns if c != "_row"]
+    found = [
+        grid.filter(pl.col(c).str.contains(_TEXT_MARK_PATTERNS[kind])).select(
+            pl.col("_row"), pl.lit(int(c[1:]), pl.Int32).alias("col"), pl.lit(kind).alias("kind"),
+            pl.col(c).str.strip_chars().alias("shown"), pl.lit(None, pl.Utf8).alias("detail"),
+        )
+        for kind in kinds for c in cols
+    ]  # fmt: skip
+    found = [f for f in found if f.height]
+    return pl.concat(found).cast(MARKS_SCHEMA).sort("_row", "col") if found else empty_marks()
+
+
+def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Name the columns c0…cN and add `_row`, the 1-based spreadsheet row number."""
+    # Series by Series, not a select: a query plan costs more than the cells of a small sheet.
+    columns = [s.alias(f"c{i}") if s.dtype == pl.Utf8 else s.cast(pl.Utf8).alias(f"c{i}")
+               for i, s in enumerate(frame.get_columns())]
+    rows = pl.Series("_row", np.arange(1, frame.height + 1, dtype=np.int32))
+    return pl.DataFrame([rows, *columns])
+
+
+@dataclass
+class Workbook:
+    """An opened .xlsx (calamine, plus its zip for what calamine does not read) or .xls (xlrd)."""
+
+    path: Path
+    kind: str  # "xlsx" or "xls"
+    sheet_names: list[str]
+    calamine: fastexcel.ExcelReader | None = None
+    book: object | None = None  # an xlrd Book for .xls
+    parts: dict[str, str] = field(default_factory=dict)  # .xlsx sheet name -> zip member
+    hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
+    invisible: bool = False  # its shared strings hold control or zero-width characters
+    recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
+
+
+def open_workbook(path: Path) -> Workbook:
+    """Open an .xlsx (calamine) or .xls (xlrd), turning their failures into a clerk's reason."""
+    check_size(path)
+    if path.suffix.lower() == ".xls":
+        book = xls_reader.open_book(path)
+        return Workbook(path, "xls", book.sheet_names(), book=book)
+    parts: dict[str, str] = {}
+    hidden: set[str] | None = None
+    invisible = recalc = False
+    try:
+        with zipfile.ZipFile(path) as z:
+            xlsx_marks.check_zip(z)  # before calamine inflates anything
+            parts, hidden, recalc = xlsx_marks.sheet_parts(z)
+            invisible = xlsx_marks.strings_have_invisible(z)
+    except (zipfile.BadZipFile, OSError):
+        pass  # calamine says what is wrong below
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:  # calamine raises several error types for bad files
+        raise Rejected(workbook_failure(exc), rule="corrupt") from exc
+    return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
+                    hidden=hidden, invisible=invisible, recalc=recalc)
+
+
+def workbook_failure(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "password" in text or "encrypt" in text:
+        return "文件已加密（设置了打开密码），请去掉密码后重新提交"
+    return f"文件已损坏或不是有效的 Excel 工作簿，无法打开（{type(exc).__name__}）"
+
+
+def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
+    """List a workbook's sheets in order, with their visibility."""
+    names = reader.sheet_names
+    if reader.kind == "xls":
+        return [Sheet(name, visible, i) for i, (name, visible) in enumerate(xls_reader.sheet_list(reader.book))]
+    hidden = reader.hidden
+    if hidden is not None:
+        return [Sheet(name, name not in hidden, i) for i, name in enumerate(names)]
+    out = []
+    for i, name in enumerate(names):
+        # Loading a sheet parses all of it; without a readable workbook part there is no cheaper way.
+        sheet = reader.calamine.load_sheet(i, header_row=None, n_rows=1, dtypes="string")
+        out.append(Sheet(name, sheet.visible == "visible", i))
+    return out
+
+
+def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
+    """Read every cell of one sheet as text; the first grid row is spreadsheet row 1."""
+    if reader.kind == "xls":
+        return xls_reader.sheet_grid(reader.book, sheet.index, sheet.name)
+    scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
+    try:
+        calamine = reader.calamine
+        if scan is not None and scan.unknown_errors:
+            calamine = fastexcel.read_excel(patched_workbook(reader, sheet, scan.unknown_errors))
+        # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
+        loaded = calamine.load_sheet(
+            sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True
+        )
+        frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
+    except Exception as exc:
+        raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
+    if frame.width == 0:  # no cell holds a value; what the scan found of its layout still holds
+        empty = Grid(sheet.name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
+        return apply_scan(empty, scan) if scan is not None else empty
+    # calamine drops leading empty columns: pad them back, so that grid column cK is column K.
+    if scan is not None and scan.min_col:
+        pad = [pl.Series(f"_pad{i}", [None] * frame.height, dtype=pl.Utf8) for i in range(scan.min_col)]
+        frame = pl.DataFrame([*pad, *frame.get_columns()])
+    grid = Grid(sheet.name, with_row_numbers(frame))
+    if reader.invisible or (scan is not None and scan.inline_strings and not scan.inline_text_clean):
+        grid = replace(grid, frame=without_invisible(grid.frame))
+    return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+
+
+def without_invisible(frame: pl.DataFrame) -> pl.DataFrame:
+    """Drop control and zero-width characters from text cells (a cell of nothing else is blank)."""
+    cols = [c for c in frame.columns if c != "_row"]
+    if not cols or not frame.select(
+        pl.any_horizontal(pl.col(cols).str.contains(textnorm.INVISIBLE)).any()
+    ).item():
+        return frame
+    cleaned = pl.col(cols).str.replace_all(textnorm.INVISIBLE, "")
+    return frame.with_columns(pl.when(cleaned == "").then(None).otherwise(cleaned).name.keep())
+
+
+def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
+    """Scan the sheet's XML part (None when the part cannot be found: calamine alone then)."""
+    member = reader.parts.get(sheet.name or "")
+    if not member:
+        return None
+    try:
+        with zipfile.ZipFile(reader.path) as z:
+            data = z.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    try:
+        return xlsx_marks.scan_sheet(data, sheet.name, reader.recalc)
+    except ElementTree.ParseError as exc:
+        raise Rejected(
+            f"工作表「{sheet.name}」无法读取：文件已损坏（工作表内容不是有效的 XML）", rule="corrupt"
+        ) from exc
+
+
+def patched_workbook(reader: Workbook, sheet: Sheet, errors: set[str]) -> bytes:
+    """The workbook's bytes with the sheet's newer error values as #N/A, for calamine to read."""
+    member = reader.parts[sheet.name or ""]
+    out = io.BytesIO()
+    with zipfile.ZipFile(reader.path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member:
+                data = xlsx_marks.without_unknown_errors(data, errors)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def apply_scan(grid: Grid, scan: xlsx_marks.SheetScan) -> Grid:
+    """Put what the scan found into the grid: marks, replaced texts, hidden rows, merges."""
+    frame = grid.frame
+    texts = dict(scan.texts)
+    for key, text in scan.numbers.items():
+        texts.setdefault(key, text)
+    if texts:
+        frame = replace_cells(frame, texts, scan.numbers)
+    marks = pl.DataFrame(scan.marks, schema=MARKS_SCHEMA, orient="row") if scan.marks else empty_marks()
+    return replace(
+        grid,
+        frame=frame,
+        hidden_rows=frozenset(scan.hidden_rows),
+        filtered_rows=frozenset(scan.filtered_rows),
+        hidden_columns=frozenset(scan.hidden_columns),
+        merges=tuple(MergedRange(*m) for m in scan.merges),
+        marks=marks,
+    )
+
+
+def replace_cells(
+    frame: pl.DataFrame, texts: dict[tuple[int, int], str | None], numbers: dict[tuple[int, int], str]
+) -> pl.DataFrame:
+    """Set cells by (spreadsheet row, column); a number's text only where calamine gave a number."""
+    height = max(frame.height, *(row for row, _ in texts))
+    if height > frame.height:  # a marked cell below calamine's last row (a formula with no result)
+        rows = pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))
+        frame = pl.DataFrame([rows, *(c.extend_constant(None, height - frame.height) for c in frame.get_columns()[1:])])
+    by_col: dict[int, list[tuple[int, str | None]]] = {}
+    for (row, col), text in texts.items():
+        if row >= 1:
+            by_col.setdefault(col, []).append((row, text))
+    columns = {name: frame[name] for name in frame.columns}
+    for col, cells in by_col.items():
+        name = f"c{col}"
+        values = columns[name].to_list() if name in columns else [None] * height
+        for row, text in cells:
+            if (row, col) in numbers and text == numbers[(row, col)] and not xlsx_marks.is_number(values[row - 1]):
+                continue  # a date cell: calamine's date text is what Excel shows
+            values[row - 1] = text
+        columns[name] = pl.Series(name, values, dtype=pl.Utf8)
+    width = max(int(n[1:]) for n in columns if n != "_row") + 1
+    blank = pl.Series([None] * height, dtype=pl.Utf8)
+    return pl.DataFrame([columns["_row"], *(columns.get(f"c{k}", blank.alias(f"c{k}")) for k in range(width))])
+
+
+EMPTY_MARKS = pl.DataFrame(schema=MARKS_SCHEMA)
+
+
+def empty_marks() -> pl.DataFrame:
+    """A marks frame with no rows (one frame, shared: building one per file cost 0.1 ms)."""
+    return EMPTY_MARKS
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a whole file, turning an OS failure into a rejection."""
+    check_size(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+
+
+def check_size(path: Path) -> None:
+    """Reject a file larger than any ledger (read whole, it would take that much memory)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Rejected(f"文件无法读取：{exc.strerror}", rule="unreadable") from exc
+    if size > MAX_FILE_BYTES:
+        raise Rejected(
+            f"文件有 {size / (1 << 20):,.0f} MB，超过上限 {MAX_FILE_BYTES >> 20} MB，台账文件不会这么大"
+            "（可能不是台账或已损坏）；请检查后重新提交，确需这么多数据的请按月拆分",
+            rule="too_large",
+        )
+
+
+def text_rows(grid: Grid, limit: int) -> list[list[str | None]]:
+    """The first rows of a grid as Python lists (for header search, never for data)."""
+    skip = grid.frame.columns.index("_row")
+    return [[*r[:skip], *r[skip + 1:]] for r in grid.frame.head(limit).rows()]
+

@@ -1,0 +1,504 @@
+"""What an .xlsx sheet's XML says that calamine does not: hidden rows and columns, merges,
+error cells, formulas without a result, numbers that lost digits, and cells far outside the table.
+
+calamine reads values only. The sheet part is scanned here before calamine loads it: one
+cheap search decides whether the sheet holds anything of the kind; only then is the XML
+parsed in detail. The same scan bounds the dense grid calamine would allocate, so that a
+stray cell at XFD1048550 is rejected here instead of aborting the process.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
+
+import polars as pl
+
+from flows.errors import Rejected
+
+# A dense grid above this many cells (rows × columns of the used box, from A1) is not read:
+# calamine allocates every cell of it (about 32 bytes each), whatever the sheet holds.
+MAX_GRID_CELLS = 20_000_000
+MAX_COLUMNS = 2_000
+# A zip member that inflates beyond these bounds is not opened (a "zip bomb").
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 1 << 30
+MAX_RATIO = 1_000
+RATIO_FLOOR_BYTES = 100 << 20
+FAR_CELLS_SHOWN = 3
+
+
+# Anything in sheetData that needs the detailed pass. Formulas with a cached value, and
+# ordinary numbers, do not: the first alternatives are literal, the number ones start at `<v>`.
+_MARKERS = (
+    r'hidden="(?:1|true)"|t="e"|<c r="[A-Z]{3}'
+    r"|</f>\s*(?:<v\s*/>|<v>\s*</v>|</c>|<v>[^<0-9.\-])|<f [^>]*/>\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
+    r"|<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
+)
+_FIRST_COLUMN = re.compile(rb'<c r="A[0-9]+"[^>/]*>')
+_ONE_LETTER = re.compile(rb'<c r="([A-Z])[0-9]+"[^>/]*>')  # a cell that holds something
+_ROW_R = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"')
+_REF = re.compile(r"([A-Z]+)([0-9]+)")
+# The error values calamine reads; a newer one (#SPILL!, #CALC!, #FIELD!, …) fails its whole sheet.
+CALAMINE_ERRORS = frozenset(("#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"))
+
+
+def without_unknown_errors(data: bytes, texts: set[str]) -> bytes:
+    """The sheet XML with error values calamine refuses written as #N/A (the scan keeps the real text)."""
+    for text in texts:
+        data = data.replace(f"<v>{text}</v>".encode(), b"<v>#N/A</v>")
+    return data
+
+
+@dataclass
+class SheetScan:
+    """What the sheet XML holds beyond calamine's values (MARKS_SCHEMA rows in `marks`)."""
+
+    min_col: int = 0  # the first column calamine keeps (it drops leading empty columns)
+    hidden_rows: set[int] = field(default_factory=set)
+    filtered_rows: set[int] = field(default_factory=set)
+    hidden_columns: set[int] = field(default_factory=set)
+    merges: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    marks: list[tuple[int, int, str, str, str]] = field(default_factory=list)
+    # cells whose grid text is replaced: (row, col) -> text
+    texts: dict[tuple[int, int], str] = field(default_factory=dict)
+    # number cells whose calamine text differs from Excel's 15 digits: (row, col) -> text
+    numbers: dict[tuple[int, int], str] = field(default_factory=dict)
+    # error texts calamine refuses (it fails the whole sheet on #SPILL!, #CALC!, …)
+    unknown_errors: set[str] = field(default_factory=set)
+    inline_strings: bool = False  # text held in the sheet itself, not in the shared strings
+    # Its inline strings surely hold no control or zero-width character (found by the one
+    # marker search a clean sheet costs), so the grid needs no pass to drop them.
+    inline_text_clean: bool = False
+
+
+def col_index(letters: str) -> int:
+    """Column letters to a 0-based index (A = 0, XFD = 16383)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    """A 0-based column index to its letters (0 = A)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def check_zip(z: zipfile.ZipFile) -> None:
+    """Reject a workbook whose members declare sizes no ledger needs (a zip bomb)."""
+    total = 0
+    for info in z.infolist():
+        total += info.file_size
+        mib = info.file_size / (1 << 20)
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise Rejected(
+                f"工作簿中的部件「{info.filename}」解压后有 {mib:,.0f} MB，超过上限 "
+                f"{MAX_MEMBER_BYTES >> 20} MB（文件异常或被构造）；请检查文件内容后重新提交",
+                rule="zip_bomb",
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > MAX_RATIO and info.file_size > RATIO_FLOOR_BYTES:
+            raise Rejected(
+                f"工作簿中的部件「{info.filename}」压缩比异常（{ratio:,.0f} 倍，解压后 {mib:,.0f} MB），"
+                "文件异常或被构造；请检查文件内容后重新提交",
+                rule="zip_bomb",
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise Rejected(
+            f"工作簿解压后共有 {total / (1 << 20):,.0f} MB，超过上限 {MAX_TOTAL_BYTES >> 20} MB；"
+            "请删除不需要的内容或拆分后重新提交",
+            rule="zip_bomb",
+        )
+
+
+# Control and zero-width characters as the XML holds them: `_x001F_` escapes or the characters.
+_INVISIBLE_XML = r"_x00[0-9A-Fa-f]{2}_|[\x7f-\x9f\u200b-\u200d\u2060\ufeff]"
+
+
+def strings_have_invisible(z: zipfile.ZipFile) -> bool:
+    """Whether the shared strings hold characters Excel does not show (one search)."""
+    try:
+        data = z.read("xl/sharedStrings.xml")
+    except KeyError:
+        return False
+    return contains(data, 0, len(data), _INVISIBLE_XML)
+
+
+def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bool]:
+    """Map each sheet name to its part in the zip, name the hidden sheets (None: unknown), and
+    say whether Excel recalculates every formula on opening (then a cached 0 is no result)."""
+    try:
+        book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}, None, False
+    targets = {}
+    for rel in rels.iter():
+        if not rel.tag.endswith("Relationship"):
+            continue
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+        targets[rel.get("Id")] = target
+    # Any namespace: Strict OOXML files name the same elements under another URI.
+    sheets = [el for el in book.iter() if el.tag.rpartition("}")[2] == "sheet"]
+    parts = {
+        el.get("name", ""): targets.get(
+            next((v for k, v in el.attrib.items() if k.rpartition("}")[2] == "id"), ""), ""
+        )
+        for el in sheets
+    }
+    # calamine already shifts the dates of a 1904 workbook (<workbookPr date1904="1">): measured.
+    hidden = {
+        el.get("name", "")
+        for el in sheets
+        if el.get("state", "visible") != "visible"
+    }
+    # Programs that do not calculate ask Excel to (fullCalcOnLoad) and store 0 meanwhile:
+    # xlsxwriter does so for every formula written without a value.
+    recalc = any(
+        el.tag.rpartition("}")[2] == "calcPr" and el.get("fullCalcOnLoad", "0").lower() in ("1", "true")
+        for el in book
+    )
+    return parts, hidden, recalc
+
+
+def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetScan:
+    """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does."""
+    start = data.find(b"<sheetData")
+    end = data.rfind(b"</sheetData>")
+    if start < 0:
+        return SheetScan()
+    empty = data.startswith(b"<sheetData/>", start)
+    end = len(data) if end < 0 or empty else end
+    head, tail = data[:start], data[end:]
+    # A sheet with inline strings uses them from its first text cell on.
+    scan = SheetScan(inline_strings=data.find(b'"inlineStr"', start, start + (1 << 16)) >= 0)
+    if b"hidden=" in head:
+        scan.hidden_columns = hidden_columns(head)
+    if b"<mergeCell " in tail or b"<mergeCell>" in tail:
+        scan.merges = merges(tail)
+    if empty:  # no cell: only the layout around it
+        return scan
+    # A cell in a column that would make the grid too large for this many rows (any
+    # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
+    last_row = last_row_number(data, start)
+    wide = wide_columns(MAX_GRID_CELLS // max(last_row, 1))
+    invisible = "|" + _INVISIBLE_XML if scan.inline_strings else ""
+    detailed = contains(data, start, end, _MARKERS + wide + (_ZERO_RESULT if recalc else "") + invisible)
+    first = first_column(data, start, end)
+    if not detailed and first is not None:
+        scan.min_col = first
+        scan.inline_text_clean = scan.inline_strings
+        return scan
+    # A sheet whose rows and cells all carry `r` and hold no far cells is searched kind by
+    # kind; any other goes through the XML parser (6 s for 100k rows × 10 columns).
+    if first is None or contains(data, start, end, _FAR[1:] + wide) or not targeted(data, start, end, scan, recalc):
+        scan = SheetScan(
+            inline_strings=scan.inline_strings, hidden_columns=scan.hidden_columns, merges=scan.merges
+        )
+        detail(data, scan, sheet, recalc)
+    else:
+        scan.min_col = first
+    if scan.hidden_rows:
+        scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
+    return scan
+
+
+_FAR = r'|<c r="[A-Z]{3}'
+_ZERO_RESULT = r"|</f>\s*<v>0</v>"
+_HIDDEN_ROW = re.compile(rb'<row r="([0-9]+)"[^>]*?\shidden="(?:1|true)"')
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>/]*?\st="e"[^>/]*>(.*?)</c>', re.S)
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"([^>/]*)>(<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)(.*?)</c>', re.S
+)
+_NUMBER_CELL = re.compile(
+    rb'<c r="([A-Z]+)([0-9]+)"([^>/]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?'
+    rb"<v>(-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])[^<]*)</v>"
+)
+_NUMBERS = r"<v>-?(?:[0-9]{16}|[0-9]*\.[0-9]{10}|[0-9.]+[Ee])"
+_TYPE = re.compile(rb'\st="([^"]*)"')
+_V = re.compile(rb"<v>([^<]*)</v>")
+_F_TEXT = re.compile(rb"<f\b([^>]*)>([^<]*)</f>")
+
+
+def targeted(data: bytes, start: int, end: int, scan: SheetScan, recalc: bool = False) -> bool:
+    """Find hidden rows, errors, formulas without results and long numbers by one search each.
+
+    Only for rows and cells that all carry `r` first (Excel, WPS and the libraries write so);
+    False leaves the sheet to the XML parser.
+    """
+    rows = data.count(b"<row", start, end)
+    cells = data.count(b"<c ", start, end) + data.count(b"<c>", start, end)
+    if rows != data.count(b'<row r="', start, end) or cells != data.count(b'<c r="', start, end):
+        return False
+    if data.find(b'hidden="', start, end) >= 0:
+        scan.hidden_rows.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(data, start, end))
+    if data.find(b't="e"', start, end) >= 0:
+        for m in _ERROR_CELL.finditer(data, start, end):
+            row, col, inner = int(m.group(2)), col_index(m.group(1).decode()), m.group(3)
+            v = _V.search(inner)
+            shown = (v.group(1).decode().strip() if v else "") or "#N/A"
+            scan.marks.append((row, col, "error", shown, formula_bytes(inner)))
+            scan.texts[(row, col)] = shown
+            if shown not in CALAMINE_ERRORS:
+                scan.unknown_errors.add(v.group(1).decode() if v else "")
+    if data.find(b"</f>", start, end) >= 0 or data.find(b"<f ", start, end) >= 0:
+        for m in _FORMULA_CELL.finditer(data, start, end):
+            t = _TYPE.search(m.group(3))
+            cell_type = t.group(1).decode() if t else None
+            v = _V.search(m.group(5))
+            value = v.group(1).decode() if v else None
+            if cell_type in (None, "n") and (not is_number(value) or (recalc and value.strip() == "0")):
+                row, col = int(m.group(2)), col_index(m.group(1).decode())
+                scan.marks.append((row, col, "no_result", "", formula_bytes(m.group(4))))
+                scan.texts[(row, col)] = None
+    if contains(data, start, end, _NUMBERS):
+        for m in _NUMBER_CELL.finditer(data, start, end):
+            t = _TYPE.search(m.group(3))
+            if t is None or t.group(1) == b"n":
+                number(scan, int(m.group(2)), col_index(m.group(1).decode()), m.group(4).decode())
+    scan.marks.sort()
+    return True
+
+
+def formula_bytes(xml: bytes) -> str:
+    """The formula of a cell's XML as the formula bar shows it (see `formula_text`)."""
+    m = _F_TEXT.search(xml)
+    if m is not None and m.group(2):
+        return "=" + unescape(m.group(2).decode(), {"&quot;": '"', "&apos;": "'"})
+    if m is None and b"<f" not in xml:
+        return ""
+    return "（共享公式）" if b't="shared"' in (m.group(1) if m else xml) else ""
+
+
+def wide_columns(first: int) -> str:
+    """A pattern alternative for cell refs of one or two letters at column index `first` or right."""
+    if first >= 702:
+        return ""
+    if first < 26:
+        return rf'|<c r="(?:[{chr(65 + first)}-Z]|[A-Z]{{2}})[0-9]'
+    lead, second = divmod(first, 26)  # lead 1..26 is the first letter (A = 1)
+    later = f"[{chr(65 + lead)}-Z][A-Z]|" if lead < 26 else ""
+    return rf'|<c r="(?:{later}{chr(64 + lead)}[{chr(65 + second)}-Z])[0-9]'
+
+
+def contains(data: bytes, start: int, end: int, pattern: str) -> bool:
+    """Whether data[start:end] matches, in polars (Rust's regex: 3× Python's re on a small sheet)."""
+    body = memoryview(data)[start:end]  # no copy of a large sheet
+    try:
+        text = str(body, "utf-8")
+    except UnicodeDecodeError:
+        text = str(body, "utf-8", "replace")
+    return bool(pl.Series([text]).str.contains(pattern).item())
+
+
+def first_column(data: bytes, start: int, end: int) -> int | None:
+    """The first column holding a value (calamine drops the empty ones before it), or None."""
+    if _FIRST_COLUMN.search(data, start, end) is not None:
+        return 0
+    # Leading empty columns are the same in every row: the first cells name the candidate,
+    # one search proves that no cell left of it holds anything.
+    seen = [m.group(1) for _, m in zip(range(200), _ONE_LETTER.finditer(data, start, end), strict=False)]
+    if not seen:
+        return None
+    low = min(seen)
+    left = re.compile(rb'<c r="[A-' + bytes([low[0] - 1]) + rb'][0-9]+"[^>/]*>')
+    return col_index(low.decode()) if left.search(data, start, end) is None else None
+
+
+def last_row_number(data: bytes, start: int) -> int:
+    """The last row's number: its `r`, or the count of rows when rows carry none."""
+    at = data.rfind(b"<row", start)
+    if at < 0:
+        return 0
+    match = _ROW_R.match(data, at)
+    if match is not None:
+        return int(match.group(1))
+    return data.count(b"<row", start)
+
+
+def hidden_columns(head: bytes) -> set[int]:
+    """Hidden column indexes from `<cols>` (0-based)."""
+    out: set[int] = set()
+    for m in re.finditer(rb"<col\b[^>]*>", head):
+        attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(0)))
+        if attrs.get(b"hidden", b"0").lower() in (b"1", b"true"):
+            lo, hi = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
+            out.update(range(lo - 1, min(hi, 16384)))
+    return out
+
+
+def merges(tail: bytes) -> list[tuple[int, int, int, int, str]]:
+    """Merged ranges as (first_row, last_row, first_col, last_col, ref)."""
+    out = []
+    for ref in re.findall(rb'<mergeCell\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"', tail):
+        text = ref.decode()
+        a, _, b = text.partition(":")
+        (c1, r1), (c2, r2) = _REF.fullmatch(a).groups(), _REF.fullmatch(b or a).groups()
+        out.append((int(r1), int(r2), col_index(c1), col_index(c2), text))
+    return out
+
+
+def rows_in_filter(tail: bytes, hidden: set[int]) -> set[int]:
+    """The hidden rows inside the sheet's AutoFilter range (hidden by the filter)."""
+    m = re.search(rb'<autoFilter\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"', tail)
+    if m is None:
+        return set()
+    first, last = int(m.group(2)), int(m.group(4) or m.group(2))
+    return {r for r in hidden if first < r <= last}
+
+
+def detail(data: bytes, scan: SheetScan, sheet: str | None, recalc: bool = False) -> None:
+    """Parse the sheet cell by cell (rows and cells without `r` numbered in order)."""
+    row_no = 0
+    col_no = -1
+    min_col = 16384
+    max_col = -1
+    used: list[tuple[int, int]] = []
+    parser = ElementTree.iterparse(io.BytesIO(data), events=("start", "end"))
+    for event, el in parser:
+        tag = el.tag
+        if tag.startswith("{"):
+            tag = tag[tag.index("}") + 1:]
+        if event == "start":
+            if tag == "row":
+                r = el.get("r")
+                row_no = int(r) if r else row_no + 1
+                col_no = -1
+                if el.get("hidden", "0").lower() in ("1", "true"):
+                    scan.hidden_rows.add(row_no)
+            continue
+        if tag != "c":
+            if tag == "row":
+                el.clear()
+            continue
+        ref = el.get("r")
+        if ref:
+            m = _REF.fullmatch(ref)
+            col_no = col_index(m.group(1)) if m else col_no + 1
+        else:
+            col_no += 1
+        cell_type = el.get("t")
+        f = v = None
+        has_value = False
+        for child in el:
+            name = child.tag[child.tag.index("}") + 1:] if child.tag.startswith("{") else child.tag
+            if name == "f":
+                f = child
+            elif name == "v":
+                v = child.text
+                has_value = True
+            elif name == "is":
+                has_value = True
+        if has_value:
+            used.append((row_no, col_no))
+            min_col = min(min_col, col_no)
+            max_col = max(max_col, col_no)
+        if cell_type == "e":
+            shown = (v or "").strip() or "#N/A"
+            scan.marks.append((row_no, col_no, "error", shown, formula_text(f)))
+            scan.texts[(row_no, col_no)] = shown
+            if shown not in CALAMINE_ERRORS:
+                scan.unknown_errors.add(v or "")
+        elif f is not None and cell_type in (None, "n") and (not is_number(v) or (recalc and v.strip() == "0")):
+            scan.marks.append((row_no, col_no, "no_result", "", formula_text(f)))
+            scan.texts[(row_no, col_no)] = None
+        elif cell_type in (None, "n") and v and is_number(v):
+            number(scan, row_no, col_no, v)
+        el.clear()
+    if max_col >= 0:
+        scan.min_col = min_col
+    check_extent(used, max_col, sheet)
+
+
+def formula_text(f: ElementTree.Element | None) -> str:
+    """The formula as Excel shows it in the formula bar (a shared formula's copies say so)."""
+    if f is None:
+        return ""
+    if f.text:
+        return "=" + f.text
+    return "（共享公式）" if f.get("t") == "shared" else ""
+
+
+def is_number(v: str | None) -> bool:
+    """Whether a `<v>` holds a number."""
+    if v is None:
+        return False
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return v.strip() != ""
+
+
+def number(scan: SheetScan, row: int, col: int, v: str) -> None:
+    """Mark a number of 16+ integer digits; note one whose calamine text Excel would not show."""
+    x = float(v)
+    if abs(x) >= 1e15:
+        shown = general_shown(x)
+        scan.marks.append((row, col, "lost_digits", shown, v.strip()))
+        scan.texts[(row, col)] = shown
+        return
+    digits = v.strip().lstrip("-").split("E")[0].split("e")[0].replace(".", "").lstrip("0")
+    if len(digits) > 9 or "e" in v.lower():
+        scan.numbers[(row, col)] = excel_number_text(x)
+
+
+def excel_number_text(x: float) -> str:
+    """A number as Excel shows it in the formula bar: 15 significant digits, no trailing zeros."""
+    if x == 0:
+        return "0"
+    if abs(x) < 1e15 and x == int(x):
+        return str(int(x))
+    s = f"{x:.15g}"
+    if "e" in s:
+        mantissa, exp = s.split("e")
+        return f"{mantissa}E{int(exp):+03d}"
+    return s
+
+
+def general_shown(x: float) -> str:
+    """A number of 12+ digits as a General cell shows it: `6.40422E+17`."""
+    mantissa, exp = f"{x:.5E}".split("E")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}E{exp[0]}{int(exp[1:]):02d}"
+
+
+def check_extent(used: list[tuple[int, int]], max_col: int, sheet: str | None) -> None:
+    """Reject a sheet whose used box (from A1) is too large for a dense grid, naming far cells."""
+    if not used:
+        return
+    max_row = max(r for r, _ in used)
+    if (max_col + 1) * max_row <= MAX_GRID_CELLS and max_col < MAX_COLUMNS:
+        return
+    # The table: cells taken in row order while the box stays within bounds.
+    used.sort()
+    table_rows = table_cols = 0
+    far = []
+    for r, c in used:
+        rows, cols = max(table_rows, r), max(table_cols, c + 1)
+        if not far and c < MAX_COLUMNS and rows * cols <= MAX_GRID_CELLS:
+            table_rows, table_cols = rows, cols
+        else:
+            far.append((r, c))
+    first = f"{col_letters(far[0][1])}{far[0][0]}"
+    count = f"等 {len(far)} 个单元格" if len(far) > 1 else ""
+    box = f"（表格在 A1:{col_letters(table_cols - 1)}{table_rows}）" if table_rows else ""
+    where = f"工作表「{sheet}」" if sheet else "工作表"
+    raise Rejected(
+        f"{where}在 {first} {count}有内容，远在表格之外{box}，读取整张表需要过多内存；"
+        "请删除表格以外的内容后重新提交",
+        rule="far_cells",
+    )

@@ -1,0 +1,154 @@
+"""The warehouse's loader tables: raw ledger rows with their lineage, and the load history.
+
+Raw tables live in the `raw` schema, one per ledger (`raw.inspections`, …), append-only:
+every row of every file version that was ever loaded, with the version it came from. Which
+version is current is decided by `file_versions.status`; the staging models in `sql/staging/`
+read only current rows.
+"""
+
+from __future__ import annotations
+
+from flows.contract.ledgers import LEDGERS, Column, Ledger
+
+DUCKDB_TYPES = {
+    "date": "DATE",
+    "int": "BIGINT",
+    "money": "DECIMAL(18, 2)",
+    "number": "DOUBLE",
+    "bool": "BOOLEAN",
+    "enum": "VARCHAR",
+    "text": "VARCHAR",
+    "names": "VARCHAR[]",
+}
+
+# Every raw row carries where it came from: the file version, the sheet, and the row
+# number as the spreadsheet shows it (1-based, title rows included).
+LINEAGE = (("_version_id", "BIGINT"), ("_sheet", "VARCHAR"), ("_row", "INTEGER"))
+
+
+def extra_columns(column: Column) -> list[tuple[str, str]]:
+    """Columns derived from one template column before masking (keys, check results)."""
+    extras: list[tuple[str, str]] = []
+    if column.personal in ("person_name", "id_number", "phone"):
+        # A keyed hash of the clear value, so that a repeat party can be recognised.
+        extras.append((f"{column.name}_key", "VARCHAR"))
+    if column.personal == "id_number":
+        extras.append((f"{column.name}_kind", "VARCHAR"))  # resident_id | uscc | other
+        extras.append((f"{column.name}_valid", "BOOLEAN"))  # its check digit holds
+    if column.type == "names":
+        extras.append((f"{column.name}_keys", "VARCHAR[]"))
+    return extras
+
+
+def raw_columns(ledger: Ledger) -> list[tuple[str, str]]:
+    """The columns of `raw.<ledger>`, in order: data, derived, lineage."""
+    cols: list[tuple[str, str]] = []
+    for column in ledger.columns:
+        cols.append((column.name, DUCKDB_TYPES[column.type]))
+        cols.extend(extra_columns(column))
+    return [*cols, *LINEAGE]
+
+
+def quote(identifier: str) -> str:
+    """Quote a DuckDB identifier."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def raw_table_ddl(ledger: Ledger) -> str:
+    cols = ",\n    ".join(f"{quote(n)} {t}" for n, t in raw_columns(ledger))
+    return f"CREATE TABLE IF NOT EXISTS raw.{quote(ledger.code)} (\n    {cols}\n)"
+
+
+LOADER_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SEQUENCE IF NOT EXISTS version_ids START 1",
+    """
+    CREATE TABLE IF NOT EXISTS runs (
+        run_id            VARCHAR PRIMARY KEY,
+        started_at        TIMESTAMPTZ NOT NULL,
+        ended_at          TIMESTAMPTZ,
+        inbox             VARCHAR,
+        outcome           VARCHAR,     -- running | completed | failed
+        files_loaded      INTEGER,
+        files_unchanged   INTEGER,
+        files_superseded  INTEGER,
+        files_rejected    INTEGER,
+        rows_loaded       BIGINT,
+        rows_quarantined  BIGINT,
+        warnings          BIGINT,
+        message           VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS file_versions (
+        version_id        BIGINT PRIMARY KEY,
+        run_id            VARCHAR NOT NULL,
+        path              VARCHAR NOT NULL,  -- relative to the inbox, '/' separated
+        scope             VARCHAR NOT NULL,  -- folders above the ledger folder ('' for one county)
+        ledger            VARCHAR,           -- NULL when the folder names no ledger
+        period            VARCHAR,           -- 2024-03; a snapshot: 2024-12-31 or 2024
+        period_start      DATE,
+        sheet             VARCHAR,
+        sha256            VARCHAR NOT NULL,  -- of the file's bytes
+        content_sha256    VARCHAR,           -- of the sheet's cells, as read
+        size              BIGINT,
+        modified_at       TIMESTAMPTZ,
+        revision          INTEGER NOT NULL DEFAULT 0,  -- from 修订 / 更正 / vN in the name
+        status            VARCHAR NOT NULL,  -- loaded | unchanged | superseded | rejected
+        rows_read         INTEGER,
+        rows_loaded       INTEGER,
+        rows_quarantined  INTEGER,
+        rows_skipped      INTEGER,           -- totals, notes, hidden rows: read, not loaded
+        zero_report       BOOLEAN,
+        ignored_columns   VARCHAR[],
+        reason            VARCHAR,
+        seen_at           TIMESTAMPTZ NOT NULL,
+        superseded_by     BIGINT
+    )
+    """,
+    # Set when a file could not be read for a cause other than its content (unreadable,
+    # changed while read, timeout, unexpected): such a verdict is not remembered, the next run
+    # reads the file again. Added apart so that warehouses built before it gain it too.
+    "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS failure VARCHAR",
+    """
+    CREATE TABLE IF NOT EXISTS problems (
+        version_id  BIGINT NOT NULL,
+        path        VARCHAR NOT NULL,
+        sheet       VARCHAR,
+        "row"       INTEGER,           -- as the spreadsheet shows it
+        "column"    VARCHAR,           -- the warehouse column name
+        header      VARCHAR,           -- the Chinese header as the file writes it
+        raw_value   VARCHAR,
+        rule        VARCHAR NOT NULL,
+        severity    VARCHAR NOT NULL,  -- error (row quarantined) | warning (row loaded)
+        message     VARCHAR NOT NULL   -- in Chinese, for the clerk
+    )
+    """,
+    # A warehouse made before rows were skipped and counted lacks the column.
+    "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS rows_skipped INTEGER",
+    """
+    CREATE TABLE IF NOT EXISTS skipped_rows (
+        version_id  BIGINT NOT NULL,
+        sheet       VARCHAR,
+        "row"       INTEGER NOT NULL,  -- as the spreadsheet shows it
+        kind        VARCHAR NOT NULL,  -- total | note | hidden | filtered | nothing (a zero report's 无)
+        label       VARCHAR            -- the row's label (合计, 填表人, …) and nothing else of it
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS quarantined_rows (
+        version_id  BIGINT NOT NULL,
+        sheet       VARCHAR,
+        "row"       INTEGER NOT NULL,
+        cells       JSON NOT NULL      -- header -> raw text, as the clerk wrote it
+    )
+    """,
+]
+
+
+def create_loader_tables(con) -> None:
+    """Create the load history and every raw ledger table, if missing."""
+    for ddl in LOADER_DDL:
+        con.execute(ddl)
+    for ledger in LEDGERS.values():
+        con.execute(raw_table_ddl(ledger))

@@ -1,0 +1,1 @@
+"""Personal data: masking and keyed hashes, applied before anything reaches the warehouse."""

@@ -1,0 +1,299 @@
+"""Check a draft report's figures against the warehouse (`tally check-draft`).
+
+The draft's figures are found by their phrasing: each catalog indicator has phrase patterns in
+`flows/contract/data/draft_phrases.toml` (`出动…{n}人次`, `办结率…{n}%`), and a figure such as `约8万余人次`
+is read into a number and a qualifier. Each cited figure then agrees with the computed value or
+not, under the agreement rules of `flows.contract.printed_form.agrees`. Figures that no phrase claims are
+listed as unmatched, so that nothing cited goes unchecked silently.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from flows.contract.catalog import load_catalog
+from flows.contract.printed_form import WAN, agrees, plain
+from flows.errors import TallyError
+from flows.textnorm import to_halfwidth
+
+PHRASES_FILE = Path(__file__).resolve().parents[1] / "contract" / "data" / "draft_phrases.toml"
+FIGURE = r"(?P<about>约)?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<wan>万)?(?P<over>余|多)?"
+CLAUSE_GAP = r"[^，,、。；;！!？?\n]{0,30}?"
+SENTENCE_GAP = r"[^。；;！!？?\n]{0,80}?"
+SENTENCE_BREAK = re.compile(r"[。；;！!？?\n]")
+# A number followed by one of these is a figure the draft cites; others (2024年, 3月) are not.
+UNITS = (
+    "人次", "家/次", "家次", "万元", "学时", "小时", "次", "场", "张", "份", "条", "本", "册", "件",
+    "个", "起", "人", "名", "元", "%", "家", "处", "期", "项", "篇", "户", "所", "部", "批", "天",
+)  # fmt: skip
+_FIGURE_IN_TEXT = re.compile(
+    r"(?<![0-9.第])" + FIGURE + "(?=" + "|".join(re.escape(u) for u in UNITS) + ")"
+)
+_UNIT_AT = re.compile("|".join(re.escape(u) for u in UNITS))
+_THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One way of citing an indicator: the text before the figure and the unit after it."""
+
+    code: str
+    source: str
+    before: re.Pattern
+    after: re.Pattern
+    order: int
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A figure written in words (`零事故`) and the number it states."""
+
+    code: str
+    pattern: re.Pattern
+    number: Decimal
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One figure a draft cites: where, as written, and (when matched) how it compares."""
+
+    line: int
+    cited: str  # the figure as written: 约8万余人次
+    number: Decimal  # in the indicator's own unit: 80000
+    qualifier: str  # '', 余, 约 or 约余
+    context: str  # the sentence it stands in
+    code: str | None = None
+    name_zh: str | None = None
+    value: float | None = None  # the warehouse's value
+    computed: str | None = None  # the warehouse's value as the report prints it
+    agrees: bool | None = None
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """What check-draft found: the matched figures and those no indicator claims."""
+
+    matched: list[Citation] = field(default_factory=list)
+    unmatched: list[Citation] = field(default_factory=list)
+
+    @property
+    def disagreements(self) -> list[Citation]:
+        """Return the matched figures that do not agree with the warehouse."""
+        return [c for c in self.matched if not c.agrees]
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether every matched figure agrees."""
+        return not self.disagreements
+
+    def frame(self) -> pl.DataFrame:
+        """Return every citation as a table (matched first, then unmatched)."""
+        rows = [
+            {
+                "line": c.line, "code": c.code, "name_zh": c.name_zh, "cited": c.cited,
+                "number": plain(c.number), "qualifier": c.qualifier, "computed": c.computed,
+                "value": c.value, "agrees": c.agrees, "context": c.context,
+            }
+            for c in [*self.matched, *self.unmatched]
+        ]  # fmt: skip
+        schema = {"line": pl.Int64, "code": pl.String, "name_zh": pl.String, "cited": pl.String,
+                  "number": pl.String, "qualifier": pl.String, "computed": pl.String,
+                  "value": pl.Float64, "agrees": pl.Boolean, "context": pl.String}  # fmt: skip
+        return pl.DataFrame(rows, schema=schema)
+
+
+# Phrases
+
+
+def _compile_part(text: str, counter: list[int]) -> str:
+    out = []
+    for piece in re.split(r"(……|…)", text):
+        if piece in ("……", "…"):
+            out.append(f"(?P<gap{counter[0]}>{SENTENCE_GAP if piece == '……' else CLAUSE_GAP})")
+            counter[0] += 1
+        else:
+            out.append(piece)
+    return "".join(out)
+
+
+def compile_phrase(code: str, source: str, order: int) -> Phrase:
+    """Compile a phrase pattern (`出动…{n}人次`) into its before-the-figure and unit parts."""
+    if source.count("{n}") != 1:
+        raise TallyError(f"草稿措辞 {code}：{source!r} 须恰好含一个 {{n}}")
+    before, after = to_halfwidth(source).split("{n}")
+    counter = [0]
+    try:
+        return Phrase(
+            code, source,
+            re.compile("(?:" + _compile_part(before, counter) + r")\Z"),
+            re.compile(_compile_part(after, counter)),
+            order,
+        )  # fmt: skip
+    except re.error as exc:
+        raise TallyError(f"草稿措辞 {code}：{source!r} 不是有效的正则表达式：{exc}") from exc
+
+
+def read_phrases(path: Path = PHRASES_FILE) -> tuple[list[Phrase], list[Wording]]:
+    """Read the phrase patterns and wordings of every indicator; each code must be in the catalog."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    catalog = load_catalog()
+    unknown = sorted(set(data) - set(catalog))
+    if unknown:
+        raise TallyError(f"{path.name}：未知的指标代码 {', '.join(unknown)}")
+    order = {code: i for i, code in enumerate(catalog)}
+    phrases, wordings = [], []
+    for code, entry in data.items():
+        phrases += [compile_phrase(code, p, order[code]) for p in entry.get("phrases", [])]
+        wordings += [
+            Wording(code, re.compile(to_halfwidth(w["text"])), Decimal(str(w["number"])))
+            for w in entry.get("wordings", [])
+        ]
+    return phrases, wordings
+
+
+@lru_cache(maxsize=1)
+def load_phrases() -> tuple[list[Phrase], list[Wording]]:
+    """Return the project's phrase patterns (read once)."""
+    return read_phrases(PHRASES_FILE)
+
+
+# Reading drafts
+
+
+def normalise_draft(text: str) -> str:
+    """Make a draft's text comparable: no thousands separators, half-width digits and marks."""
+    return _THOUSANDS.sub("", to_halfwidth(text)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_draft(path: Path) -> str:
+    """Return the text of a draft (.txt, .md or .docx); a .docx gives paragraphs and table cells."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise TallyError(f"草稿文件不存在：{path}")
+    if suffix == ".docx":
+        from docx import Document
+
+        doc = Document(str(path))
+        lines = [p.text for p in doc.paragraphs]
+        for table in doc.tables:
+            for row in table.rows:
+                lines.append(" ".join(cell.text for cell in row.cells))
+        return "\n".join(lines)
+    if suffix in (".txt", ".md", ".markdown", ""):
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise TallyError(f"草稿文件既不是 UTF-8 也不是 GB18030 编码：{path}")
+    raise TallyError(f"不支持的草稿格式：{path.suffix}（可用 .txt、.md、.docx）")
+
+
+# Finding and checking figures
+
+
+def _qualifier(match: re.Match) -> str:
+    return ("约" if match["about"] else "") + ("余" if match["over"] else "")
+
+
+def _number(match: re.Match) -> Decimal:
+    return Decimal(match["number"]) * (WAN if match["wan"] else 1)
+
+
+def _literal_length(m: re.Match) -> int:
+    gaps = sum(len(v) for k, v in m.groupdict().items() if k.startswith("gap") and v)
+    return (m.end() - m.start()) - gaps
+
+
+def _best_phrase(
+    text: str, start: int, end: int, phrases: list[Phrase]
+) -> tuple[Phrase, int] | None:
+    """Pick the phrase that claims the figure at text[start:end]; return it and the unit's end."""
+    sentence_start = max((m.end() for m in SENTENCE_BREAK.finditer(text, 0, start)), default=0)
+    best, best_key = None, None
+    for phrase in phrases:
+        after = phrase.after.match(text, end)
+        if after is None:
+            continue
+        before = phrase.before.search(text, sentence_start, start)
+        if before is None:
+            continue
+        specificity = _literal_length(before) + _literal_length(after)
+        key = (-specificity, start - before.start(), phrase.order)
+        if best_key is None or key < best_key:
+            best, best_key = (phrase, after.end()), key
+    return best
+
+
+def find_citations(
+    text: str, phrases: list[Phrase] | None = None, wordings: list[Wording] | None = None
+) -> tuple[list[Citation], list[Citation]]:
+    """Find the figures a draft cites: (matched to an indicator, unmatched), in text order."""
+    if phrases is None or wordings is None:
+        phrases, wordings = load_phrases()
+    text = normalise_draft(text)
+    lines = [0, *(m.end() for m in re.finditer("\n", text))]
+
+    def line_of(pos: int) -> int:
+        return sum(1 for s in lines if s <= pos)
+
+    def sentence(pos: int, end: int) -> str:
+        s = max((m.end() for m in SENTENCE_BREAK.finditer(text, 0, pos)), default=0)
+        e = SENTENCE_BREAK.search(text, end)
+        return text[s : e.end() if e else len(text)].strip()
+
+    matched, unmatched = [], []
+    for fig in _FIGURE_IN_TEXT.finditer(text):
+        claim = _best_phrase(text, fig.start(), fig.end(), phrases)
+        unit = _UNIT_AT.match(text, fig.end())
+        stop = claim[1] if claim else (unit.end() if unit else fig.end())
+        citation = Citation(
+            line=line_of(fig.start()), cited=text[fig.start() : stop], number=_number(fig),
+            qualifier=_qualifier(fig), context=sentence(fig.start(), stop),
+            code=claim[0].code if claim else None,
+        )  # fmt: skip
+        (matched if claim else unmatched).append((fig.start(), citation))
+    for wording in wordings:
+        for m in wording.pattern.finditer(text):
+            citation = Citation(line_of(m.start()), m.group(0), wording.number, "",
+                                sentence(m.start(), m.end()), code=wording.code)  # fmt: skip
+            matched.append((m.start(), citation))
+    return [c for _, c in sorted(matched, key=lambda x: x[0])], [c for _, c in unmatched]
+
+
+def check_text(text: str, figures: pl.DataFrame) -> DraftCheck:
+    """Check a draft's text against an indicator table (code, name_zh, value, printed)."""
+    known = {row["code"]: row for row in figures.iter_rows(named=True)}
+    found, unmatched = find_citations(text)
+    checked = []
+    for c in found:
+        row = known.get(c.code)
+        value = row["value"] if row else None
+        checked.append(
+            Citation(
+                c.line, c.cited, c.number, c.qualifier, c.context, c.code,
+                row["name_zh"] if row else load_catalog()[c.code].name_zh, value,
+                row["printed"] if row else None,
+                value is not None and agrees(c.number, c.qualifier, value),
+            )
+        )  # fmt: skip
+    return DraftCheck(checked, unmatched)
+
+
+def check_draft(path: Path, con, year: int) -> DraftCheck:
+    """Read a draft file and check its figures against the warehouse's figures of a year."""
+    from flows.transform.indicators import indicator_table
+
+    text = read_draft(path)
+    figures = indicator_table(con, year)
+    if figures.height == 0:
+        raise TallyError(f"仓库中没有 {year} 年的数据（先运行 tally run，或检查年份）")
+    return check_text(text, figures)

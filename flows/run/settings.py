@@ -1,0 +1,253 @@
+"""Settings from `tally.toml`; command-line flags override them.
+
+The file is checked against a schema (pydantic, which Prefect brings) before any command does
+any work: a wrong type, a bad value or an unknown key stops the command with one line that
+names the file, the key, what it should be and what was written, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from flows.errors import TallyError
+
+CONFIG_FILE = "tally.toml"
+CONFIG_ENV = "TALLY_CONFIG"
+MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+
+
+class ConfigError(TallyError):
+    """tally.toml (or the file named by --config or $TALLY_CONFIG) is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to know about its bureau and its files."""
+
+    inbox: Path = Path("inbox")
+    warehouse: Path = Path("warehouse/tally.duckdb")
+    bureau: str = "西吉县文化旅游广电局"
+    timezone: str = "Asia/Shanghai"
+    schedule: str = "0 2 * * *"
+    lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
+    memory_limit: str = "1GB"  # DuckDB's, for a run; beyond it the run spills to disk
+    notify_command: str | None = None
+    notify_webhook: str | None = None
+    max_file_mb: int = 200  # a larger inbox file is rejected unread
+    file_timeout_s: float = 300.0  # a file that takes longer to read is rejected
+    reader_memory_mb: int = 3072  # the memory a file's reader may use
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def reader_limits(self) -> dict:
+        """The readers' bounds, as keyword arguments of `pipeline.run_pipeline`."""
+        return {"max_file_mb": self.max_file_mb, "file_timeout_s": self.file_timeout_s,
+                "reader_memory_mb": self.reader_memory_mb}
+
+    def override(self, **values) -> Settings:
+        """Return these settings with every value that is not None replaced."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+# The schema. Strict: TOML has real types, and "abc" for a number or 5 for a path is a mistake
+# to name, not a value to coerce. Every key's expected form, as the message says it:
+EXPECTED = {
+    "inbox": "非空的文件夹路径文本，如 \"inbox\" · a folder path as text",
+    "warehouse": "非空的文件路径文本，如 \"warehouse/tally.duckdb\" · a file path as text",
+    "bureau": "文本，如 \"西吉县文化旅游广电局\" · text",
+    "timezone": "IANA 时区名，如 \"Asia/Shanghai\" · an IANA time zone",
+    "schedule": "cron 表达式文本，如 \"0 2 * * *\" · a cron expression",
+    "lock_wait": "不小于 0 的秒数，如 600 · a number of seconds ≥ 0",
+    "memory_limit": "内存大小文本，如 \"1GB\"、\"800MB\" · a memory size such as \"1GB\"",
+    "max_file_mb": "大于 0 的整数（MB），如 200 · an integer > 0",
+    "file_timeout_s": "大于 0 的秒数，如 300 · a number of seconds > 0",
+    "reader_memory_mb": "不小于 512 的整数（MB），如 3072 · an integer ≥ 512",
+    "notify": "一节 [notify]，含 command、webhook · a [notify] table",
+    "notify.command": "命令文本，如 \"/usr/local/bin/notify-legal-office\" · a command line as text",
+    "notify.webhook": "以 http:// 或 https:// 开头的地址文本 · an http(s) URL as text",
+    "completeness": "一节 [completeness]，含 deadline_day · a [completeness] table",
+    "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
+}
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class NotifyFile(_Section):
+    command: NonEmpty | None = None
+    webhook: NonEmpty | None = None
+
+    @field_validator("command")
+    @classmethod
+    def _command_splits(cls, value: str | None) -> str | None:
+        if value is not None:
+            shlex.split(value)  # unbalanced quotes: a ValueError, named as this key's
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("not http(s)")
+        return value
+
+
+class CompletenessFile(_Section):
+    deadline_day: int = Field(default=5, ge=1, le=28)
+
+
+class ConfigFile(_Section):
+    """The keys tally.toml may hold, with their types and limits."""
+
+    inbox: NonEmpty = "inbox"
+    warehouse: NonEmpty = "warehouse/tally.duckdb"
+    bureau: str = Settings.bureau
+    timezone: NonEmpty = Settings.timezone
+    schedule: NonEmpty = Settings.schedule
+    lock_wait: float = Field(default=Settings.lock_wait, ge=0)
+    memory_limit: str = Settings.memory_limit
+    max_file_mb: int = Field(default=Settings.max_file_mb, gt=0)
+    file_timeout_s: float = Field(default=Settings.file_timeout_s, gt=0)
+    reader_memory_mb: int = Field(default=Settings.reader_memory_mb, ge=512)
+    notify: NotifyFile = Field(default_factory=NotifyFile)
+    completeness: CompletenessFile | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError  # what Prefect's CronSchedule parses with
+
+        try:
+            CronSim(value, datetime(2000, 1, 1))
+        except CronSimError as exc:
+            raise ValueError("not a cron expression") from exc
+        return value
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        if not MEMORY.match(value):
+            raise ValueError("not a memory size")
+        return value.strip()
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """Find tally.toml: $TALLY_CONFIG, else the current folder or one of its parents."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and check tally.toml (paths in it are relative to its folder); raise ConfigError."""
+    named = path is not None
+    path = path or find_config()
+    if path is None:
+        return Settings()
+    checked = check_config(read_config(path, named=named), path)
+    base = path.parent
+    return Settings(
+        inbox=base / checked.inbox,
+        warehouse=base / checked.warehouse,
+        bureau=checked.bureau,
+        timezone=checked.timezone,
+        schedule=checked.schedule,
+        lock_wait=float(checked.lock_wait),
+        memory_limit=checked.memory_limit,
+        notify_command=checked.notify.command,
+        notify_webhook=checked.notify.webhook,
+        max_file_mb=checked.max_file_mb,
+        file_timeout_s=float(checked.file_timeout_s),
+        reader_memory_mb=checked.reader_memory_mb,
+        extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
+    )
+
+
+def read_config(path: Path, *, named: bool = True) -> dict[str, Any]:
+    """Parse a TOML settings file, or raise ConfigError saying why it cannot be read."""
+    how = "--config" if named else f"${CONFIG_ENV}"
+    if not path.exists():
+        raise ConfigError(f"配置文件不存在：{path}（由 {how} 指定）· config file not found")
+    if not path.is_file():
+        raise ConfigError(f"配置文件不是普通文件：{path}（由 {how} 指定）· config is not a file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"配置文件无法读取：{path}：{exc.strerror or exc} · cannot read config") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"配置文件不是 UTF-8 文本：{path} · config is not UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件不是有效的 TOML：{path}：{exc} · not valid TOML") from exc
+
+
+def check_config(data: dict[str, Any], path: Path) -> ConfigFile:
+    """Check parsed settings against the schema; raise ConfigError naming every wrong key."""
+    try:
+        return ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [problem_text(error, data) for error in exc.errors()]
+        raise ConfigError(f"{path}：" + "；".join(problems)) from None
+
+
+def problem_text(error: dict, data: dict[str, Any]) -> str:
+    """Say what is wrong with one key, in one clause: key, what it should be, what was written."""
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        section = data if len(loc) == 1 else data.get(loc[0], {})
+        fields = ConfigFile.model_fields if len(loc) == 1 else _section_fields(loc[0])
+        known = [name for name in fields if name not in section]
+        close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+        hint = f"，是否想写 {'.'.join([*loc[:-1], close[0]])}？" if close else ""
+        if len(loc) == 2 and loc[-1] in ConfigFile.model_fields:  # TOML: a key after [notify] is in it
+            hint = f"，{loc[-1]} 应写在文件开头、[{loc[0]}] 之前"
+        return f"未知的设置 {key}{hint}（可用：{'、'.join(fields)}）· unknown key"
+    expected = EXPECTED.get(key) or EXPECTED.get(loc[0], "")
+    return f"{key} 应为 {expected}，实际写的是 {shown(error.get('input'))}"
+
+
+def _section_fields(name: str) -> list[str]:
+    annotation = {"notify": NotifyFile, "completeness": CompletenessFile}.get(name)
+    return list(annotation.model_fields) if annotation else []
+
+
+def shown(value: object) -> str:
+    """Write a value as TOML would, short, for a message."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        text = repr(value)
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+    return text if len(text) <= 80 else text[:77] + "…"
+

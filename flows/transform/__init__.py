@@ -1,0 +1,1 @@
+"""The SQL models of `sql/` and the indicators built from them."""

@@ -1,0 +1,409 @@
+"""Run the SQL models of `sql/` on a DuckDB connection, in dependency order.
+
+Layers are folders: `sql/staging/` (views over the raw tables), `sql/marts/` and
+`sql/indicators/` (tables). A model may say otherwise in a line of its own,
+`-- materialized: view` (or `table`): the row-level fact models are views, because writing
+millions of lineage rows costs far more than the few queries that read them. A model's name is its file stem and the relation it creates. The
+order comes from the relations each file reads (`from x`, `join x`), not from a list kept by
+hand. Before the models run, two seeds are written from data that lives outside DuckDB: the
+official working-day calendar (chinese_calendar) and the indicator catalog; and the function
+`render_indicator(code, value)` is registered, so that printed figures come from
+`flows.contract.printed_form` alone.
+
+A table model whose inputs did not change since it was last built is not rebuilt: each build
+records, in `model_builds`, a fingerprint of the model's SQL, of the fingerprints of the
+relations it reads and, for a staging model, of the loaded versions of its ledger (raw rows and
+versions are append-only, so the set of loaded version ids says everything a staging view can
+see). A nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
+
+Two more lines of a model cut that work down to what changed:
+
+- `-- incremental: version_id` (a table whose rows each come from one loaded file version and
+  depend on nothing else): when only its ledger changed, the rows of versions no longer loaded
+  are deleted and those of new versions inserted, instead of rewriting every row.
+- `-- fingerprint: content` (a small table, such as the calendar, that reads every ledger but
+  rarely changes): what reads it sees the fingerprint of its rows, so a rebuild that gives the
+  same rows rebuilds nothing downstream.
+
+Views are created again on every build, on the build's connection: DuckDB forgets a CTE's
+`not materialized` when it stores a view, and the fact views need it while the tables that
+read them are built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from duckdb import sqltypes
+
+from flows.contract.catalog import Indicator, catalog_frame, load_catalog
+from flows.errors import TallyError
+from flows.load.ddl import quote
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+LAYERS = ("staging", "marts", "indicators")
+VIEW_LAYERS = ("staging",)
+SEED_CALENDAR = "seed_official_calendar"
+SEED_CATALOG = "seed_indicator_catalog"
+HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+RENDER_FUNCTION = "render_indicator"
+_CATALOG = {"TABLE": ("duckdb_tables()", "table_name"), "VIEW": ("duckdb_views()", "view_name")}
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\b", re.M | re.I)
+_INCREMENTAL = re.compile(r"^--\s*incremental:\s*([A-Za-z_]\w*)\b", re.M | re.I)
+_CONTENT = re.compile(r"^--\s*fingerprint:\s*content\b", re.M | re.I)
+
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_CTE = re.compile(
+    r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
+)
+# A relation read by a model: the name after FROM or JOIN, unless schema-qualified (raw.x).
+_RAW = re.compile(r'\braw\s*\.\s*"?([A-Za-z_]\w*)', re.I)
+BUILDS_TABLE = "model_builds"
+_RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)\b"?(?!\s*\.)(?!\s*\()', re.I)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model: a file under sql/<layer>/ that becomes the relation named by its stem."""
+
+    name: str
+    layer: str
+    path: Path
+    sql: str
+
+    @property
+    def materialization(self) -> str:
+        """Return the model's `-- materialized:` line, else 'view' for staging and 'table' for the rest."""
+        if found := _MATERIALIZED.search(self.sql):
+            return found.group(1).lower()
+        return "view" if self.layer in VIEW_LAYERS else "table"
+
+    @property
+    def incremental_key(self) -> str | None:
+        """Return the version column named by an `-- incremental:` line of a table, else None."""
+        found = _INCREMENTAL.search(self.sql)
+        return found.group(1) if found and self.materialization == "table" else None
+
+    @property
+    def content_fingerprint(self) -> bool:
+        """Say whether readers see the fingerprint of this table's rows (`-- fingerprint: content`)."""
+        return self.materialization == "table" and _CONTENT.search(self.sql) is not None
+
+
+def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
+    """Find the models under sql_dir, keyed by name, layer by layer."""
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            if path.stem in models:
+                raise TallyError(f"模型名重复：{path.stem}（{models[path.stem].path} 与 {path}）")
+            sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+            models[path.stem] = Model(path.stem, layer, path, sql)
+    return models
+
+
+def references(sql: str) -> set[str]:
+    """Return the relation names a SQL text reads, without its own CTE names."""
+    code = _STRING.sub("''", _COMMENT.sub(" ", sql))
+    ctes = {m.group(1).lower() for m in _CTE.finditer(code)}
+    return {m.group(1).lower() for m in _RELATION.finditer(code)} - ctes
+
+
+def dependencies(models: dict[str, Model]) -> dict[str, set[str]]:
+    """Return, for each model, the other models it reads."""
+    return {
+        name: (references(model.sql) & models.keys()) - {name} for name, model in models.items()
+    }
+
+
+def build_order(models: dict[str, Model]) -> list[Model]:
+    """Order the models so that each comes after every model it reads (layer, then name, on ties)."""
+    deps = dependencies(models)
+    rank = {name: (LAYERS.index(m.layer), name) for name, m in models.items()}
+    done: list[str] = []
+    waiting = dict(deps)
+    while waiting:
+        ready = sorted((n for n, d in waiting.items() if d <= set(done)), key=rank.__getitem__)
+        if not ready:
+            cycle = ", ".join(sorted(waiting))
+            raise TallyError(f"SQL 模型之间存在循环引用：{cycle}")
+        done.append(ready[0])
+        del waiting[ready[0]]
+    return [models[name] for name in done]
+
+
+# Seeds
+
+
+def official_calendar_frame() -> pl.DataFrame:
+    """Return every day of the years chinese_calendar covers, with its official working status."""
+    from chinese_calendar import constants
+
+    holidays = constants.holidays  # date -> holiday name, weekends inside a holiday included
+    makeup = constants.workdays  # weekend days made working days (调休上班)
+    first = min(holidays).year
+    last = max(*holidays, *makeup).year
+    days = pl.DataFrame(
+        {"day": pl.date_range(date(first, 1, 1), date(last, 12, 31), "1d", eager=True)}
+    )
+    holiday_days = pl.DataFrame(
+        {"day": list(holidays), "holiday_name": [str(h) for h in holidays.values()]},
+        schema={"day": pl.Date, "holiday_name": pl.String},
+    )
+    makeup_days = pl.DataFrame({"day": list(makeup)}, schema={"day": pl.Date})
+    return (
+        days.join(holiday_days, on="day", how="left")
+        .with_columns(
+            is_makeup_working_day=pl.col("day").is_in(makeup_days["day"].implode()),
+            is_holiday=pl.col("holiday_name").is_not_null(),
+        )
+        .with_columns(
+            is_working_day=pl.col("is_makeup_working_day")
+            | ((pl.col("day").dt.weekday() <= 5) & ~pl.col("is_holiday"))
+        )
+        .with_columns(pl.col("holiday_name").replace(HOLIDAY_NAMES_ZH))
+        .select("day", "is_working_day", "is_makeup_working_day", "holiday_name")
+    )
+
+
+def _write_seed(con, name: str, frame: pl.DataFrame) -> str:
+    """Write one seed table; return a fingerprint of its content."""
+    digest = hashlib.sha256(f"{frame.schema}|{pl.__version__}".encode())
+    digest.update(frame.hash_rows(seed=3, seed_1=5, seed_2=7, seed_3=11).to_numpy().tobytes())
+    view = f"_{name}_frame"
+    con.register(view, frame.to_arrow())
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
+    finally:
+        con.unregister(view)
+    return digest.hexdigest()
+
+
+def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, str]:
+    """Write the calendar and catalog seeds that the models read; return their fingerprints."""
+    return {
+        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
+        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
+    }
+
+
+def register_functions(con, catalog: dict[str, Indicator] | None = None) -> None:
+    """Register `render_indicator(code, value)`, the report's printing of a value, on con."""
+    indicators = catalog or load_catalog()
+
+    def render_indicator(code: str, value: str) -> str | None:
+        return indicators[code].render(Decimal(value))
+
+    with contextlib.suppress(duckdb.Error):  # not registered yet on this connection
+        con.remove_function(RENDER_FUNCTION)
+    con.create_function(
+        RENDER_FUNCTION,
+        render_indicator,
+        [sqltypes.VARCHAR, sqltypes.VARCHAR],
+        sqltypes.VARCHAR,
+        side_effects=False,
+    )
+
+
+# Build
+
+
+def run_model(con, model: Model) -> None:
+    """Create or replace one model's relation (a view or a table) on con."""
+    kind = "VIEW" if model.materialization == "view" else "TABLE"
+    try:
+        drop_other_kind(con, model.name, kind)
+        con.execute(f"CREATE OR REPLACE {kind} {quote(model.name)} AS\n{model.sql}")
+    except Exception as exc:
+        raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）运行失败：{exc}") from exc
+
+
+def drop_other_kind(con, name: str, kind: str) -> None:
+    """Drop `name` if it exists as the other kind of relation (a model that became a view)."""
+    other = "TABLE" if kind == "VIEW" else "VIEW"
+    catalog, column = _CATALOG[other]
+    found = con.execute(
+        f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
+        f"AND schema_name = 'main' AND {column} = ?",
+        [name],
+    ).fetchone()[0]
+    if found:
+        con.execute(f"DROP {other} {quote(name)}")
+
+
+def ledger_states(con) -> dict[str, str]:
+    """Return, per ledger, a fingerprint of its loaded version ids: what its staging view sees."""
+    rows = con.execute(
+        """
+        SELECT ledger, md5(string_agg(CAST(version_id AS VARCHAR), ',' ORDER BY version_id))
+        FROM file_versions WHERE status = 'loaded' AND ledger IS NOT NULL GROUP BY ledger
+        """
+    ).fetchall()
+    return dict(rows)
+
+
+def fingerprint(model: Model, inputs: dict[str, str | None], ledgers: dict[str, str]) -> str | None:
+    """Return a model's fingerprint: its SQL and kind, and the fingerprints of what it reads.
+
+    A model that reads anything else (a relation that is neither a model, a seed, nor
+    `file_versions` beside a raw table) has None: it is always rebuilt, and so is what reads it.
+    """
+    digest = hashlib.sha256(f"{duckdb.__version__}|{model.materialization}|{model.sql}".encode())
+    raws = raw_tables(model)
+    known = True
+    for name in sorted(references(model.sql)):
+        if name == "file_versions" and raws:
+            continue  # covered by the ledger states below
+        known = known and inputs.get(name) is not None
+        digest.update(f"|{name}={inputs.get(name)}".encode())
+    for table in sorted(raws):
+        digest.update(f"|raw.{table}={ledgers.get(table, '')}".encode())
+    return digest.hexdigest() if known else None
+
+
+def raw_tables(model: Model) -> set[str]:
+    """Return the raw tables (ledger codes) a model's SQL reads directly."""
+    return {t.lower() for t in _RAW.findall(_COMMENT.sub(" ", model.sql))}
+
+
+def ledgers_read(models: list[Model]) -> dict[str, set[str]]:
+    """Return, per model (in build order), the ledgers it reads directly or through other models."""
+    found: dict[str, set[str]] = {}
+    for model in models:
+        found[model.name] = raw_tables(model).union(
+            *(found.get(name, set()) for name in references(model.sql))
+        )
+    return found
+
+
+def content_of(con, name: str) -> str:
+    """Return a fingerprint of a table's columns and rows, whatever their order."""
+    columns = con.execute(f"DESCRIBE {quote(name)}").fetchall()
+    total, count = con.execute(
+        f"SELECT sum(hash(t)::HUGEINT), count(*) FROM {quote(name)} AS t"
+    ).fetchone()
+    return hashlib.sha256(f"{columns}|{total}|{count}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `model_builds` says of a table: the fingerprint it was built with, and the one of
+    its definition alone (its SQL and what it reads, without the ledger states)."""
+
+    fingerprint: str
+    definition: str | None
+
+
+def recorded_builds(con) -> dict[str, Recorded]:
+    """Return what each existing table model was last built with (none if never)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
+    con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS definition VARCHAR")
+    built = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}  # fmt: skip
+    rows = con.execute(f"SELECT model, fingerprint, definition FROM {BUILDS_TABLE}").fetchall()
+    return {model: Recorded(fp, definition) for model, fp, definition in rows if model in built}
+
+
+def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded]) -> bool:
+    """Say whether a model's table already holds what building it now would give."""
+    return (
+        model.materialization == "table"
+        and RENDER_FUNCTION not in model.sql  # its printing lives in Python: always re-render
+        and fingerprint is not None
+        and model.name in recorded
+        and recorded[model.name].fingerprint == fingerprint
+    )
+
+
+def can_update(model: Model, definition: str | None, recorded: dict[str, Recorded]) -> bool:
+    """Say whether an incremental table can be brought up to date version by version."""
+    return (
+        model.incremental_key is not None
+        and definition is not None
+        and model.name in recorded
+        and recorded[model.name].definition == definition
+    )
+
+
+def update_model(con, model: Model, ledgers: set[str]) -> None:
+    """Delete an incremental table's rows of versions no longer loaded; insert those of new ones."""
+    table, key = quote(model.name), quote(model.incremental_key)
+    try:
+        # a row without a loaded version (superseded, or put there by hand) goes
+        con.execute(
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM file_versions AS v "
+            f"WHERE v.status = 'loaded' AND v.version_id = {table}.{key})"
+        )
+        new = [r[0] for r in con.execute(
+            f"SELECT version_id FROM file_versions WHERE status = 'loaded' "
+            f"AND list_contains(?, ledger) AND version_id NOT IN "
+            f"(SELECT DISTINCT {key} FROM {table} WHERE {key} IS NOT NULL)",
+            [sorted(ledgers)],
+        ).fetchall()]  # fmt: skip
+        if new:
+            con.execute(
+                f"INSERT INTO {table} SELECT * FROM (\n{model.sql}\n) AS built "
+                f"WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
+                [min(new), max(new), new],
+            )
+    except Exception as exc:
+        raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
+
+
+def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = None) -> list[str]:
+    """Build every model on con in dependency order (skipping unchanged tables); return all names."""
+    models = build_order(discover(sql_dir))
+    seeds = load_seeds(con, catalog)
+    register_functions(con, catalog)
+    states = ledger_states(con)
+    reads = ledgers_read(models)
+    recorded = recorded_builds(con)
+    seen: dict[str, str | None] = dict(seeds)  # the fingerprint each relation shows its readers
+    defined: dict[str, str | None] = dict(seeds)  # the same without the ledger states
+    for model in models:
+        found = fingerprint(model, seen, states)
+        definition = fingerprint(model, defined, {})
+        if is_current(model, found, recorded):
+            pass
+        elif found is not None and can_update(model, definition, recorded):
+            update_model(con, model, reads[model.name])
+            record_build(con, model.name, found, definition)
+        else:
+            con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+            run_model(con, model)
+            if model.materialization == "table" and found is not None:
+                record_build(con, model.name, found, definition)
+        if model.content_fingerprint and found is not None:
+            found = content_of(con, model.name)
+        seen[model.name] = found
+        # a view passes its definition on; a table shows its whole fingerprint to what reads it
+        defined[model.name] = definition if model.materialization == "view" else found
+    return [m.name for m in models]
+
+
+def record_build(con, name: str, found: str, definition: str | None) -> None:
+    """Record the fingerprints a table model was just built or updated with."""
+    con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [name])
+    con.execute(
+        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition) VALUES (?, ?, ?)",
+        [name, found, definition],
+    )

@@ -1,0 +1,192 @@
+"""Render what the suites found in a run as Great Expectations Data Docs (HTML).
+
+The suites are evaluated by `flows.validate.suite_runner`; their tallies over the whole run (every
+batch of every ledger) become GX validation results here, in GX's own classes, and GX renders
+them. GX is imported only for this, and its import takes seconds (importing it on a thread
+during the run slowed parsing threefold: it holds the GIL). So a run hands its tallies to
+`render_later`, which renders them in a child process of their own after the swap: the docs
+are a view of the published results, never part of them. `python -m flows.validate.data_docs JOB
+FOLDER` is that child; a lock beside the folder keeps two of them from writing it at once, and
+a failure is written to `docs-build.log` beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+import html
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from flows.validate.sheet_suites import ExpectationTally, run_tallies
+from flows.validate.suites import load_suite
+
+DOCS_SITE = "tally"
+BATCH_ID = "ledgers-run"
+LOG_NAME = "docs-build.log"
+
+
+def render_later(folder: Path) -> subprocess.Popen | None:
+    """Render this run's tallies into `folder` in a detached child process; None: nothing to render."""
+    suites = run_tallies()
+    if not suites:
+        return None
+    folder = folder.resolve()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    job = folder.parent / f".docs-job-{uuid.uuid4().hex}.json"
+    data = {code: [dataclasses.asdict(t) for t in tallies] for code, tallies in suites.items()}
+    job.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+    with open(folder.parent / LOG_NAME, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "flows.validate.data_docs", str(job), str(folder)],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+
+
+def render_job(job: Path, folder: Path) -> Path | None:
+    """Render a job file written by `render_later`, then remove it."""
+    try:
+        data = json.loads(job.read_text(encoding="utf-8"))
+        suites = {code: [ExpectationTally(**t) for t in tallies] for code, tallies in data.items()}
+        with open(folder.parent / ".docs.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return render(suites, folder)
+    finally:
+        job.unlink(missing_ok=True)
+
+
+def docs_folder(con) -> Path | None:
+    """Return `<warehouse dir>/docs` for the warehouse file a connection has open."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]).parent / "docs" if row and row[0] else None
+
+
+def result_dict(tally: ExpectationTally) -> dict:
+    """Return the `result` of one expectation in GX's summary form."""
+    evaluated = tally.element_count - tally.missing_count
+    out = {
+        "element_count": tally.element_count,
+        "unexpected_count": tally.unexpected_count,
+        "unexpected_percent": 100 * tally.unexpected_count / evaluated if evaluated else None,
+        "partial_unexpected_list": [shown_value(v) for v in tally.partial],
+    }
+    if tally.expectation["type"] != "expect_column_values_to_not_be_null":
+        out |= {
+            "missing_count": tally.missing_count,
+            "missing_percent": 100 * tally.missing_count / tally.element_count if tally.element_count else None,
+            "unexpected_percent_total": (100 * tally.unexpected_count / tally.element_count
+                                         if tally.element_count else None),
+            "unexpected_percent_nonmissing": out["unexpected_percent"],
+        }
+    return out
+
+
+def shown_value(value: object) -> object:
+    """Return a ledger value as the Data Docs may show it: text HTML-escaped, numbers as they are.
+
+    GX's renderer puts unexpected values into its HTML as they are (a `<script>` from a 链接
+    cell would run in the analyst's browser), so text is escaped here, once, before GX sees it.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return html.escape(str(value))
+    return value
+
+
+def suite_result(code: str, tallies: list[ExpectationTally], run_id):
+    """Return one ledger's tallies as a GX ExpectationSuiteValidationResult."""
+    import great_expectations as gx
+    from great_expectations.core import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    results = [
+        ExpectationValidationResult(
+            success=t.unexpected_count == 0,
+            expectation_config=ExpectationConfiguration(
+                type=t.expectation["type"], kwargs=t.expectation["kwargs"], meta=t.expectation["meta"]),
+            result=result_dict(t),
+            exception_info={"raised_exception": False, "exception_message": None,
+                            "exception_traceback": None},
+        )
+        for t in tallies
+    ]  # fmt: skip
+    passed = sum(r.success for r in results)
+    return ExpectationSuiteValidationResult(
+        success=passed == len(results),
+        results=results,
+        suite_name=code,
+        statistics={"evaluated_expectations": len(results), "successful_expectations": passed,
+                    "unsuccessful_expectations": len(results) - passed,
+                    "success_percent": 100 * passed / len(results) if results else None},
+        meta={"great_expectations_version": gx.__version__, "run_id": run_id,
+              "validation_time": run_id.run_time,
+              "active_batch_definition": {"datasource_name": "ledgers", "data_asset_name": code,
+                                          "batch_definition_name": "run"}},
+        batch_id=BATCH_ID,
+    )  # fmt: skip
+
+
+def build_data_docs(folder: Path) -> Path | None:
+    """Render this run's validation as GX Data Docs in `folder`, now; return index.html (None: nothing ran)."""
+    suites = run_tallies()
+    return render(suites, folder) if suites else None
+
+
+def render(suites: dict[str, list[ExpectationTally]], folder: Path) -> Path:
+    """Render tallies by ledger as GX Data Docs in `folder`; return its index.html."""
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    context = new_context()
+    run_id = RunIdentifier(run_name="tally", run_time=dt.datetime.now(dt.UTC))
+    for code, tallies in suites.items():
+        context.suites.add(ExpectationSuite(**load_suite(code)))
+        suite_id = ExpectationSuiteIdentifier(name=code)
+        key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id,
+                                         batch_identifier=BATCH_ID)
+        context.validation_results_store.store_validation_results(
+            suite_validation_result=suite_result(code, tallies, run_id),
+            suite_validation_result_identifier=key, expectation_suite_identifier=suite_id,
+        )  # fmt: skip
+    folder = folder.resolve()  # GX wants an absolute base directory
+    if folder.exists() and (folder / "index.html").exists():
+        shutil.rmtree(folder)  # the docs are of the latest run only
+    folder.mkdir(parents=True, exist_ok=True)
+    site = {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
+    context.build_data_docs(site_names=[DOCS_SITE])
+    return folder / "index.html"
+
+
+def new_context():
+    """Return an ephemeral GX context that keeps its stores in memory."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+    )
+
+    # No temporary docs site: GX would leave a folder in /tmp behind for every run.
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    return context
+
+
+if __name__ == "__main__":
+    render_job(Path(sys.argv[1]), Path(sys.argv[2]))
