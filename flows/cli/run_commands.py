@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -62,14 +64,29 @@ def serve_command(
     from flows.run.prefect_flow import nightly_deployment, prefect_api
 
     deployment = nightly_deployment(s, name=name, config=config or find_config())
+    own_server = not os.environ.get("PREFECT_API_URL")
+    # SIGTERM (systemd, `kill`) stops the serve like Ctrl+C does: the runner shuts down and the
+    # local server is stopped after it, instead of the process dying with the server orphaned.
+    previous = signal.signal(signal.SIGTERM, stop_serving)
     try:
         with prefect_api(port) as api:
             console.print(data(f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron "
                                f"'{s.schedule}' in {s.timezone} via {api}; Ctrl+C to stop"))
-            prefect.serve(deployment)
+            # A temporary server goes away with us: pausing its deployments first only waits on it.
+            prefect.serve(deployment, pause_on_shutdown=not own_server)
     except TallyError as exc:
         say("", exc)
         raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    console.print(data("已停止 · stopped"))
+
+
+def stop_serving(signum: int, frame: object) -> None:
+    """Turn SIGTERM into the KeyboardInterrupt that Prefect's runner shuts down on."""
+    raise KeyboardInterrupt
 
 
 def runs_frame(warehouse: Path, timezone: str = "Asia/Shanghai") -> pl.DataFrame:

@@ -214,8 +214,11 @@ def prefect_api(port: int = 4200, timeout: float = 180.0) -> Iterator[str]:
         yield configured
         return
     url = f"http://127.0.0.1:{port}/api"
+    # Its own session: the Ctrl+C meant for `tally serve` must not kill the server under the
+    # runner's shutdown; the server is stopped below, after the runner has let go of it.
     server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)])
+                               "--port", str(port)], start_new_session=True,
+                              stdin=subprocess.DEVNULL)  # at a terminal it would ask about profiles
     try:
         wait_until_healthy(url, server, timeout)
         os.environ["PREFECT_API_URL"] = url  # for the flow-run processes the runner starts
