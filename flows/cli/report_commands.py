@@ -116,14 +116,21 @@ def print_check(result: DraftCheck) -> None:
 def check_draft_command(
     draft: Annotated[Path, typer.Argument(help="草稿文件（.txt、.md、.docx）")],
     year: YearOption,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="有未对应到指标的数字也返回 1 · exit 1 when any number is unmatched"),
+    ] = False,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Check every figure a draft report cites against the warehouse; exit 1 when one disagrees.
 
+    A number with a unit that no indicator claims is listed as unmatched with its sentence;
+    with --strict it also makes the exit code 1.
+
     \b
     Example:
-        tally check-draft 2024年法治政府建设报告（初稿）.docx --year 2024
+        tally check-draft 2024年法治政府建设报告（初稿）.docx --year 2024 --strict
     """
     con = _open(warehouse, config)
     try:
@@ -135,5 +142,5 @@ def check_draft_command(
         say("", exc)
         raise typer.Exit(2) from exc
     print_check(result)
-    if not result.ok:
+    if not result.ok or (strict and result.unmatched):
         raise typer.Exit(1)
