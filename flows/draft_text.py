@@ -30,11 +30,13 @@ from .textnorm import to_halfwidth
 NOT_FIGURES_FILE = Path(__file__).parent / "data" / "draft_not_figures.toml"
 # After to_halfwidth, so `！？；：` are already `!?;:`.
 _SENTENCE_END = set("。!?;:…")
-# A line that starts a heading, a list item or a Markdown block stands on its own.
-_BLOCK_START = re.compile(
-    r"(?:#|>|\||[-*+]\s|[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]"
-    r"|第[一二三四五六七八九十百0-9]+[章节部分]|[0-9]+(?:[.)]\s|、))"
+# A heading (or a table row) stands on its own: the line before and the line after are apart.
+_HEADING = re.compile(
+    r"(?:#|\||[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]"
+    r"|第[一二三四五六七八九十百0-9]+[章节部分])"
 )
+# A list item or a quote starts a new line, but a long one wraps onto the next.
+_ITEM = re.compile(r"(?:>|[-*+]\s|[0-9]+(?:[.)]\s|、))")
 _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _WS = re.compile(r"[ \t\n\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z]")
@@ -71,9 +73,8 @@ def normalise_source(text: str) -> str:
     return _THOUSANDS.sub("", to_halfwidth(text)).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _stands_alone(line: str) -> bool:
-    stripped = line.strip()
-    return "\t" in line or bool(_BLOCK_START.match(stripped))
+def _heading(line: str) -> bool:
+    return "\t" in line or bool(_HEADING.match(line.strip()))
 
 
 def _hard_break(before: str, prev_line: str, next_line: str) -> bool:
@@ -82,7 +83,7 @@ def _hard_break(before: str, prev_line: str, next_line: str) -> bool:
         return True
     if before[-1] in _SENTENCE_END:
         return True
-    return _stands_alone(prev_line) or _stands_alone(next_line)
+    return _heading(prev_line) or _heading(next_line) or bool(_ITEM.match(next_line.strip()))
 
 
 def prepare_draft(text: str) -> PreparedDraft:
