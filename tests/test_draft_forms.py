@@ -172,7 +172,9 @@ def test_a_docx_whose_runs_split_figures_anywhere(tmp_path):
 
 
 def test_markdown_and_text_drafts_read_alike(tmp_path):
-    body = "## 普法宣传\n\n- 发放宣传折页 1.2 万份\n- 张挂横幅 3O 条\n- 推送微信公众号信息\n  95 条\n"
+    body = (
+        "## 普法宣传\n\n- 发放宣传折页 1.2 万份\n- 张挂横幅 3O 条\n- 推送微信公众号信息\n  95 条\n"
+    )
     (tmp_path / "d.md").write_text(body, encoding="utf-8")
     matched, flagged, unmatched = summary(read_draft(tmp_path / "d.md"))
     assert matched == [("leaflets", "1.2 万份", True), ("wechat_posts", "95 条", True)]

@@ -204,6 +204,7 @@ def _insert_tables(document, resolver: _Resolver) -> None:
 
 def fill_draft(draft: Path, figures: pl.DataFrame, out: Path) -> FillResult:
     """Fill a .docx draft's placeholders with a year's figures (code, value) and write it to out."""
+    from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
 
     if draft.suffix.lower() != ".docx":
@@ -218,7 +219,7 @@ def fill_draft(draft: Path, figures: pl.DataFrame, out: Path) -> FillResult:
         template.render(resolver.context, _environment(resolver), autoescape=True)
     except TemplateError as exc:
         raise TallyError(f"草稿中的 {{% %}} 或 {{{{ }}}} 无法解读：{exc}") from exc
-    except (KeyError, ValueError, OSError) as exc:  # not a Word document (a renamed file)
+    except (PackageNotFoundError, KeyError, ValueError) as exc:  # not a Word document
         raise TallyError(f"无法读取草稿（不是有效的 .docx 文件）：{draft}：{exc}") from exc
     if resolver.tables:
         _insert_tables(template.docx, resolver)
