@@ -25,7 +25,11 @@ from .printing import WAN, agrees, plain
 from .textnorm import to_halfwidth
 
 PHRASES_FILE = Path(__file__).parent / "data" / "draft_phrases.toml"
-FIGURE = r"(?P<about>约)?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<wan>万)?(?P<over>余|多)?"
+# 10余万人次 puts 万 after 余: the figure is 100,000 and a little over, like 10万余人次.
+FIGURE = (
+    r"(?P<about>约)?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<wan>万)?(?P<over>余|多)?"
+    r"(?(wan)|(?P<wan_after>万)?)"
+)
 CLAUSE_GAP = r"[^，,、。；;！!？?\n]{0,30}?"
 SENTENCE_GAP = r"[^。；;！!？?\n]{0,80}?"
 SENTENCE_BREAK = re.compile(r"[。；;！!？?\n]")
@@ -216,7 +220,7 @@ def _qualifier(match: re.Match) -> str:
 
 
 def _number(match: re.Match) -> Decimal:
-    return Decimal(match["number"]) * (WAN if match["wan"] else 1)
+    return Decimal(match["number"]) * (WAN if match["wan"] or match["wan_after"] else 1)
 
 
 def _literal_length(m: re.Match) -> int:

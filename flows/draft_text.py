@@ -159,7 +159,7 @@ def chinese_figures(text: str, units: re.Pattern) -> list[ChineseFigure]:
     """Find counts written in Chinese numerals and followed by a unit of `units`."""
     pattern = re.compile(
         rf"(?<![{_CN_DIGITS}十百千万0-9.{_CN_NOT_A_COUNT_BEFORE}])(?P<about>约)?"
-        rf"(?P<cn>{CN_NUMERAL})(?P<over>余|多)?(?=(?:{units.pattern}))"
+        rf"(?P<cn>{CN_NUMERAL})(?P<over>余|多)?(?P<wan>万)?(?=(?:{units.pattern}))"
     )
     excluded = _spans_of_terms(text)
     found = []
@@ -167,7 +167,7 @@ def chinese_figures(text: str, units: re.Pattern) -> list[ChineseFigure]:
         if any(s <= m.start("cn") < e for s, e in excluded):
             continue
         try:
-            number = Decimal(int(cn2an.cn2an(m["cn"], "normal")))
+            number = Decimal(int(cn2an.cn2an(m["cn"], "normal"))) * (10000 if m["wan"] else 1)
         except ValueError:  # not a well-formed numeral (二二, 十十): words, not a count
             continue
         qualifier = ("约" if m["about"] else "") + ("余" if m["over"] else "")

@@ -193,3 +193,14 @@ def test_strict_exits_1_when_a_number_is_unmatched(tmp_path):
     assert "第2行 6 家" in plain.stdout
     strict = runner.invoke(app, [*args, "--strict"])
     assert strict.exit_code == 1
+
+
+def test_wan_after_the_qualifier():
+    # 4万余 and 4余万 both read 40,000 and a little over; 十余万 is 100,000 and over.
+    text = "覆盖群众4余万人次。印发宣传海报五万余张。发放宣传折页十余万份。"
+    result = check_text(text, figures(VALUES))
+    assert [(c.code, c.cited, c.number, c.qualifier, c.agrees) for c in result.matched] == [
+        ("people_reached", "4余万人次", Decimal(40000), "余", True),
+        ("posters", "五万余张", Decimal(50000), "余", True),
+        ("leaflets", "十余万份", Decimal(100000), "余", False),
+    ]
