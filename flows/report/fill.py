@@ -87,7 +87,10 @@ class _Resolver:
         for indicator in self.catalog.values():
             self.by_name[indicator.code.lower()] = indicator
             self.by_name[_key(indicator.name_zh)] = indicator
-        self.values = {row["code"]: row["value"] for row in figures.iter_rows(named=True)}
+        rows = list(figures.iter_rows(named=True))
+        self.values = {row["code"]: row["value"] for row in rows}
+        # The warehouse's own printed figure (what `tally indicators` shows), when it has one.
+        self.printed = {row["code"]: row.get("printed") for row in rows}
         self.sections = {_key(i.section): i.section for i in self.catalog.values()}
         self.context: dict[str, str] = {}
         self.placeholders: list[Placeholder] = []
@@ -141,7 +144,14 @@ class _Resolver:
             return Placeholder(written, indicator.code, form,
                                reason="该年没有这一数值（无数据，或比率的分母为 0）"
                                       " · no value for the year")  # fmt: skip
-        return Placeholder(written, indicator.code, form, figure_text(indicator, value, form))
+        return Placeholder(written, indicator.code, form, self.text(indicator, value, form))
+
+    def text(self, indicator: Indicator, value: object, form: str = "printed") -> str:
+        """Write a figure in a form, as the warehouse printed it when the form is `printed`."""
+        printed = self.printed.get(indicator.code)
+        if form == "printed" and printed:
+            return printed
+        return figure_text(indicator, value, form)
 
 
 def figure_text(indicator: Indicator, value: object, form: str = "printed") -> str:
@@ -186,7 +196,7 @@ def _insert_tables(document, resolver: _Resolver) -> None:
                 value = resolver.values.get(indicator.code)
                 texts = (
                     indicator.name_zh,
-                    "—" if value is None else figure_text(indicator, value),
+                    "—" if value is None else resolver.text(indicator, value),
                     "—" if value is None else figure_text(indicator, value, "value"),
                     indicator.print_unit,
                 )
@@ -203,7 +213,10 @@ def _insert_tables(document, resolver: _Resolver) -> None:
 
 
 def fill_draft(draft: Path, figures: pl.DataFrame, out: Path) -> FillResult:
-    """Fill a .docx draft's placeholders with a year's figures (code, value) and write it to out."""
+    """Fill a .docx draft's placeholders with a year's figures and write it to out.
+
+    figures: one row per indicator with code and value (and printed, used when given).
+    """
     from docx.opc.exceptions import PackageNotFoundError
     from docxtpl import DocxTemplate
 
