@@ -41,8 +41,10 @@ _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _WS = re.compile(r"[ \t\n\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z]")
 _CN_DIGITS = "零〇一二两三四五六七八九"
-# A Chinese numeral: it starts with a digit word or 十 (百/千/万 alone begin idioms: 千家万户).
-CN_NUMERAL = rf"[{_CN_DIGITS}十][{_CN_DIGITS}十百千万]*"
+# A Chinese numeral: it starts with a digit word or 十. 百/千/万 alone begin idioms (千家万户)
+# unless 余 or 多 follows: 百余人, 千余册 are counts.
+CN_NUMERAL = rf"(?:[{_CN_DIGITS}十][{_CN_DIGITS}十百千万]*|[百千万](?=[余多]))"
+_BARE_POWERS = {"百": 100, "千": 1000, "万": 10000}  # cn2an reads 一百, not 百
 # Words before a numeral that make it not a count: 第三次 (ordinal), 每一次, 各一场, 这两个.
 _CN_NOT_A_COUNT_BEFORE = "第每各某这那哪任逐唯单同"
 
@@ -167,7 +169,8 @@ def chinese_figures(text: str, units: re.Pattern) -> list[ChineseFigure]:
         if any(s <= m.start("cn") < e for s, e in excluded):
             continue
         try:
-            number = Decimal(int(cn2an.cn2an(m["cn"], "normal"))) * (10000 if m["wan"] else 1)
+            count = _BARE_POWERS.get(m["cn"]) or int(cn2an.cn2an(m["cn"], "normal"))
+            number = Decimal(count) * (10000 if m["wan"] else 1)
         except ValueError:  # not a well-formed numeral (二二, 十十): words, not a count
             continue
         qualifier = ("约" if m["about"] else "") + ("余" if m["over"] else "")
