@@ -186,8 +186,8 @@ def read_draft(path: Path) -> str:
         from docx.table import Table
 
         # Body order, so that a figure's line number is its paragraph's. A paragraph's text
-        # joins its runs, however Word split them; a table row is one line, its cells split by
-        # tabs (a cell merged over several columns once).
+        # joins its runs, however Word split them; a table row is one line, written as Markdown
+        # writes it (`| 发放宣传海报 | 7.2万余张 |`), a cell merged over several columns once.
         lines = []
         for block in Document(str(path)).iter_inner_content():
             if not isinstance(block, Table):
@@ -199,7 +199,7 @@ def read_draft(path: Path) -> str:
                     if id(cell._tc) not in seen:
                         seen.add(id(cell._tc))
                         cells.append(" ".join(cell.text.split()))
-                lines.append("\t".join(cells))
+                lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
     if suffix in (".txt", ".md", ".markdown", ""):
         raw = path.read_bytes()

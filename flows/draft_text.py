@@ -8,7 +8,7 @@ that a figure is reported on the draft's own line and as the draft writes it.
 
 Chinese text needs no spaces between words, so white space between two characters that are
 not both ASCII letters or digits is dropped. A line break is dropped (the line continues) unless
-it ends a sentence, a heading or list item starts or ends there, or the line is a table row.
+it ends a sentence, a heading or a table row starts or ends there, or a list item starts there.
 
 Chinese numerals (`三次`, `十余场`, `一百五十余场`) are read by cn2an.
 """
@@ -30,7 +30,8 @@ from .textnorm import to_halfwidth
 NOT_FIGURES_FILE = Path(__file__).parent / "data" / "draft_not_figures.toml"
 # After to_halfwidth, so `！？；：` are already `!?;:`.
 _SENTENCE_END = set("。!?;:…")
-# A heading (or a table row) stands on its own: the line before and the line after are apart.
+# A heading or a table row (`| 名称 | 数值 |`, as Markdown writes it and read_draft writes a
+# .docx table's rows) stands on its own: the line before and the line after are apart.
 _HEADING = re.compile(
     r"(?:#|\||[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]"
     r"|第[一二三四五六七八九十百0-9]+[章节部分])"
@@ -76,7 +77,7 @@ def normalise_source(text: str) -> str:
 
 
 def _heading(line: str) -> bool:
-    return "\t" in line or bool(_HEADING.match(line.strip()))
+    return bool(_HEADING.match(line.strip()))
 
 
 def _hard_break(before: str, prev_line: str, next_line: str) -> bool:
@@ -111,12 +112,6 @@ def prepare_draft(text: str) -> PreparedDraft:
                 out.append("\n")
                 origin.append(ws.start() + run.index("\n"))
                 continue
-        if "\t" in run and "\n" not in run:
-            # Table cells (read as one line, cells split by tabs): the name in one cell and
-            # the figure in the next still make one phrase.
-            out.append(" ")
-            origin.append(ws.start())
-            continue
         if _ASCII_WORD.match(prev_char) and _ASCII_WORD.match(next_char):
             out.append(" ")
             origin.append(ws.start())

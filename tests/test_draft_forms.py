@@ -6,10 +6,13 @@ The drafts here are our own sentences. Each test asserts the exact lists: the fi
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import polars as pl
 from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reportdata import build_warehouse
 from typer.testing import CliRunner
 
@@ -204,3 +207,32 @@ def test_wan_after_the_qualifier():
         ("posters", "五万余张", Decimal(50000), "余", True),
         ("leaflets", "十余万份", Decimal(100000), "余", False),
     ]
+
+
+SPACES = st.sampled_from(["", " ", "  ", "\u3000", "\t", "\n", " \n\n", "\u00a0"])
+FULL_WIDTH = str.maketrans("0123456789.%", "０１２３４５６７８９．％")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["inspector_person_times", "posters", "people_reached", "fines_yuan",
+                     "confiscated_yuan", "publicity_events", "leaflets", "banners"]),
+    st.integers(min_value=1, max_value=900_000),
+    st.lists(SPACES, min_size=6, max_size=6),
+    st.booleans(),
+)  # fmt: skip
+def test_a_rendered_figure_agrees_however_it_is_spaced(code, value, gaps, full_width):
+    indicator = load_catalog()[code]
+    printed = indicator.render(Decimal(value))
+    # Cut the figure between its parts (约 | number | 万 | 余 | unit), never inside the number.
+    parts = [p for p in re.split(r"([0-9.]+|万|余|约)", printed) if p]
+    written = "".join(p + gaps[i % len(gaps)] for i, p in enumerate(parts)).rstrip()
+    if full_width:
+        written = written.translate(FULL_WIDTH)
+    lead = {"inspector_person_times": "执法队员出动", "posters": "印发宣传海报",
+            "people_reached": "覆盖群众", "fines_yuan": "罚款", "confiscated_yuan": "没收违法所得",
+            "publicity_events": "开展宣传活动", "leaflets": "发放宣传折页",
+            "banners": "悬挂横幅"}[code]  # fmt: skip
+    result = check_text(f"全年{lead}{gaps[0]}{written}。", figures({code: value}))
+    assert [c.code for c in result.matched] == [code], (written, result.unmatched)
+    assert result.ok and result.unmatched == [], written
