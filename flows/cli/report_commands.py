@@ -125,8 +125,8 @@ def check_draft_command(
 ) -> None:
     """Check every figure a draft report cites against the warehouse; exit 1 when one disagrees.
 
-    A number with a unit that no indicator claims is listed as unmatched with its sentence;
-    with --strict it also makes the exit code 1.
+    A number with a unit that no indicator claims is listed as unmatched, with its sentence.
+    With --strict an unmatched number makes the exit code 1 too.
 
     \b
     Example:
@@ -156,8 +156,8 @@ def fill_command(
 ) -> None:
     """Fill a Word draft's placeholders ({{出动检查人次}}, {{表:一(二)}}) with the year's figures.
 
-    A placeholder it cannot resolve stays in the output as written and is listed; the exit
-    code is then 1. Forms: {{NAME|printed}} (default), number, exact, value.
+    A placeholder that cannot be filled stays as written and is listed (exit code 1).
+    Forms: {{NAME|printed}} (default), {{NAME|number}}, {{NAME|exact}}, {{NAME|value}}.
 
     \b
     Example:
