@@ -41,6 +41,7 @@ _ITEM = re.compile(r"(?:>|[-*+]\s|[0-9]+(?:[.)]\s|、))")
 _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _WS = re.compile(r"[ \t\n\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z]")
+_NUMBER_CHAR = re.compile(r"[0-9.]")
 _CN_DIGITS = "零〇一二两三四五六七八九"
 # A Chinese numeral: it starts with a digit word or 十. 百/千/万 alone begin idioms (千家万户)
 # unless 余 or 多 follows: 百余人, 千余册 are counts.
@@ -112,6 +113,8 @@ def prepare_draft(text: str) -> PreparedDraft:
                 out.append("\n")
                 origin.append(ws.start() + run.index("\n"))
                 continue
+            if _NUMBER_CHAR.match(prev_char) and _NUMBER_CHAR.match(next_char):
+                continue  # a wrap inside a number (17 / 76余人次): the line goes on, so does it
         if _ASCII_WORD.match(prev_char) and _ASCII_WORD.match(next_char):
             out.append(" ")
             origin.append(ws.start())

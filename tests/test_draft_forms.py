@@ -89,6 +89,17 @@ def test_a_line_break_inside_a_phrase_or_a_figure():
     assert lines == [3, 5, 6]  # each figure on the line its number stands on
 
 
+def test_a_number_wrapped_over_a_line_is_one_number():
+    # Text copied from a PDF wraps anywhere, inside a number too; apart by a space it is two.
+    matched, flagged, unmatched = summary("执法队员出动23\n15余人次，检查经营单位4\n02余家次。")
+    assert matched == [
+        ("inspector_person_times", "23 15余人次", True),
+        ("venue_inspections", "4 02余家次", True),
+    ]
+    assert flagged == [] and unmatched == []
+    assert summary("2024 2315余人次")[2] == ["2315余人次"]
+
+
 def test_a_sentence_end_or_a_heading_is_not_joined_to_the_next_line():
     draft = prepare_draft("开展检查。\n一、普法宣传\n（一）线上\n发放折页\n1.2万份\n")
     assert draft.text == "开展检查。\n一、普法宣传\n(一)线上\n发放折页1.2万份\n"
