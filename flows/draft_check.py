@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from .catalog import load_catalog
-from .draft_text import chinese_figures, normalise_source, prepare_draft
+from .draft_text import chinese_figures, is_time_limit, normalise_source, prepare_draft
 from .errors import TallyError
 from .printing import WAN, agrees, plain
 from .textnorm import to_halfwidth
@@ -283,7 +283,7 @@ def find_citations(
         (f.start, f.end, f.number, f.qualifier, f.weak) for f in chinese_figures(text, _UNIT_AT)
     ]
     for start, end, number, qualifier, weak in sorted(figures, key=lambda f: f[0]):
-        if any(s <= start < e for s, e in spans):
+        if any(s <= start < e for s, e in spans) or is_time_limit(text, end):
             continue
         claim = _best_phrase(text, start, end, phrases)
         if claim is None and weak:

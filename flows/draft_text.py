@@ -146,6 +146,17 @@ def not_figure_terms() -> tuple[str, ...]:
     return tuple(to_halfwidth(t) for t in data["terms"])
 
 
+@lru_cache(maxsize=1)
+def _time_limit() -> re.Pattern:
+    data = tomllib.loads(NOT_FIGURES_FILE.read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?:{p})" for p in data["time_limits"]))
+
+
+def is_time_limit(text: str, end: int) -> bool:
+    """Tell whether the number ending at text[end] is a time limit (`7个工作日内`), not a count."""
+    return _time_limit().match(text, end) is not None
+
+
 def _spans_of_terms(text: str) -> list[tuple[int, int]]:
     spans = []
     for term in not_figure_terms():
@@ -164,7 +175,7 @@ def chinese_figures(text: str, units: re.Pattern) -> list[ChineseFigure]:
     excluded = _spans_of_terms(text)
     found = []
     for m in pattern.finditer(text):
-        if any(s <= m.start("cn") < e for s, e in excluded):
+        if any(s <= m.start("cn") < e for s, e in excluded) or is_time_limit(text, m.end()):
             continue
         try:
             count = _BARE_POWERS.get(m["cn"]) or int(cn2an.cn2an(m["cn"], "normal"))
