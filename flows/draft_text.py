@@ -37,7 +37,8 @@ _HEADING = re.compile(
     r"|第[一二三四五六七八九十百0-9]+[章节部分])"
 )
 # A list item or a quote starts a new line, but a long one wraps onto the next.
-_ITEM = re.compile(r"(?:>|[-*+]\s|[0-9]+(?:[.)]\s|、))")
+# (1.加强 and (1) are items; 3.1万份 at the start of a line is a figure that wrapped.)
+_ITEM = re.compile(r"(?:>|[-*+]\s|[0-9]+(?:\.(?![0-9])|\)|、)|[(（][0-9]+[)）])")
 _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _WS = re.compile(r"[ \t\n\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z]")

@@ -103,6 +103,8 @@ def test_a_number_wrapped_over_a_line_is_one_number():
 def test_a_sentence_end_or_a_heading_is_not_joined_to_the_next_line():
     draft = prepare_draft("开展检查。\n一、普法宣传\n（一）线上\n发放折页\n1.2万份\n")
     assert draft.text == "开展检查。\n一、普法宣传\n(一)线上\n发放折页1.2万份\n"
+    items = prepare_draft("主要做法\n1.开展检查\n（2）发放折页\n2) 悬挂横幅\n")
+    assert items.text == "主要做法\n1.开展检查\n(2)发放折页\n2)悬挂横幅\n"
 
 
 def test_chinese_numerals_where_a_report_uses_them():
