@@ -116,14 +116,21 @@ def print_check(result: DraftCheck) -> None:
 def check_draft_command(
     draft: Annotated[Path, typer.Argument(help="草稿文件（.txt、.md、.docx）")],
     year: YearOption,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="有未对应到指标的数字也返回 1 · exit 1 when any number is unmatched"),
+    ] = False,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Check every figure a draft report cites against the warehouse; exit 1 when one disagrees.
 
+    A number with a unit that no indicator claims is listed as unmatched, with its sentence.
+    With --strict an unmatched number makes the exit code 1 too.
+
     \b
     Example:
-        tally check-draft 2024年法治政府建设报告（初稿）.docx --year 2024
+        tally check-draft 2024年法治政府建设报告（初稿）.docx --year 2024 --strict
     """
     con = _open(warehouse, config)
     try:
@@ -135,5 +142,55 @@ def check_draft_command(
         say("", exc)
         raise typer.Exit(2) from exc
     print_check(result)
+    if not result.ok or (strict and result.unmatched):
+        raise typer.Exit(1)
+
+
+@app.command("fill")
+def fill_command(
+    draft: Annotated[Path, typer.Argument(help="带占位符的 Word 草稿（.docx）")],
+    year: YearOption,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="写出的 .docx")],
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fill a Word draft's placeholders ({{出动检查人次}}, {{表:一(二)}}) with the year's figures.
+
+    A placeholder that cannot be filled stays as written and is listed (exit code 1).
+    Forms: {{NAME|printed}} (default), {{NAME|number}}, {{NAME|exact}}, {{NAME|value}}.
+
+    \b
+    Example:
+        tally fill 2025年报告（模板）.docx --year 2025 --out 2025年报告.docx
+    """
+    from flows.report.fill import fill_from_warehouse
+
+    check_out_file(out_file, "报告.docx")
+    con = _open(warehouse, config)
+    try:
+        with con:
+            result = fill_from_warehouse(draft, con, year, out_file)
+    except duckdb.Error as exc:
+        raise unreadable(settings(config, warehouse=warehouse).warehouse, exc) from exc
+    except TallyError as exc:
+        say("", exc)
+        raise typer.Exit(2) from exc
+    except OSError as exc:  # a folder that cannot be made or written, a full disk
+        say("未写出 · not written:", f"{out_file}：{exc.strerror or exc}")
+        raise typer.Exit(1) from exc
+    table = Table(title="占位符 · placeholders", show_lines=False)
+    for heading in ("占位符", "指标", "写法", "填入"):
+        table.add_column(heading, overflow="fold")
+    for p in result.placeholders:
+        filled = p.text if p.section is None else f"表格：{p.section}"
+        table.add_row(data("{{" + p.written + "}}"), data(p.code or ""), data(p.form or ""),
+                      data(filled) if p.reason is None else data("未填写", "red"))  # fmt: skip
+    out.print(table)
+    for p in result.unresolved:
+        out.print(data(f"  未填写 {{{{{p.written}}}}}：{p.reason}"))
+    summary = (f"共 {len(result.placeholders)} 处占位符，已填写 "
+               f"{len(result.placeholders) - len(result.unresolved)} 处，未填写 {len(result.unresolved)} 处")  # fmt: skip
+    out.print(f"[red]{summary}[/red]" if result.unresolved else f"[green]{summary}[/green]")
+    console.print(data(f"已生成 · written: {result.out}"))
     if not result.ok:
         raise typer.Exit(1)

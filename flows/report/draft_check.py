@@ -21,10 +21,15 @@ import polars as pl
 from flows.contract.catalog import load_catalog
 from flows.contract.printed_form import WAN, agrees, plain
 from flows.errors import TallyError
+from flows.report.draft_text import chinese_figures, is_time_limit, normalise_source, prepare_draft
 from flows.textnorm import to_halfwidth
 
 PHRASES_FILE = Path(__file__).resolve().parents[1] / "contract" / "data" / "draft_phrases.toml"
-FIGURE = r"(?P<about>约)?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<wan>万)?(?P<over>余|多)?"
+# 10余万人次 puts 万 after 余: the figure is 100,000 and a little over, like 10万余人次.
+FIGURE = (
+    r"(?P<about>约)?(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<wan>万)?(?P<over>余|多)?"
+    r"(?(wan)|(?P<wan_after>万)?)"
+)
 CLAUSE_GAP = r"[^，,、。；;！!？?\n]{0,30}?"
 SENTENCE_GAP = r"[^。；;！!？?\n]{0,80}?"
 SENTENCE_BREAK = re.compile(r"[。；;！!？?\n]")
@@ -37,7 +42,6 @@ _FIGURE_IN_TEXT = re.compile(
     r"(?<![0-9.第])" + FIGURE + "(?=" + "|".join(re.escape(u) for u in UNITS) + ")"
 )
 _UNIT_AT = re.compile("|".join(re.escape(u) for u in UNITS))
-_THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ def load_phrases() -> tuple[list[Phrase], list[Wording]]:
 
 def normalise_draft(text: str) -> str:
     """Make a draft's text comparable: no thousands separators, half-width digits and marks."""
-    return _THOUSANDS.sub("", to_halfwidth(text)).replace("\r\n", "\n").replace("\r", "\n")
+    return normalise_source(text)
 
 
 def read_draft(path: Path) -> str:
@@ -179,12 +183,23 @@ def read_draft(path: Path) -> str:
         raise TallyError(f"草稿文件不存在：{path}")
     if suffix == ".docx":
         from docx import Document
+        from docx.table import Table
 
-        doc = Document(str(path))
-        lines = [p.text for p in doc.paragraphs]
-        for table in doc.tables:
-            for row in table.rows:
-                lines.append(" ".join(cell.text for cell in row.cells))
+        # Body order, so that a figure's line number is its paragraph's. A paragraph's text
+        # joins its runs, however Word split them; a table row is one line, written as Markdown
+        # writes it (`| 发放宣传海报 | 7.2万余张 |`), a cell merged over several columns once.
+        lines = []
+        for block in Document(str(path)).iter_inner_content():
+            if not isinstance(block, Table):
+                lines.append(block.text)
+                continue
+            for row in block.rows:
+                cells, seen = [], set()
+                for cell in row.cells:
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(" ".join(cell.text.split()))
+                lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
     if suffix in (".txt", ".md", ".markdown", ""):
         raw = path.read_bytes()
@@ -205,7 +220,7 @@ def _qualifier(match: re.Match) -> str:
 
 
 def _number(match: re.Match) -> Decimal:
-    return Decimal(match["number"]) * (WAN if match["wan"] else 1)
+    return Decimal(match["number"]) * (WAN if match["wan"] or match["wan_after"] else 1)
 
 
 def _literal_length(m: re.Match) -> int:
@@ -236,14 +251,15 @@ def _best_phrase(
 def find_citations(
     text: str, phrases: list[Phrase] | None = None, wordings: list[Wording] | None = None
 ) -> tuple[list[Citation], list[Citation]]:
-    """Find the figures a draft cites: (matched to an indicator, unmatched), in text order."""
+    """Find the figures a draft cites: (matched to an indicator, unmatched), in text order.
+
+    A figure is a number (digits, or Chinese numerals) followed by a unit, whatever the spaces
+    or line breaks between them; see `flows.report.draft_text` for what is and is not counted.
+    """
     if phrases is None or wordings is None:
         phrases, wordings = load_phrases()
-    text = normalise_draft(text)
-    lines = [0, *(m.end() for m in re.finditer("\n", text))]
-
-    def line_of(pos: int) -> int:
-        return sum(1 for s in lines if s <= pos)
+    draft = prepare_draft(text)
+    text = draft.text
 
     def sentence(pos: int, end: int) -> str:
         s = max((m.end() for m in SENTENCE_BREAK.finditer(text, 0, pos)), default=0)
@@ -251,22 +267,39 @@ def find_citations(
         return text[s : e.end() if e else len(text)].strip()
 
     matched, unmatched = [], []
-    for fig in _FIGURE_IN_TEXT.finditer(text):
-        claim = _best_phrase(text, fig.start(), fig.end(), phrases)
-        unit = _UNIT_AT.match(text, fig.end())
-        stop = claim[1] if claim else (unit.end() if unit else fig.end())
-        citation = Citation(
-            line=line_of(fig.start()), cited=text[fig.start() : stop], number=_number(fig),
-            qualifier=_qualifier(fig), context=sentence(fig.start(), stop),
-            code=claim[0].code if claim else None,
-        )  # fmt: skip
-        (matched if claim else unmatched).append((fig.start(), citation))
+    spans = []  # (start, end) of the figures a wording states, which no number may claim again
     for wording in wordings:
         for m in wording.pattern.finditer(text):
-            citation = Citation(line_of(m.start()), m.group(0), wording.number, "",
-                                sentence(m.start(), m.end()), code=wording.code)  # fmt: skip
+            citation = Citation(draft.line(m.start()), draft.written(m.start(), m.end()),
+                                wording.number, "", sentence(m.start(), m.end()),
+                                code=wording.code)  # fmt: skip
             matched.append((m.start(), citation))
-    return [c for _, c in sorted(matched, key=lambda x: x[0])], [c for _, c in unmatched]
+            spans.append((m.start(), m.end()))
+    figures = [
+        (fig.start(), fig.end(), _number(fig), _qualifier(fig), False)
+        for fig in _FIGURE_IN_TEXT.finditer(text)
+    ]
+    figures += [
+        (f.start, f.end, f.number, f.qualifier, f.weak) for f in chinese_figures(text, _UNIT_AT)
+    ]
+    for start, end, number, qualifier, weak in sorted(figures, key=lambda f: f[0]):
+        if any(s <= start < e for s, e in spans) or is_time_limit(text, end):
+            continue
+        claim = _best_phrase(text, start, end, phrases)
+        if claim is None and weak:
+            continue  # 一批, 一次: the article "a", unless a phrase claims it as a count
+        unit = _UNIT_AT.match(text, end)
+        # The figure and its unit, even when the claiming phrase goes on after the unit.
+        stop = unit.end() if unit else (claim[1] if claim else end)
+        citation = Citation(
+            line=draft.line(start), cited=draft.written(start, stop), number=number,
+            qualifier=qualifier, context=sentence(start, stop),
+            code=claim[0].code if claim else None,
+        )  # fmt: skip
+        (matched if claim else unmatched).append((start, citation))
+    return [c for _, c in sorted(matched, key=lambda x: x[0])], [
+        c for _, c in sorted(unmatched, key=lambda x: x[0])
+    ]
 
 
 def check_text(text: str, figures: pl.DataFrame) -> DraftCheck:
