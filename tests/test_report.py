@@ -87,11 +87,13 @@ def test_change_text(value, last, unit, text):
 def test_completeness_marks_submitted_zero_and_missing_months(data):
     frame = data.completeness
     inspections = by_code(frame.rename({"ledger": "code"}), "inspections")
-    assert [inspections[f"m{m:02d}"] for m in (1, 2, 3, 4)] == ["已报", "已报", "已报", ""]
+    # The files were written today, long after the 2024 deadlines: late, as `tally completeness` says.
+    assert [inspections[f"m{m:02d}"] for m in (1, 2, 3, 4)] == ["逾期", "逾期", "逾期", "未报"]
     assert (inspections["submitted"], inspections["expected"]) == (3, 12)
+    assert inspections["late_months"] == "1、2、3"
     assert inspections["missing_months"] == "4、5、6、7、8、9、10、11、12"
     safety = by_code(frame.rename({"ledger": "code"}), "safety_incidents")
-    assert (safety["m02"], safety["submitted"]) == ("零报告", 1)
+    assert (safety["m02"], safety["submitted"]) == ("逾期", 1)
     staff = by_code(frame.rename({"ledger": "code"}), "staff")
     assert (staff["submitted"], staff["expected"], staff["note"]) == (1, 1, "名录快照：2024-12-31")
     assert frame["ledger"].to_list()[0] == "inspections" and frame.height == 10
@@ -134,7 +136,7 @@ def test_markdown_tables(data, tmp_path):
         assert f"## {section} {title}" in text
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 出动检查人次 ")]
     assert rows == [["| 出动检查人次", "21余人次", "21", "人次", "4", "+17 |"]]
-    assert "| 执法检查台账 | 执法大队 | 已报 | 已报 | 已报 |  |" in text
+    assert "| 执法检查台账 | 执法大队 | 逾期 | 逾期 | 逾期 | 未报 |" in text
 
 
 def test_docx_has_a_table_per_section_the_charts_and_completeness(data, charts, tmp_path):
@@ -169,7 +171,7 @@ def test_xlsx_sheets_values_and_images(data, charts, tmp_path):
         "出动检查人次", "21余人次", 21, 4, 17)  # fmt: skip
     assert sheet.height == data.rows.height
     completeness = pl.read_excel(path, sheet_name="报送情况")
-    assert completeness.row(0, named=True)["1月"] == "已报"
+    assert completeness.row(0, named=True)["1月"] == "逾期"
     monthly = pl.read_excel(path, sheet_name="月度")
     person = monthly.filter((pl.col("指标") == "出动检查人次") & (pl.col("年份") == 2024)).row(
         0, named=True

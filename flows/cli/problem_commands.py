@@ -20,7 +20,7 @@ from ..problem_report import (
     write_workbooks,
     year_words,
 )
-from ..submissions import DEADLINE_DAY, completeness
+from ..submissions import DEADLINE_DAY, completeness, deadline_day_of
 from .app import app
 from .output import (
     ConfigOption,
@@ -129,7 +129,7 @@ def completeness_command(
         tally completeness --year 2024
     """
     s = settings(config, warehouse=warehouse)
-    day = deadline_day or int(s.extra.get("completeness", {}).get("deadline_day", DEADLINE_DAY))
+    day = deadline_day_of(s, deadline_day)
     with open_read_only(s.warehouse) as con:
         frame = completeness(con, year, deadline_day=day)
     emit(frame, fmt.value, title=f"{year}年台账报送情况（次月{day}日前报送）")

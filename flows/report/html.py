@@ -30,11 +30,14 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.up { color: #1e7b34; } td.down { color: #b03a2e; }
 table.completeness td { text-align: center; padding: 3px 4px; }
 td.ok { background: #e4f3e6; } td.zero { background: #eef2f7; } td.miss { background: #fbe9e7; }
+td.late { background: #fdf0d5; } td.due { background: #f7f7f7; color: #777; } td.blank { background: #fff; }
 figure { margin: 16px 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 12px; color: #666; }
 p.meta { font-size: 13px; color: #555; margin: 2px 0; }
 """
 NUMERIC = {"value_text", "last_value_text", "submitted", "rejected_files"}
+# A month's cell of the completeness grid, coloured by what `flows.submissions` says of it.
+MARK_CLASSES = {"已报": "ok", "零报告": "zero", "逾期": "late", "未到期": "due", "": "blank"}
 
 
 def data_uri(png: bytes) -> str:
@@ -49,7 +52,7 @@ def _cell_class(column: str, value: object) -> str:
     if column == "change_text" and isinstance(value, str) and value[:1] in "+-":
         classes.append("up" if value.startswith("+") else "down")
     if column.startswith("m") and column[1:].isdigit():
-        classes.append({"已报": "ok", "零报告": "zero"}.get(value or "", "miss"))
+        classes.append(MARK_CLASSES.get(value or "", "miss"))
     return f' class="{" ".join(classes)}"' if classes else ""
 
 

@@ -20,6 +20,7 @@ COMPLETENESS_HEADINGS = (
     ("unit_zh", "报送单位"),
     *((f"m{m:02d}", f"{m}月") for m in range(1, 13)),
     ("submitted", "已报月数"),
+    ("late_months", "逾期月份"),
     ("missing_months", "未报月份"),
     ("rejected_files", "退回文件"),
     ("note", "备注"),

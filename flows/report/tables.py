@@ -14,6 +14,7 @@ import polars as pl
 from ..catalog import load_catalog
 from ..errors import TallyError
 from ..indicators import indicator_table, value_text
+from ..submissions import DEADLINE_DAY
 from .completeness import completeness
 
 # The report's chapters, in order; the titles are tally's own short headings.
@@ -137,15 +138,19 @@ def check_built(con) -> None:
         )
 
 
-def load_report(con, year: int, bureau: str = "") -> ReportData:
-    """Read everything one year's report shows from a built warehouse."""
+def load_report(con, year: int, bureau: str = "", *, deadline_day: int = DEADLINE_DAY,
+                today: date | None = None) -> ReportData:
+    """Read everything one year's report shows from a built warehouse.
+
+    The completeness grid uses `deadline_day` and `today` as `tally completeness` does.
+    """
     check_built(con)
     load_catalog()  # fail early on a broken catalog, before any file is written
     return ReportData(
         year=year,
         rows=report_rows(con, year),
         as_of=as_of(con, year),
-        completeness=completeness(con, year),
+        completeness=completeness(con, year, deadline_day=deadline_day, today=today),
         monthly=monthly_series(con, [year - 1, year]),
         bureau=bureau,
     )

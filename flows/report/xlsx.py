@@ -129,14 +129,15 @@ def _completeness_sheet(wb, data: ReportData, fmts: dict) -> None:
             name = columns[c]
             fmt = fmts["cell"]
             if name.startswith("m") and name[1:].isdigit():
-                fmt = {"已报": fmts["ok"], "零报告": fmts["zero"]}.get(value, fmts["miss"])
+                fmt = {"已报": fmts["ok"], "零报告": fmts["zero"], "逾期": fmts["late"],
+                       "未到期": fmts["cell"]}.get(value, fmts["miss"])
                 if data.completeness["kind"][r - 1] == "snapshot":
                     fmt = fmts["cell"]
             write_cell(ws, r, c, value, fmt)
     ws.set_column(0, 1, 20)
     ws.set_column(2, 13, 6)
-    ws.set_column(14, 16, 10)
-    ws.set_column(17, 17, 24)
+    ws.set_column(14, 17, 10)
+    ws.set_column(18, 18, 24)
     ws.freeze_panes(1, 1)
 
 
@@ -169,6 +170,7 @@ def render_xlsx(data: ReportData, charts: list[Chart], target: Path | io.BytesIO
         "ok": wb.add_format({"border": 1, "bg_color": "#E4F3E6", "align": "center"}),
         "zero": wb.add_format({"border": 1, "bg_color": "#EEF2F7", "align": "center"}),
         "miss": wb.add_format({"border": 1, "bg_color": "#FBE9E7", "align": "center"}),
+        "late": wb.add_format({"border": 1, "bg_color": "#FDF0D5", "align": "center"}),
     }
     _indicator_sheet(wb, data, fmts)
     _completeness_sheet(wb, data, fmts)
