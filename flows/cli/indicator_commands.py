@@ -17,6 +17,7 @@ from .. import indicators, publish
 from ..errors import TallyError
 from ..ingest import new_run_id
 from ..report.markdown import md_cell
+from ..report.reported import NO_DATA, codes_with_data, year_reported
 from ..warehouse import connect
 from .app import app
 from .output import (
@@ -45,7 +46,7 @@ NoBuildOption = Annotated[
                  help="只读上次运行的结果（默认），或先重算模型 · read the figures as last built "
                       "(default), or rebuild the models first"),
 ]
-CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year")
+CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year", "reported")
 
 
 class IndicatorFormat(enum.StrEnum):
@@ -99,6 +100,25 @@ def rebuild(warehouse: Path, *, memory_limit: str | None = "1GB", lock_wait: flo
             raise
 
 
+def reported_only(table: pl.DataFrame, con, year: int) -> pl.DataFrame:
+    """Keep only the figures of a year whose ledgers were submitted for it (`report.reported`).
+
+    A year nothing was submitted for is refused with the reason: rows dated in it that came in
+    other years' files make no reported figure. A figure whose ledgers were not submitted keeps
+    its line with no value and `—` as its printed form, and `reported` false.
+    """
+    if not year_reported(con, year):
+        stray = "" if table.is_empty() else "；仓库中日期在该年的记录来自其他年度报送的文件，不构成该年度的指标"
+        raise TallyError(f"{year} 年没有报送任何台账（载入记录中没有该年度的文件）{stray}"
+                         f" · nothing was submitted for {year}")  # fmt: skip
+    with_data = list(codes_with_data(con, year))
+    return table.with_columns(
+        value=pl.when(pl.col("code").is_in(with_data)).then("value"),
+        printed=pl.when(pl.col("code").is_in(with_data)).then("printed").otherwise(pl.lit(NO_DATA)),
+        reported=pl.col("code").is_in(with_data),
+    )
+
+
 def markdown(frame: pl.DataFrame) -> str:
     """Write a frame as a Markdown table, every cell escaped."""
     lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + " --- |" * frame.width]
@@ -134,6 +154,7 @@ def indicators_command(
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:
             table = indicators.indicator_table(con, year)
+            table = reported_only(table, con, year)
     except TallyError as exc:
         raise fail(exc) from exc
     except duckdb.Error as exc:
@@ -156,6 +177,7 @@ def indicators_command(
         for header in ("代码 code", "指标", "数值 value", "单位", "报告写法 printed", "章节"):
             grid.add_column(header, overflow="fold")
         for row in text.iter_rows(named=True):
+            row["value"] = row["value"] if row["reported"] else NO_DATA  # not submitted: no figure
             grid.add_row(*(data(row[k]) for k in ("code", "name_zh", "value", "unit", "printed", "section")))
         out.print(grid)
 

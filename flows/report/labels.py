@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .completeness import completeness_summary
+from .reported import NO_DATA, NO_DATA_ZH
 from .tables import ReportData
 
 # (row column, heading) of an indicator table, in display order.
@@ -45,6 +46,7 @@ def as_of_lines(data: ReportData) -> list[str]:
         f"数据截至：最新记录日期 {a.latest_row_date.isoformat() if a.latest_row_date else '—'}；"
         f"最近载入文件 {a.latest_file or '—'}（{seen}）",
         f"数据完整性：{completeness_summary(data.completeness)}（按台账与月份统计，见下表）",
+        f"“{NO_DATA}”表示该年度未报送计算该指标的台账（如{NO_DATA_ZH}），不作同比",
     ]
 
 

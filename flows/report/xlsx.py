@@ -18,6 +18,7 @@ import xlsxwriter
 from ..cli.output import neutralise
 from .charts import Chart
 from .labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
+from .reported import NO_DATA
 from .tables import ReportData
 
 CHANGE_FORMATS = {
@@ -100,7 +101,10 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
         write_cell(ws, r, 0, f"{row['section']} {row['section_title']}", fmts["cell"])
         write_cell(ws, r, 1, row["name_zh"], fmts["cell"])
         write_cell(ws, r, 2, row["printed"], fmts["cell"])
-        for col, key in ((3, "value"), (5, "last_value")):
+        for col, key, has in ((3, "value", "has_data"), (5, "last_value", "last_has_data")):
+            if not row[has]:  # a year without data: a dash, never a blank or a 0
+                write_cell(ws, r, col, NO_DATA, fmts["nodata"])
+                continue
             pattern = _number_format(row["unit"], row[key])
             if pattern not in number_fmts:
                 number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
@@ -111,7 +115,10 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
         pattern = CHANGE_FORMATS["%" if row["unit"] == "%" else "n"]
         if pattern not in number_fmts:
             number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
-        write_cell(ws, r, 6, row["change"], number_fmts[pattern])
+        if row["has_data"] and row["last_has_data"]:
+            write_cell(ws, r, 6, row["change"], number_fmts[pattern])
+        else:
+            write_cell(ws, r, 6, NO_DATA, fmts["nodata"])
         write_cell(ws, r, 7, row["code"], fmts["code"])
     ws.freeze_panes(top + 1, 2)
     ws.autofilter(top, 0, top + data.rows.height, len(headings) - 1)
@@ -167,6 +174,7 @@ def render_xlsx(data: ReportData, charts: list[Chart], target: Path | io.BytesIO
         "header": wb.add_format(HEADER),
         "cell": wb.add_format({"border": 1}),
         "code": wb.add_format({"border": 1, "font_color": "#888888"}),
+        "nodata": wb.add_format({"border": 1, "align": "right", "font_color": "#888888"}),
         "ok": wb.add_format({"border": 1, "bg_color": "#E4F3E6", "align": "center"}),
         "zero": wb.add_format({"border": 1, "bg_color": "#EEF2F7", "align": "center"}),
         "miss": wb.add_format({"border": 1, "bg_color": "#FBE9E7", "align": "center"}),
