@@ -13,8 +13,8 @@ from .labels import (
     INDICATOR_HEADINGS,
     as_of_lines,
     cell_text,
+    outline,
     report_title,
-    section_heading,
 )
 from .tables import ReportData
 
@@ -23,6 +23,7 @@ body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", 
        sans-serif; margin: 24px auto; max-width: 1100px; color: #222; background: #fff; }
 h1 { font-size: 22px; border-bottom: 3px solid #c0392b; padding-bottom: 6px; }
 h2 { font-size: 17px; margin-top: 28px; color: #8e2b20; }
+h3 { font-size: 15px; margin-top: 18px; color: #8e2b20; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
 th { background: #f3e5e3; }
@@ -85,11 +86,10 @@ def render_html(data: ReportData, charts: list[Chart]) -> str:
         f"<h1>{escape(report_title(data))}</h1>",
         *(f'<p class="meta">{escape(line)}</p>' for line in as_of_lines(data)),
     ]
-    for section, title, rows in data.sections():
-        parts.append(
-            f'<h2 id="section-{escape(section)}">{escape(section_heading(section, title))}</h2>'
-        )
-        parts.append(html_table(rows, INDICATOR_HEADINGS, "indicators"))
+    for level, heading, rows in outline(data):
+        parts.append(f"<h{level + 1}>{escape(heading)}</h{level + 1}>")
+        if rows is not None:
+            parts.append(html_table(rows, INDICATOR_HEADINGS, "indicators"))
     if charts:
         parts.append("<h2>图表</h2>")
         for chart in charts:

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from ..cli.output import neutralise
 from .charts import Chart
-from .labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
+from .labels import COMPLETENESS_HEADINGS, as_of_lines, report_title, section_label
 from .reported import NO_DATA
 from .tables import ReportData
 
@@ -98,7 +98,7 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
         write_cell(ws, top, c, h, fmts["header"])
     number_fmts: dict[str, object] = {}
     for r, row in enumerate(data.rows.iter_rows(named=True), start=top + 1):
-        write_cell(ws, r, 0, f"{row['section']} {row['section_title']}", fmts["cell"])
+        write_cell(ws, r, 0, section_label(row["section"], row["section_title"]), fmts["cell"])
         write_cell(ws, r, 1, row["name_zh"], fmts["cell"])
         write_cell(ws, r, 2, row["printed"], fmts["cell"])
         for col, key, has in ((3, "value", "has_data"), (5, "last_value", "last_has_data")):
