@@ -280,9 +280,10 @@ def _cell_text(cell, text: str | list[str], size: float, width_mm: float, align,
     para = cell.paragraphs[0]
     para.style = STYLE_TABLE
     para.alignment = align
-    for i, line in enumerate([text] if isinstance(text, str) else text):
+    lines = [text] if isinstance(text, str) else text
+    for i, line in enumerate(lines):
         run = para.add_run(line)
-        if i:  # a line break of our choosing, so a heading never wraps one character over
-            run._r.addprevious(parse_xml(f'<w:r {nsdecls("w")}><w:br/></w:r>'))
         set_fonts(run._r.get_or_add_rPr(), font)
         run.font.size = Pt(size)
+        if i < len(lines) - 1:  # a line break of our choosing: a heading never wraps one character over
+            run.add_break()
