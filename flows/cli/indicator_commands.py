@@ -20,6 +20,7 @@ from ..report.markdown import md_cell
 from ..report.reported import NO_DATA, codes_with_data, year_reported
 from ..warehouse import connect
 from .app import app
+from .exports import indicator_format, write_xlsx
 from .output import (
     ConfigOption,
     WarehouseOption,
@@ -28,7 +29,6 @@ from .output import (
     emit,
     open_reader,
     out,
-    safe_frame,
     say,
     settings,
     unreadable,
@@ -51,16 +51,18 @@ CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year",
 
 class IndicatorFormat(enum.StrEnum):
     table = "table"
-    csv = "csv"
+    csv = "csv"  # for machines (see flows/cli/exports.py)
     json = "json"
     md = "md"
     xlsx = "xlsx"
+    excel_csv = "excel-csv"  # for people: BOM, Chinese headings
 
 
 class ExplainFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     xlsx = "xlsx"
+    excel_csv = "excel-csv"
 
 
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
@@ -164,13 +166,15 @@ def indicators_command(
     text = indicators.export_frame(table).select(CSV_COLUMNS)
     if fmt == IndicatorFormat.csv:
         emit(text, "csv")
+    elif fmt == IndicatorFormat.excel_csv:
+        emit(text, "excel-csv")
     elif fmt == IndicatorFormat.json:
         emit(table, "json")
     elif fmt == IndicatorFormat.md:
         sys.stdout.write(markdown(text))
     elif fmt == IndicatorFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
-        safe_frame(text).write_excel(path, worksheet=f"{year}年指标", autofit=True)
+        write_xlsx(path, {f"{year}年指标": table.select(CSV_COLUMNS)}, cell_format=indicator_format)
         console.print(data(f"已写入 · written: {path}"))
     else:
         grid = Table(title=f"{year} 年度法治政府建设报告指标")
@@ -209,18 +213,13 @@ def explain_command(
         raise unreadable(s.warehouse, exc) from exc
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
-    if fmt == ExplainFormat.csv:
-        emit(rows.select("code", "year", *explained.rows.columns), "csv")
+    if fmt in (ExplainFormat.csv, ExplainFormat.excel_csv):
+        emit(rows.select("code", "year", *explained.rows.columns), fmt.value)
     elif fmt == ExplainFormat.xlsx:
         path = output or Path(f"explain-{code}-{year}.xlsx")
-        header = pl.DataFrame(
-            {"项目 field": list(summary), "内容 value": [str(v) for v in summary.values()]}
-        )
-        import xlsxwriter
-
-        with xlsxwriter.Workbook(path) as book:
-            safe_frame(header).write_excel(book, worksheet="指标", autofit=True)
-            safe_frame(explained.rows).write_excel(book, worksheet="明细", autofit=True)
+        # The figure's header with its value as a number, then its rows, typed.
+        pairs = [(k, explained.value if k == "value" else v) for k, v in summary.items()]
+        write_xlsx(path, {"指标": pairs, "明细": explained.rows})
         console.print(data(f"已写入 · written: {path}"))
     else:
         for key in (
