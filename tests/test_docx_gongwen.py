@@ -19,10 +19,10 @@ from flows.report import load_report, write_report
 from flows.report.gongwen import (
     LEVEL1_LABEL,
     LEVEL2_LABEL,
-    PAD_MM,
     Column,
     fit_widths,
     heading_lines,
+    pad_mm,
     text_em,
 )
 from flows.warehouse import connect
@@ -79,7 +79,7 @@ def test_title_headings_and_body_in_their_fonts(doc):
         assert style.font.size.pt == size, name
         assert style.font.color.rgb is None and not style.font.bold, name  # black, not Word's blue
     title = by_style["公文标题"][0]
-    assert title.text == "某县文化旅游广电局2024年度法治政府建设报告 · 指标数据"
+    assert title.text == "某县文化旅游广电局\n2024年度法治政府建设报告 · 指标数据"  # broken after the bureau
     assert doc.styles["公文标题"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     body = doc.styles["公文正文"].paragraph_format
     assert (body.line_spacing_rule, body.line_spacing.pt) == (WD_LINE_SPACING.EXACTLY, 28.9)
@@ -122,17 +122,18 @@ def test_columns_fit_their_content(doc):
         size = table.rows[1].cells[0].paragraphs[0].runs[0].font.size.pt
         em = size * 25.4 / 72
         longest = max(text_em(r.cells[0].text) for r in table.rows[1:])
-        assert (widths[0] - PAD_MM) / em >= longest / 2  # an indicator name takes two lines at most
+        assert (widths[0] - pad_mm(size)) / em >= longest / 2  # an indicator name takes two lines at most
         for col in range(1, 5):  # the printed figures and the numbers are never broken
             cells = [r.cells[col].text for r in table.rows[1:]]
-            assert widths[col] - PAD_MM + 0.01 >= max(text_em(c) for c in cells) * em
+            assert widths[col] - pad_mm(size) + 0.01 >= max(text_em(c) for c in cells) * em
     grid = doc.tables[-1]
     widths = [c.width.mm for c in grid.columns]
     assert sum(widths) == pytest.approx(243, abs=0.2)
-    em = grid.rows[1].cells[0].paragraphs[0].runs[0].font.size.pt * 25.4 / 72
+    size = grid.rows[1].cells[0].paragraphs[0].runs[0].font.size.pt
+    em = size * 25.4 / 72
     ledgers = [r.cells[0].text for r in grid.rows[1:]]
     assert "12345热线工单台账" in ledgers
-    assert widths[0] - PAD_MM + 0.01 >= text_em("12345热线工单台账") * em  # never broken mid-word
+    assert widths[0] - pad_mm(size) + 0.01 >= text_em("12345热线工单台账") * em  # never broken mid-word
     assert [c.text.replace("\n", "") for c in grid.rows[0].cells][:3] == ["台账", "报送单位", "1月"]
 
 
@@ -142,8 +143,8 @@ def test_the_fit_gives_way_on_the_name_and_steps_the_font_down():
     widths = fit_widths(columns, rows, 12, 100)
     em = 12 * 25.4 / 72
     assert sum(widths) == pytest.approx(100)
-    assert widths[1] >= text_em("123456") * em + PAD_MM - 0.01
-    assert fit_widths(columns, rows, 12, 40) is None  # even two lines of the name do not fit
+    assert widths[1] >= text_em("123456") * em + pad_mm(12) - 0.01
+    assert fit_widths(columns, rows, 12, 30) is None  # even two lines of the name do not fit
     assert heading_lines("已报（个）") == ["已报", "（个）"] and heading_lines("同比变化") == ["同比", "变化"]
 
 

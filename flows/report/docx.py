@@ -7,6 +7,7 @@ the charts, and on a landscape page the completeness grid.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -83,7 +84,13 @@ def render_docx(data: ReportData, charts: list[Chart], target: Path | io.BytesIO
     page_setup(doc.sections[0])
     page_number_footer(doc.sections[0])
     doc.core_properties.title = report_title(data)
-    doc.add_paragraph(report_title(data), style=STYLE_TITLE)
+    title = doc.add_paragraph(style=STYLE_TITLE)
+    # A 公文 title breaks where the words do: the bureau on its own line, then the report's name.
+    lines = [data.bureau, report_title(replace(data, bureau=""))] if data.bureau else [report_title(data)]
+    for i, line in enumerate(lines):
+        run = title.add_run(line)
+        if i < len(lines) - 1:
+            run.add_break()
     doc.add_paragraph("", style=STYLE_BODY)
     for line in as_of_lines(data):
         doc.add_paragraph(line, style=STYLE_BODY)

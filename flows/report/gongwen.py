@@ -134,6 +134,12 @@ def gongwen_styles(doc) -> None:
     _paragraph_style(doc, STYLE_BODY, BODY_FONT, SANHAO, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
                      indent_chars=2, line_pt=BODY_LINE_PT)  # fmt: skip
     _paragraph_style(doc, STYLE_TABLE, BODY_FONT, XIAOSI)
+    # The grid style's own cell margins too: LibreOffice takes them over the table's.
+    grid = doc.styles["Table Grid"].element
+    for side in ("left", "right"):
+        for mar in grid.iter(qn(f"w:{side}")):
+            if mar.getparent().tag == qn("w:tblCellMar"):
+                mar.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
     _paragraph_style(doc, STYLE_CAPTION, BODY_FONT, SIHAO, align=WD_ALIGN_PARAGRAPH.CENTER)
 
 
@@ -189,7 +195,12 @@ class Column:
     keep: bool = False  # never broken over lines (a ledger's name)
 
 
-PAD_MM = 5.0  # the cell margins (1 mm a side), the borders, and air for a renderer's rounding
+CELL_MARGIN_TWIPS = 57  # 1 mm each side of a cell's text (Word's Table Grid has 1.9 mm)
+
+
+def pad_mm(size_pt: float) -> float:
+    """Return the width a cell adds to its text: margins, borders, and air for font metrics."""
+    return 2 * CELL_MARGIN_TWIPS * 25.4 / 1440 + 0.2 + 0.3 * size_pt * 25.4 / 72
 
 
 def fit_widths(columns: list[Column], rows: list[list[str]], size_pt: float,
@@ -200,12 +211,14 @@ def fit_widths(columns: list[Column], rows: list[list[str]], size_pt: float,
     for i, col in enumerate(columns):
         cells = [r[i] for r in rows]
         widest = max([text_em(c) for c in cells] or [0])
-        # A heading of more than three characters may take two lines (`heading_lines`).
+        # A heading of more than three characters may take two lines (`heading_lines`): the
+        # longer of them is as narrow as its column gets.
         head = text_em(col.heading)
-        width = max(widest, text_em(heading_lines(col.heading)[0]) if len(col.heading) > 3 else head) * em_mm + PAD_MM
-        natural.append(width)
-        floor = max(widest if (col.keep or col.numeric) else -(-widest // 2), min(head, 2)) * em_mm
-        least.append(floor + PAD_MM)
+        if len(col.heading) > 3:
+            head = max(text_em(x) for x in heading_lines(col.heading))
+        natural.append(max(widest, head) * em_mm + pad_mm(size_pt))
+        floor = max(widest if (col.keep or col.numeric) else -(-widest // 2), head) * em_mm
+        least.append(floor + pad_mm(size_pt))
     widths = natural[:]
     excess = sum(widths) - available_mm
     # The widest wrapping columns give way first, each down to its floor.
@@ -240,8 +253,8 @@ def fitted_table(doc, columns: list[Column], rows: list[list[str]], *, size_pt: 
     # Narrow cell margins (1 mm a side, Word's default is 1.9 mm): tblCellMar goes right
     # before tblLook, where the schema has it (autofit off already wrote tblLayout fixed).
     margins = parse_xml(
-        f'<w:tblCellMar {nsdecls("w")}><w:left w:w="57" w:type="dxa"/>'
-        '<w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
+        f'<w:tblCellMar {nsdecls("w")}><w:left w:w="{CELL_MARGIN_TWIPS}" w:type="dxa"/>'
+        f'<w:right w:w="{CELL_MARGIN_TWIPS}" w:type="dxa"/></w:tblCellMar>'
     )  # fmt: skip
     look = table._tbl.tblPr.find(qn("w:tblLook"))
     if look is not None:
@@ -255,7 +268,7 @@ def fitted_table(doc, columns: list[Column], rows: list[list[str]], *, size_pt: 
     header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
     em_mm = size * 25.4 / 72
     for cell, col, width in zip(header.cells, columns, widths, strict=True):
-        fits = text_em(col.heading) * em_mm + PAD_MM <= width + 0.01
+        fits = text_em(col.heading) * em_mm + pad_mm(size) <= width + 0.01
         lines = [col.heading] if fits else heading_lines(col.heading)
         _cell_text(cell, lines, size, width, WD_ALIGN_PARAGRAPH.CENTER, HEADING1_FONT)
     for values in rows:
