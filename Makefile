@@ -40,7 +40,11 @@ clean:
 bench: install
 	$(BIN)/python -m bench.run
 
-# Render the HTML report in headless Chromium and check its screenshot (warehouse/e2e/).
+# Render the HTML report in headless Chromium and check its screenshot (warehouse/e2e/); then
+# render the Word report with LibreOffice to PDF and PNG pages (warehouse/e2e/docx/), in the
+# Debian fonts that stand in for the 公文 fonts (tests/e2e/gongwen-fonts.conf).
 e2e: install
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 	$(BIN)/python tests/e2e/html_report_screenshot.py --out warehouse/e2e
+	{ command -v soffice && command -v pdftoppm && fc-list | grep -q ukai && fc-list | grep -q uming; } >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui poppler-utils fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei; }
+	$(BIN)/python tests/e2e/docx_report_render.py --out warehouse/e2e/docx

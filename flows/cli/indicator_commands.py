@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli.app import app
+from flows.cli.exports import indicator_format, write_xlsx
 from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
@@ -22,7 +23,6 @@ from flows.cli.output import (
     emit,
     open_reader,
     out,
-    safe_frame,
     say,
     settings,
     unreadable,
@@ -31,6 +31,7 @@ from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
 from flows.report.markdown import md_cell
+from flows.report.reported import NO_DATA, codes_with_data, year_reported
 from flows.run.ingest import new_run_id
 from flows.transform import indicators
 
@@ -46,21 +47,23 @@ NoBuildOption = Annotated[
                  help="只读上次运行的结果（默认），或先重算模型 · read the figures as last built "
                       "(default), or rebuild the models first"),
 ]
-CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year")
+CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year", "reported")
 
 
 class IndicatorFormat(enum.StrEnum):
     table = "table"
-    csv = "csv"
+    csv = "csv"  # for machines (see flows/cli/exports.py)
     json = "json"
     md = "md"
     xlsx = "xlsx"
+    excel_csv = "excel-csv"  # for people: BOM, Chinese headings
 
 
 class ExplainFormat(enum.StrEnum):
     table = "table"
     csv = "csv"
     xlsx = "xlsx"
+    excel_csv = "excel-csv"
 
 
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
@@ -100,6 +103,25 @@ def rebuild(warehouse: Path, *, memory_limit: str | None = "1GB", lock_wait: flo
             raise
 
 
+def reported_only(table: pl.DataFrame, con, year: int) -> pl.DataFrame:
+    """Keep only the figures of a year whose ledgers were submitted for it (`report.reported`).
+
+    A year nothing was submitted for is refused with the reason: rows dated in it that came in
+    other years' files make no reported figure. A figure whose ledgers were not submitted keeps
+    its line with no value and `—` as its printed form, and `reported` false.
+    """
+    if not year_reported(con, year):
+        stray = "" if table.is_empty() else "；仓库中日期在该年的记录来自其他年度报送的文件，不构成该年度的指标"
+        raise TallyError(f"{year} 年没有报送任何台账（载入记录中没有该年度的文件）{stray}"
+                         f" · nothing was submitted for {year}")  # fmt: skip
+    with_data = list(codes_with_data(con, year))
+    return table.with_columns(
+        value=pl.when(pl.col("code").is_in(with_data)).then("value"),
+        printed=pl.when(pl.col("code").is_in(with_data)).then("printed").otherwise(pl.lit(NO_DATA)),
+        reported=pl.col("code").is_in(with_data),
+    )
+
+
 def markdown(frame: pl.DataFrame) -> str:
     """Write a frame as a Markdown table, every cell escaped."""
     lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + " --- |" * frame.width]
@@ -135,6 +157,7 @@ def indicators_command(
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:
             table = indicators.indicator_table(con, year)
+            table = reported_only(table, con, year)
     except TallyError as exc:
         raise fail(exc) from exc
     except duckdb.Error as exc:
@@ -144,19 +167,22 @@ def indicators_command(
     text = indicators.export_frame(table).select(CSV_COLUMNS)
     if fmt == IndicatorFormat.csv:
         emit(text, "csv")
+    elif fmt == IndicatorFormat.excel_csv:
+        emit(text, "excel-csv")
     elif fmt == IndicatorFormat.json:
         emit(table, "json")
     elif fmt == IndicatorFormat.md:
         sys.stdout.write(markdown(text))
     elif fmt == IndicatorFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
-        safe_frame(text).write_excel(path, worksheet=f"{year}年指标", autofit=True)
+        write_xlsx(path, {f"{year}年指标": table.select(CSV_COLUMNS)}, cell_format=indicator_format)
         console.print(data(f"已写入 · written: {path}"))
     else:
         grid = Table(title=f"{year} 年度法治政府建设报告指标")
         for header in ("代码 code", "指标", "数值 value", "单位", "报告写法 printed", "章节"):
             grid.add_column(header, overflow="fold")
         for row in text.iter_rows(named=True):
+            row["value"] = row["value"] if row["reported"] else NO_DATA  # not submitted: no figure
             grid.add_row(*(data(row[k]) for k in ("code", "name_zh", "value", "unit", "printed", "section")))
         out.print(grid)
 
@@ -188,18 +214,13 @@ def explain_command(
         raise unreadable(s.warehouse, exc) from exc
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
-    if fmt == ExplainFormat.csv:
-        emit(rows.select("code", "year", *explained.rows.columns), "csv")
+    if fmt in (ExplainFormat.csv, ExplainFormat.excel_csv):
+        emit(rows.select("code", "year", *explained.rows.columns), fmt.value)
     elif fmt == ExplainFormat.xlsx:
         path = output or Path(f"explain-{code}-{year}.xlsx")
-        header = pl.DataFrame(
-            {"项目 field": list(summary), "内容 value": [str(v) for v in summary.values()]}
-        )
-        import xlsxwriter
-
-        with xlsxwriter.Workbook(path) as book:
-            safe_frame(header).write_excel(book, worksheet="指标", autofit=True)
-            safe_frame(explained.rows).write_excel(book, worksheet="明细", autofit=True)
+        # The figure's header with its value as a number, then its rows, typed.
+        pairs = [(k, explained.value if k == "value" else v) for k, v in summary.items()]
+        write_xlsx(path, {"指标": pairs, "明细": explained.rows})
         console.print(data(f"已写入 · written: {path}"))
     else:
         for key in (

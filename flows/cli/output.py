@@ -63,8 +63,9 @@ def say(label: str, value: object, *, style: str = "red", to: Console | None = N
 
 class TableFormat(enum.StrEnum):
     table = "table"
-    csv = "csv"
+    csv = "csv"  # for machines: UTF-8 without BOM, columns by code
     json = "json"
+    excel_csv = "excel-csv"  # for people: UTF-8 with BOM, Chinese headings (`exports`)
 
 
 def settings(config: Path | None = None, **overrides) -> Settings:
@@ -115,8 +116,12 @@ def jsonable(value: object) -> object:
 
 
 def emit(frame: pl.DataFrame, fmt: str, *, title: str | None = None) -> None:
-    """Print a frame as a rich table, CSV (formula-safe) or JSON lines to stdout."""
-    if fmt == "csv":
+    """Print a frame as a rich table, CSV (formula-safe; excel-csv for people) or JSON to stdout."""
+    if fmt == "excel-csv":
+        from flows.cli.exports import human_csv  # exports builds on this module
+
+        sys.stdout.write(human_csv(frame))
+    elif fmt == "csv":
         flat = frame.with_columns(
             pl.col(c).list.join("、") for c, t in frame.schema.items() if isinstance(t, pl.List)
         )

@@ -33,15 +33,16 @@ from flows.report.problem_report import (
     write_workbooks,
     year_words,
 )
-from flows.report.submissions import DEADLINE_DAY, completeness
+from flows.report.submissions import DEADLINE_DAY, completeness, deadline_day_of
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
 
 
 class ProblemFormat(enum.StrEnum):
     table = "table"
-    csv = "csv"
+    csv = "csv"  # for machines: UTF-8 without BOM (see flows/cli/exports.py)
     xlsx = "xlsx"
+    excel_csv = "excel-csv"  # for people: UTF-8 with BOM
 
 
 class Severity(enum.StrEnum):
@@ -80,16 +81,21 @@ def problems_command(
     if fmt is ProblemFormat.xlsx and output is not None:
         console.print(data(f"已写出 · wrote {write_one_workbook(rows, year, output)}"))
         return
-    if fmt is ProblemFormat.xlsx or (fmt is ProblemFormat.csv and out_dir is not None):
+    csv_forms = (ProblemFormat.csv, ProblemFormat.excel_csv)
+    if fmt is ProblemFormat.xlsx or (fmt in csv_forms and out_dir is not None):
         folder = out_dir or Path(f"{year_words(year)}台账问题清单")
-        write = write_workbooks if fmt is ProblemFormat.xlsx else write_csvs
-        for path in write(rows, year, folder):
+        if fmt is ProblemFormat.xlsx:
+            paths = write_workbooks(rows, year, folder)
+        else:
+            paths = write_csvs(rows, year, folder, bom=fmt is ProblemFormat.excel_csv)
+        for path in paths:
             console.print(data(f"已写出 · wrote {path}"))
         if rows.height == 0:
             console.print(f"{year_words(year)}没有需要退回的问题 · no problems")
         return
-    if fmt is ProblemFormat.csv:
-        sys.stdout.write(safe_frame(for_clerks(rows)).write_csv())
+    if fmt in csv_forms:
+        bom = "\ufeff" if fmt is ProblemFormat.excel_csv else ""
+        sys.stdout.write(bom + safe_frame(for_clerks(rows)).write_csv())
         return
     print_by_unit(rows, year)
 
@@ -129,7 +135,7 @@ def completeness_command(
         tally completeness --year 2024
     """
     s = settings(config, warehouse=warehouse)
-    day = deadline_day or int(s.extra.get("completeness", {}).get("deadline_day", DEADLINE_DAY))
+    day = deadline_day_of(s, deadline_day)
     with open_read_only(s.warehouse) as con:
         frame = completeness(con, year, deadline_day=day)
     emit(frame, fmt.value, title=f"{year}年台账报送情况（次月{day}日前报送）")

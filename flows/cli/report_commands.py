@@ -25,6 +25,7 @@ from flows.cli.output import (
 from flows.errors import TallyError
 from flows.report import ReportFormat, default_path, load_report, render_text, write_report
 from flows.report.draft_check import DraftCheck, check_draft
+from flows.report.submissions import deadline_day_of
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
 
@@ -52,6 +53,10 @@ def report_command(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="输出文件（md/html 可用 - 输出到屏幕）")
     ] = None,
+    deadline_day: Annotated[int | None, typer.Option(
+        "--deadline-day", min=1, max=28,
+        help="次月报送截止日（同 tally completeness）· deadline day, as for tally completeness",
+    )] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -69,7 +74,7 @@ def report_command(
     con = _open(warehouse, config)
     try:
         with con:
-            report = load_report(con, year, s.bureau)
+            report = load_report(con, year, s.bureau, deadline_day=deadline_day_of(s, deadline_day))
     except duckdb.Error as exc:
         raise unreadable(s.warehouse, exc) from exc
     except TallyError as exc:

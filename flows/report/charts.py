@@ -107,6 +107,8 @@ def monthly_chart(
 ) -> bytes:
     """Draw each main count month by month, this year against last year; return PNG bytes."""
     present = [c for c in codes if c in set(monthly["code"].to_list())]
+    # The loader keeps last year's series only for figures last year has data for.
+    compared = monthly.filter(pl.col("year") == year - 1).height > 0
     rows, cols = _grid(len(present))
     with rc_context(chart_style(family)):
         height = 2.3 * rows + 0.6
@@ -114,7 +116,8 @@ def monthly_chart(
         # Fixed margins: constrained layout costs seconds per chart on a small machine.
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.35 / height, top=1 - 0.65 / height,
                             hspace=0.55, wspace=0.18)  # fmt: skip
-        fig.suptitle(f"{year}年主要指标月度变化（虚线为{year - 1}年）", fontsize=12)
+        fig.suptitle(f"{year}年主要指标月度变化" + (f"（虚线为{year - 1}年）" if compared else ""),
+                     fontsize=12)  # fmt: skip
         axes = fig.subplots(rows, cols, squeeze=False).ravel()
         for ax, code in zip(axes, present, strict=False):
             series = monthly.filter(pl.col("code") == code).sort("month")
@@ -141,8 +144,13 @@ def monthly_chart(
 def year_over_year_chart(
     rows: pl.DataFrame, year: int, codes: tuple[str, ...] = MONTHLY_CODES, family: str | None = None
 ) -> bytes:
-    """Draw this year's and last year's value of each main count as pairs of bars; return PNG bytes."""
+    """Draw this year's and last year's value of each main count as pairs of bars; return PNG bytes.
+
+    Only figures that both years have data for are drawn (`last_has_data`, when the rows say).
+    """
     chosen = rows.filter(pl.col("code").is_in(list(codes)) & pl.col("value").is_not_null())
+    if "last_has_data" in chosen.columns:
+        chosen = chosen.filter(pl.col("last_has_data") & pl.col("last_value").is_not_null())
     rows_n, cols = _grid(chosen.height, 4)
     with rc_context(chart_style(family)):
         height = 2.2 * rows_n + 0.6
@@ -169,14 +177,17 @@ def year_over_year_chart(
 def report_charts(data) -> list[Chart]:
     """Draw the report's charts for a ReportData (monthly series, year over year)."""
     family = cjk_font()
-    return [
+    charts = [
         Chart("monthly", "主要指标月度变化", monthly_chart(data.monthly, data.year, family=family)),
-        Chart(
-            "year_over_year",
-            "与上年对比",
-            year_over_year_chart(data.rows, data.year, family=family),
-        ),
     ]
+    compared = data.rows.filter(
+        pl.col("last_has_data") & pl.col("code").is_in(list(MONTHLY_CODES))
+        & pl.col("value").is_not_null() & pl.col("last_value").is_not_null()
+    )  # fmt: skip
+    if compared.height:  # no chart compares against a year without data
+        charts.append(Chart("year_over_year", "与上年对比",
+                            year_over_year_chart(data.rows, data.year, family=family)))  # fmt: skip
+    return charts
 
 
 def save_charts(charts: list[Chart], folder: Path, year: int) -> list[Path]:

@@ -1,113 +1,97 @@
-"""Which ledger-months of a year were submitted, computed from the load history (`file_versions`).
+"""The report's completeness grid: one row per ledger, a cell per month, from `flows.report.submissions`.
 
-A month counts as submitted when a version of the ledger for that period was loaded (even if
-later superseded) or was a zero report (零报告: submitted, nothing happened). A rejected file
-is not a submission. The staff roster is a snapshot: its row lists the snapshot dates instead.
+The statuses are `flows.report.submissions.completeness`, the very definition `tally completeness`
+prints: a cell says 已报 (on time), 零报告 (an on-time zero report), 逾期 (late), 未报 (missing
+past its deadline) or 未到期 (not yet due). The staff roster is a snapshot: its row lists the
+snapshot dates instead. With more than one county (scope), each county has its own rows.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from flows.contract.ledgers import LEDGERS
+from flows.report.submissions import ACCEPTED_STATUSES, DEADLINE_DAY, MARK_ZH, ZERO_MARK
+from flows.report.submissions import completeness as month_statuses
 
 MONTHS = tuple(range(1, 13))
-SUBMITTED = "已报"
-ZERO_REPORT = "零报告"
-MISSING = ""
+SUBMITTED = MARK_ZH["submitted"]
+LATE = MARK_ZH["late"]
+MISSING = MARK_ZH["missing"]
+NOT_DUE = MARK_ZH["not_due"]
+ZERO_REPORT = ZERO_MARK
 COMPLETENESS_COLUMNS = (
-    "ledger", "ledger_zh", "unit_zh", "kind", *(f"m{m:02d}" for m in MONTHS), "submitted",
-    "expected", "missing_months", "rejected_files", "note",
+    "scope", "ledger", "ledger_zh", "unit_zh", "kind", *(f"m{m:02d}" for m in MONTHS),
+    "submitted", "expected", "late_months", "missing_months", "not_due", "rejected_files", "note",
 )  # fmt: skip
 
 
 def _ledger_frame() -> pl.DataFrame:
     items = list(LEDGERS.values())
     return pl.DataFrame({
-        "ledger": [x.code for x in items], "ledger_zh": [x.name_zh for x in items],
-        "unit_zh": [x.unit_zh for x in items], "kind": [x.kind for x in items],
+        "ledger": [x.code for x in items], "kind": [x.kind for x in items],
         "order": list(range(len(items))),
     })  # fmt: skip
 
 
-def completeness(con, year: int) -> pl.DataFrame:
-    """Return one row per ledger with, for each month of the year, 已报, 零报告 or blank."""
-    versions = con.execute(
-        """
-        SELECT ledger, period, period_start, status, coalesce(zero_report, false) AS zero_report
-        FROM file_versions
-        WHERE ledger IS NOT NULL AND year(period_start) = ?
-        """,
-        [year],
-    ).pl()
-    accepted = versions.filter(pl.col("status") != "rejected")
-    monthly = (
-        accepted.filter(pl.col("period").str.len_chars() == 7)
-        .with_columns(month=pl.col("period_start").dt.month())
-        .group_by("ledger", "month")
-        .agg(zero=pl.col("zero_report").all())
-        .with_columns(
-            mark=pl.when(pl.col("zero")).then(pl.lit(ZERO_REPORT)).otherwise(pl.lit(SUBMITTED)),
-            column=pl.format("m{}", pl.col("month").cast(pl.String).str.zfill(2)),
-        )
-    )
-    grid = (
-        _ledger_frame()
-        .join(pl.DataFrame({"month": list(MONTHS)}, schema={"month": pl.Int8}), how="cross")
-        .with_columns(column=pl.format("m{}", pl.col("month").cast(pl.String).str.zfill(2)))
-        .join(monthly.select("ledger", "column", "mark"), on=["ledger", "column"], how="left")
-        .with_columns(pl.col("mark").fill_null(MISSING))
-    )
-    wide = grid.pivot(on="column", index="ledger", values="mark", aggregate_function="first")
-    missing = (
-        grid.filter(pl.col("mark") == MISSING)
-        .group_by("ledger")
-        .agg(pl.col("month").sort().cast(pl.String).str.join("、").alias("missing_months"))
-    )
-    snapshots = (
-        accepted.filter(pl.col("period").str.len_chars() != 7)
-        .group_by("ledger")
-        .agg(pl.col("period").unique().sort().str.join("、").alias("snapshots"))
-    )
-    rejected = (
-        versions.filter(pl.col("status") == "rejected")
-        .group_by("ledger")
-        .agg(pl.len().cast(pl.Int64).alias("rejected_files"))
-    )
-    month_cols = [f"m{m:02d}" for m in MONTHS]
-    is_snapshot = pl.col("kind") == "snapshot"
+def _months_of(status: str) -> pl.Expr:
     return (
-        _ledger_frame()
-        .join(wide, on="ledger", how="left")
-        .join(missing, on="ledger", how="left")
-        .join(snapshots, on="ledger", how="left")
-        .join(rejected, on="ledger", how="left")
+        pl.col("month").filter(pl.col("status") == status).sort().cast(pl.String).str.join("、")
+    )
+
+
+def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,
+                 today: date | None = None) -> pl.DataFrame:
+    """Return one row per (county,) ledger with each month's mark, as `tally completeness` says."""
+    long = month_statuses(con, year, deadline_day=deadline_day, today=today)
+    scoped = long["scope"].n_unique() > 1
+    monthly = long.filter(pl.col("month").is_not_null())
+    marks = monthly.with_columns(
+        column=pl.format("m{}", pl.col("month").cast(pl.String).str.zfill(2))
+    ).pivot(on="column", index=["scope", "ledger"], values="mark", aggregate_function="first")
+    counts = monthly.group_by("scope", "ledger").agg(
+        submitted=pl.col("status").is_in(ACCEPTED_STATUSES).sum().cast(pl.Int64),
+        expected=pl.len().cast(pl.Int64),
+        late_months=_months_of("late"),
+        missing_months=_months_of("missing"),
+        not_due=(pl.col("status") == "not_due").sum().cast(pl.Int64),
+        rejected_files=pl.col("rejected_files").sum().cast(pl.Int64),
+    )
+    snapshots = long.filter(pl.col("month").is_null()).select(
+        "scope", "ledger",
+        submitted=pl.col("latest_snapshot").is_not_null().cast(pl.Int64),
+        expected=pl.lit(1, pl.Int64),
+        late_months=pl.lit(""), missing_months=pl.lit(""), not_due=pl.lit(0, pl.Int64),
+        rejected_files=pl.col("rejected_files").cast(pl.Int64),
+        note=pl.format("名录快照：{}", pl.col("latest_snapshot").cast(pl.String).fill_null("未报送")),
+    )  # fmt: skip
+    names = long.select("scope", "ledger", "ledger_zh", "unit_zh").unique(["scope", "ledger"])
+    rows = pl.concat([counts.with_columns(note=pl.lit("")), snapshots], how="diagonal_relaxed")
+    month_cols = [f"m{m:02d}" for m in MONTHS]
+    return (
+        rows.join(names, on=["scope", "ledger"], how="left")
+        .join(marks, on=["scope", "ledger"], how="left")
+        .join(_ledger_frame(), on="ledger", how="left")
         .with_columns(
-            submitted=pl.when(is_snapshot)
-            .then(pl.col("snapshots").is_not_null().cast(pl.Int64))
-            .otherwise(
-                pl.sum_horizontal([(pl.col(c) != MISSING).cast(pl.Int64) for c in month_cols])
-            ),
-            expected=pl.when(is_snapshot).then(1).otherwise(len(MONTHS)),
-            rejected_files=pl.col("rejected_files").fill_null(0),
-            missing_months=pl.when(is_snapshot)
-            .then(pl.lit(""))
-            .otherwise(pl.col("missing_months").fill_null("")),
-            note=pl.when(is_snapshot)
-            .then(pl.format("名录快照：{}", pl.col("snapshots").fill_null("未报送")))
-            .otherwise(pl.lit("")),
+            [pl.col(c).fill_null("") if c in marks.columns else pl.lit("").alias(c)
+             for c in month_cols]
         )
         .with_columns(
-            [
-                pl.when(is_snapshot).then(pl.lit("")).otherwise(pl.col(c)).alias(c)
-                for c in month_cols
-            ]
+            ledger_zh=pl.format("{}·{}", "scope", "ledger_zh") if scoped else pl.col("ledger_zh")
         )
-        .sort("order")
+        .sort("scope", "order")
         .select(COMPLETENESS_COLUMNS)
     )
 
 
 def completeness_summary(frame: pl.DataFrame) -> str:
-    """Say in one line how many ledger-months were submitted out of those expected."""
-    return f"已报送 {int(frame['submitted'].sum())} / {int(frame['expected'].sum())} 个台账期次"
+    """Say in one line how many ledger-months were submitted, late, missing and not yet due."""
+    monthly = frame.filter(pl.col("kind") != "snapshot")
+    late = sum(len(m.split("、")) for m in monthly["late_months"].to_list() if m)
+    missing = sum(len(m.split("、")) for m in monthly["missing_months"].to_list() if m)
+    return (
+        f"已报送 {int(frame['submitted'].sum())} / {int(frame['expected'].sum())} 个台账期次"
+        f"（其中逾期 {late} 个），未报送 {missing} 个，未到报送期限 {int(monthly['not_due'].sum())} 个"
+    )

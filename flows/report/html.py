@@ -13,8 +13,8 @@ from flows.report.labels import (
     INDICATOR_HEADINGS,
     as_of_lines,
     cell_text,
+    outline,
     report_title,
-    section_heading,
 )
 from flows.report.tables import ReportData
 
@@ -23,6 +23,7 @@ body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", 
        sans-serif; margin: 24px auto; max-width: 1100px; color: #222; background: #fff; }
 h1 { font-size: 22px; border-bottom: 3px solid #c0392b; padding-bottom: 6px; }
 h2 { font-size: 17px; margin-top: 28px; color: #8e2b20; }
+h3 { font-size: 15px; margin-top: 18px; color: #8e2b20; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
 th { background: #f3e5e3; }
@@ -30,11 +31,14 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.up { color: #1e7b34; } td.down { color: #b03a2e; }
 table.completeness td { text-align: center; padding: 3px 4px; }
 td.ok { background: #e4f3e6; } td.zero { background: #eef2f7; } td.miss { background: #fbe9e7; }
+td.late { background: #fdf0d5; } td.due { background: #f7f7f7; color: #777; } td.blank { background: #fff; }
 figure { margin: 16px 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 12px; color: #666; }
 p.meta { font-size: 13px; color: #555; margin: 2px 0; }
 """
 NUMERIC = {"value_text", "last_value_text", "submitted", "rejected_files"}
+# A month's cell of the completeness grid, coloured by what `flows.submissions` says of it.
+MARK_CLASSES = {"已报": "ok", "零报告": "zero", "逾期": "late", "未到期": "due", "": "blank"}
 
 
 def data_uri(png: bytes) -> str:
@@ -49,7 +53,7 @@ def _cell_class(column: str, value: object) -> str:
     if column == "change_text" and isinstance(value, str) and value[:1] in "+-":
         classes.append("up" if value.startswith("+") else "down")
     if column.startswith("m") and column[1:].isdigit():
-        classes.append({"已报": "ok", "零报告": "zero"}.get(value or "", "miss"))
+        classes.append(MARK_CLASSES.get(value or "", "miss"))
     return f' class="{" ".join(classes)}"' if classes else ""
 
 
@@ -82,11 +86,10 @@ def render_html(data: ReportData, charts: list[Chart]) -> str:
         f"<h1>{escape(report_title(data))}</h1>",
         *(f'<p class="meta">{escape(line)}</p>' for line in as_of_lines(data)),
     ]
-    for section, title, rows in data.sections():
-        parts.append(
-            f'<h2 id="section-{escape(section)}">{escape(section_heading(section, title))}</h2>'
-        )
-        parts.append(html_table(rows, INDICATOR_HEADINGS, "indicators"))
+    for level, heading, rows in outline(data):
+        parts.append(f"<h{level + 1}>{escape(heading)}</h{level + 1}>")
+        if rows is not None:
+            parts.append(html_table(rows, INDICATOR_HEADINGS, "indicators"))
     if charts:
         parts.append("<h2>图表</h2>")
         for chart in charts:

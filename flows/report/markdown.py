@@ -11,8 +11,8 @@ from flows.report.labels import (
     INDICATOR_HEADINGS,
     as_of_lines,
     cell_text,
+    outline,
     report_title,
-    section_heading,
 )
 from flows.report.tables import ReportData
 
@@ -51,9 +51,10 @@ def render_markdown(data: ReportData, chart_files: dict[str, str] | None = None)
     """Render the report as Markdown; chart_files maps a chart title to an image path to link."""
     lines = [f"# {md_text(report_title(data))}", ""]
     lines += [f"- {md_text(line)}" for line in as_of_lines(data)]
-    for section, title, rows in data.sections():
-        lines += ["", f"## {md_text(section_heading(section, title))}", ""]
-        lines += md_table(rows, INDICATOR_HEADINGS)
+    for level, heading, rows in outline(data):
+        lines += ["", f"{'#' * (level + 1)} {md_text(heading)}"]
+        if rows is not None:
+            lines += ["", *md_table(rows, INDICATOR_HEADINGS)]
     if chart_files:
         lines += ["", "## 图表", ""]
         lines += [f"![{md_text(title)}](<{str(path).replace('>', '%3E').replace('<', '%3C')}>)"

@@ -135,14 +135,14 @@ def write_one_workbook(rows: pl.DataFrame, year: int | None, path: Path) -> Path
     return path
 
 
-def write_csvs(rows: pl.DataFrame, year: int | None, folder: Path) -> list[Path]:
-    """Write one CSV per unit into folder (UTF-8 with BOM, so that Excel reads it)."""
+def write_csvs(rows: pl.DataFrame, year: int | None, folder: Path, *, bom: bool = True) -> list[Path]:
+    """Write one CSV per unit into folder (with `bom`, UTF-8 with BOM, so that Excel reads it)."""
     from flows.report.formula_safe import safe_frame
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for unit, part in by_unit(rows).items():
         path = folder / f"{year_words(year)}台账问题清单-{unit}.csv"
-        path.write_text("\ufeff" + safe_frame(for_clerks(part)).write_csv(), encoding="utf-8")
+        path.write_text(("\ufeff" if bom else "") + safe_frame(for_clerks(part)).write_csv(), encoding="utf-8")
         paths.append(path)
     return paths

@@ -14,6 +14,8 @@ import polars as pl
 from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
 from flows.report.completeness import completeness
+from flows.report.reported import NO_DATA, codes_with_data, year_reported
+from flows.report.submissions import DEADLINE_DAY
 from flows.transform.indicators import indicator_table, value_text
 
 # The report's chapters, in order; the titles are tally's own short headings.
@@ -27,6 +29,7 @@ SECTIONS = {
 ROW_COLUMNS = (
     "section", "section_title", "code", "name_zh", "name_en", "unit", "printed", "value",
     "value_text", "last_value", "last_value_text", "last_printed", "change", "change_text",
+    "has_data", "last_has_data",
 )  # fmt: skip
 REQUIRED_RELATIONS = ("indicators", "indicator_series_monthly", "file_versions")
 
@@ -75,21 +78,42 @@ def change_text(value: float | None, last: float | None, unit: str) -> str:
 
 
 def report_rows(con, year: int) -> pl.DataFrame:
-    """Return each indicator of a year with its figure, raw value, last year's value and the change."""
+    """Return each indicator of a year with its figure, raw value, last year's value and the change.
+
+    A figure whose ledgers were not submitted for a year (`reported.codes_with_data`) has no
+    value that year: its cells say `—`, and there is no change against it.
+    """
     this = indicator_table(con, year)
-    if this.height == 0:
-        raise TallyError(f"仓库中没有 {year} 年的数据（先运行 tally run，或检查年份）")
+    if this.height == 0 or not year_reported(con, year):
+        raise TallyError(f"仓库中没有 {year} 年报送的台账（先运行 tally run，或检查年份）")
+    with_data, last_with_data = codes_with_data(con, year), codes_with_data(con, year - 1)
     last = indicator_table(con, year - 1).select("code", last_value="value", last_printed="printed")
-    rows = this.join(last, on="code", how="left", maintain_order="left")
+    rows = this.join(last, on="code", how="left", maintain_order="left").with_columns(
+        has_data=pl.col("code").is_in(list(with_data)),
+        last_has_data=pl.col("code").is_in(list(last_with_data)),
+    )
+    # Values of a year without data are no figures: dropped here, so nothing can print them.
+    rows = rows.with_columns(
+        value=pl.when("has_data").then("value"),
+        printed=pl.when("has_data").then("printed").otherwise(pl.lit(NO_DATA)),
+        last_value=pl.when("last_has_data").then("last_value"),
+        last_printed=pl.when("last_has_data").then("last_printed"),
+    )
     units = rows["unit"].to_list()
     values, lasts = rows["value"].to_list(), rows["last_value"].to_list()
+    has, had = rows["has_data"].to_list(), rows["last_has_data"].to_list()
     return rows.with_columns(
         section_title=pl.col("section").replace_strict(SECTIONS, default=pl.col("section")),
-        value_text=pl.Series([value_text(v, u) for v, u in zip(values, units, strict=True)]),
-        last_value_text=pl.Series([value_text(v, u) for v, u in zip(lasts, units, strict=True)]),
+        value_text=pl.Series(
+            [value_text(v, u) if h else NO_DATA for v, u, h in zip(values, units, has, strict=True)]
+        ),
+        last_value_text=pl.Series(
+            [value_text(v, u) if h else NO_DATA for v, u, h in zip(lasts, units, had, strict=True)]
+        ),
         change=pl.col("value") - pl.col("last_value"),
         change_text=pl.Series(
-            [change_text(v, p, u) for v, p, u in zip(values, lasts, units, strict=True)],
+            [change_text(v, p, u) if h and g else NO_DATA
+             for v, p, u, h, g in zip(values, lasts, units, has, had, strict=True)],
             dtype=pl.String,
         ),
     ).select(ROW_COLUMNS)
@@ -137,15 +161,25 @@ def check_built(con) -> None:
         )
 
 
-def load_report(con, year: int, bureau: str = "") -> ReportData:
-    """Read everything one year's report shows from a built warehouse."""
+def load_report(con, year: int, bureau: str = "", *, deadline_day: int = DEADLINE_DAY,
+                today: date | None = None) -> ReportData:
+    """Read everything one year's report shows from a built warehouse.
+
+    The completeness grid uses `deadline_day` and `today` as `tally completeness` does.
+    """
     check_built(con)
     load_catalog()  # fail early on a broken catalog, before any file is written
+    rows = report_rows(con, year)
+    # Last year's monthly series only for the figures last year has data for (see `reported`).
+    compared = rows.filter(pl.col("last_has_data"))["code"].to_list()
+    monthly = monthly_series(con, [year - 1, year]).filter(
+        (pl.col("year") == year) | pl.col("code").is_in(compared)
+    )
     return ReportData(
         year=year,
-        rows=report_rows(con, year),
+        rows=rows,
         as_of=as_of(con, year),
-        completeness=completeness(con, year),
-        monthly=monthly_series(con, [year - 1, year]),
+        completeness=completeness(con, year, deadline_day=deadline_day, today=today),
+        monthly=monthly,
         bureau=bureau,
     )

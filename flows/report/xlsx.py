@@ -17,7 +17,8 @@ import xlsxwriter
 
 from flows.report.charts import Chart
 from flows.report.formula_safe import neutralise
-from flows.report.labels import COMPLETENESS_HEADINGS, as_of_lines, report_title
+from flows.report.labels import COMPLETENESS_HEADINGS, as_of_lines, report_title, section_label
+from flows.report.reported import NO_DATA
 from flows.report.tables import ReportData
 
 CHANGE_FORMATS = {
@@ -97,10 +98,13 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
         write_cell(ws, top, c, h, fmts["header"])
     number_fmts: dict[str, object] = {}
     for r, row in enumerate(data.rows.iter_rows(named=True), start=top + 1):
-        write_cell(ws, r, 0, f"{row['section']} {row['section_title']}", fmts["cell"])
+        write_cell(ws, r, 0, section_label(row["section"], row["section_title"]), fmts["cell"])
         write_cell(ws, r, 1, row["name_zh"], fmts["cell"])
         write_cell(ws, r, 2, row["printed"], fmts["cell"])
-        for col, key in ((3, "value"), (5, "last_value")):
+        for col, key, has in ((3, "value", "has_data"), (5, "last_value", "last_has_data")):
+            if not row[has]:  # a year without data: a dash, never a blank or a 0
+                write_cell(ws, r, col, NO_DATA, fmts["nodata"])
+                continue
             pattern = _number_format(row["unit"], row[key])
             if pattern not in number_fmts:
                 number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
@@ -111,7 +115,10 @@ def _indicator_sheet(wb, data: ReportData, fmts: dict) -> None:
         pattern = CHANGE_FORMATS["%" if row["unit"] == "%" else "n"]
         if pattern not in number_fmts:
             number_fmts[pattern] = wb.add_format({"num_format": pattern, "border": 1})
-        write_cell(ws, r, 6, row["change"], number_fmts[pattern])
+        if row["has_data"] and row["last_has_data"]:
+            write_cell(ws, r, 6, row["change"], number_fmts[pattern])
+        else:
+            write_cell(ws, r, 6, NO_DATA, fmts["nodata"])
         write_cell(ws, r, 7, row["code"], fmts["code"])
     ws.freeze_panes(top + 1, 2)
     ws.autofilter(top, 0, top + data.rows.height, len(headings) - 1)
@@ -129,14 +136,15 @@ def _completeness_sheet(wb, data: ReportData, fmts: dict) -> None:
             name = columns[c]
             fmt = fmts["cell"]
             if name.startswith("m") and name[1:].isdigit():
-                fmt = {"已报": fmts["ok"], "零报告": fmts["zero"]}.get(value, fmts["miss"])
+                fmt = {"已报": fmts["ok"], "零报告": fmts["zero"], "逾期": fmts["late"],
+                       "未到期": fmts["cell"]}.get(value, fmts["miss"])
                 if data.completeness["kind"][r - 1] == "snapshot":
                     fmt = fmts["cell"]
             write_cell(ws, r, c, value, fmt)
     ws.set_column(0, 1, 20)
     ws.set_column(2, 13, 6)
-    ws.set_column(14, 16, 10)
-    ws.set_column(17, 17, 24)
+    ws.set_column(14, 17, 10)
+    ws.set_column(18, 18, 24)
     ws.freeze_panes(1, 1)
 
 
@@ -166,9 +174,11 @@ def render_xlsx(data: ReportData, charts: list[Chart], target: Path | io.BytesIO
         "header": wb.add_format(HEADER),
         "cell": wb.add_format({"border": 1}),
         "code": wb.add_format({"border": 1, "font_color": "#888888"}),
+        "nodata": wb.add_format({"border": 1, "align": "right", "font_color": "#888888"}),
         "ok": wb.add_format({"border": 1, "bg_color": "#E4F3E6", "align": "center"}),
         "zero": wb.add_format({"border": 1, "bg_color": "#EEF2F7", "align": "center"}),
         "miss": wb.add_format({"border": 1, "bg_color": "#FBE9E7", "align": "center"}),
+        "late": wb.add_format({"border": 1, "bg_color": "#FDF0D5", "align": "center"}),
     }
     _indicator_sheet(wb, data, fmts)
     _completeness_sheet(wb, data, fmts)
