@@ -98,7 +98,7 @@ def test_serve_registers_the_nightly_schedule(prefect_harness, site, monkeypatch
     assert (default.cron, default.timezone) == ("0 2 * * *", "Asia/Shanghai")
 
     served = []
-    monkeypatch.setattr(prefect, "serve", lambda *deployments: served.extend(deployments))
+    monkeypatch.setattr(prefect, "serve", lambda *deployments, **options: served.extend(deployments))
     result = CliRunner().invoke(app, ["serve", "--config", str(site / "tally.toml")])
     assert result.exit_code == 0, result.output
     (deployment,) = served
