@@ -10,8 +10,9 @@ import typer
 from rich.table import Table
 
 from flows.cli.app import app
-from flows.cli.output import console, data
+from flows.cli.output import console, data, say
 from flows.sample import DEFAULT_SEED, write_sample_inbox
+from flows.sample.writers import INSTALL_HINT, missing_extra
 
 
 @app.command("sample")
@@ -28,6 +29,10 @@ def sample_command(
     Example:
         tally sample --year 2024 --out warehouse/inbox-2024
     """
+    if missing := missing_extra():  # checked first: never half an inbox
+        say("缺少样例生成所需的可选依赖 · the sample generator needs an extra:",
+            f"{missing} 未安装 · not installed; 请安装 · install it with: {INSTALL_HINT}")
+        raise typer.Exit(2)
     manifest = write_sample_inbox(year, out, seed)
     files = Counter(f.ledger for f in manifest.files)
     rows = Counter()

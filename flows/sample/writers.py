@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import io
 from pathlib import Path
 
 import xlsxwriter
-import xlwt
 
 from flows.sample.messy import Sheet
+
+# xlwt writes the sample's .xls files and nothing else needs it: it is the `tally[sample]` extra.
+SAMPLE_EXTRA = "xlwt"
+INSTALL_HINT = "pip install 'tally[sample]'"
+
+
+def missing_extra() -> str | None:
+    """Return the module of the `tally[sample]` extra that is not installed, else None."""
+    return None if importlib.util.find_spec(SAMPLE_EXTRA) else SAMPLE_EXTRA
 
 
 def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: str) -> None:
@@ -69,6 +78,8 @@ def write_xlsx(path: Path, sheets: list[Sheet], created: dt.datetime, author: st
 
 def write_xls(path: Path, sheets: list[Sheet]) -> None:
     """Write sheets to an old-style .xls file, as WPS and old Excel save them."""
+    import xlwt  # only here: the extra `tally[sample]` (see missing_extra)
+
     book = xlwt.Workbook(encoding="utf-8")
     fmt_date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
     text = xlwt.easyxf(num_format_str="@")

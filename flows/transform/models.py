@@ -44,11 +44,12 @@ import duckdb
 import polars as pl
 from duckdb import sqltypes
 
+from flows import resources
 from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load.ddl import quote
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
 VIEW_LAYERS = ("staging",)
 SEED_CALENDAR = "seed_official_calendar"

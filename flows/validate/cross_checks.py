@@ -14,10 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
+from flows import resources
 from flows.errors import TallyError
 from flows.load.ddl import quote
 
-CHECKS_DIR = Path(__file__).resolve().parents[2] / "sql" / "checks"
+CHECKS_DIR = resources.SQL_DIR / "checks"
 CHECK_TABLE = "check_warnings"
 PROBLEM_COLUMNS = ("version_id", "path", "sheet", "row", "column", "header", "raw_value", "rule",
                    "severity", "message")  # fmt: skip

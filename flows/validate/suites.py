@@ -19,9 +19,10 @@ import json
 from functools import cache
 from pathlib import Path
 
+from flows import resources
 from flows.contract.ledgers import LEDGERS, Column, Ledger
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+SUITES_DIR = resources.EXPECTATIONS_DIR
 ERROR, WARNING = "error", "warning"
 UNIT, ROW = "_unit", "_row"
 PERIOD_START, PERIOD_END, PERIOD = "_period_start", "_period_end", "_period"

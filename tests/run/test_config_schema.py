@@ -136,7 +136,7 @@ def test_the_new_limits_are_read_when_given(tmp_path):
 
 
 def test_the_shipped_tally_toml_and_no_file_at_all_are_valid(tmp_path):
-    shipped = Path(__file__).resolve().parent.parent / "tally.toml"
+    shipped = Path(__file__).resolve().parents[2] / "tally.toml"
     assert load_settings(shipped).warehouse == shipped.parent / "warehouse/tally.duckdb"
     assert load_settings(write(tmp_path, "")) == Settings(inbox=tmp_path / "inbox",
                                                           warehouse=tmp_path / "warehouse/tally.duckdb")
