@@ -12,9 +12,10 @@ official working-day calendar (chinese_calendar) and the indicator catalog; and 
 
 A table model whose inputs did not change since it was last built is not rebuilt: each build
 records, in `model_builds`, a fingerprint of the model's SQL, of the fingerprints of the
-relations it reads and, for a staging model, of the loaded versions of its ledger (raw rows and
-versions are append-only, so the set of loaded version ids says everything a staging view can
-see). A nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
+relations it reads and, for a staging model, of the current versions of its ledger and of the
+rule that picks them (`sql/staging/current_versions.sql`; raw rows and versions are
+append-only, so the set of current version ids says everything a staging view can see). A
+nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
 
 Two more lines of a model cut that work down to what changed:
 
