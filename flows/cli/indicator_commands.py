@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +29,7 @@ from flows.cli.output import (
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
+from flows.report.formats import ExportFormat, IndicatorFormat, OutputFormat
 from flows.report.markdown import md_cell
 from flows.run.ingest import new_run_id
 from flows.transform import indicators
@@ -47,20 +47,6 @@ NoBuildOption = Annotated[
                       "(default), or rebuild the models first"),
 ]
 CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year")
-
-
-class IndicatorFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    xlsx = "xlsx"
-
-
-class ExplainFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"
-    xlsx = "xlsx"
 
 
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
@@ -119,7 +105,7 @@ def fail(exc: TallyError) -> typer.Exit:
 def indicators_command(
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = IndicatorFormat.table,
+    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
@@ -142,13 +128,13 @@ def indicators_command(
     if table.is_empty():
         raise fail(TallyError(f"{year} 年没有任何台账数据"))
     text = indicators.export_frame(table).select(CSV_COLUMNS)
-    if fmt == IndicatorFormat.csv:
+    if fmt is OutputFormat.csv:
         emit(text, "csv")
-    elif fmt == IndicatorFormat.json:
+    elif fmt is OutputFormat.json:
         emit(table, "json")
-    elif fmt == IndicatorFormat.md:
+    elif fmt is OutputFormat.md:
         sys.stdout.write(markdown(text))
-    elif fmt == IndicatorFormat.xlsx:
+    elif fmt is OutputFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
         safe_frame(text).write_excel(path, worksheet=f"{year}年指标", autofit=True)
         console.print(data(f"已写入 · written: {path}"))
@@ -166,7 +152,7 @@ def explain_command(
     code: Annotated[str, typer.Argument(help="指标代码 · indicator code, e.g. cases_filed")],
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
@@ -188,9 +174,9 @@ def explain_command(
         raise unreadable(s.warehouse, exc) from exc
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
-    if fmt == ExplainFormat.csv:
+    if fmt is OutputFormat.csv:
         emit(rows.select("code", "year", *explained.rows.columns), "csv")
-    elif fmt == ExplainFormat.xlsx:
+    elif fmt is OutputFormat.xlsx:
         path = output or Path(f"explain-{code}-{year}.xlsx")
         header = pl.DataFrame(
             {"项目 field": list(summary), "内容 value": [str(v) for v in summary.values()]}
