@@ -2,8 +2,9 @@
 
 The rows come from the view `problem_log`, a model (`sql/marts/problem_log.sql`) that the run
 builds with the others; in a warehouse whose models were never built (only loaded), the same
-model is read as a query, with no cross-check warning yet. Each unit (执法大队, 宣传股, 办公室) gets one workbook: a summary sheet
-with a line per file, and the list of problems, file by file and row by row.
+model is read as a query, with no cross-check warning yet. Each unit (执法大队, 宣传股, 办公室)
+gets one workbook: a summary sheet with a line per file, and the list of problems, file by
+file and row by row.
 """
 
 from __future__ import annotations
