@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +29,7 @@ from flows.cli.output import (
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
+from flows.report.formats import ExportFormat, IndicatorFormat, OutputFormat
 from flows.report.markdown import md_cell
 from flows.report.reported import NO_DATA, codes_with_data, year_reported
 from flows.run.ingest import new_run_id
@@ -48,22 +48,6 @@ NoBuildOption = Annotated[
                       "(default), or rebuild the models first"),
 ]
 CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year", "reported")
-
-
-class IndicatorFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"  # for machines (see flows/cli/exports.py)
-    json = "json"
-    md = "md"
-    xlsx = "xlsx"
-    excel_csv = "excel-csv"  # for people: BOM, Chinese headings
-
-
-class ExplainFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"
-    xlsx = "xlsx"
-    excel_csv = "excel-csv"
 
 
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
@@ -141,7 +125,7 @@ def fail(exc: TallyError) -> typer.Exit:
 def indicators_command(
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = IndicatorFormat.table,
+    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
@@ -165,15 +149,15 @@ def indicators_command(
     if table.is_empty():
         raise fail(TallyError(f"{year} 年没有任何台账数据"))
     text = indicators.export_frame(table).select(CSV_COLUMNS)
-    if fmt == IndicatorFormat.csv:
+    if fmt is OutputFormat.csv:
         emit(text, "csv")
-    elif fmt == IndicatorFormat.excel_csv:
+    elif fmt == OutputFormat.excel_csv:
         emit(text, "excel-csv")
-    elif fmt == IndicatorFormat.json:
+    elif fmt == OutputFormat.json:
         emit(table, "json")
-    elif fmt == IndicatorFormat.md:
+    elif fmt is OutputFormat.md:
         sys.stdout.write(markdown(text))
-    elif fmt == IndicatorFormat.xlsx:
+    elif fmt is OutputFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
         write_xlsx(path, {f"{year}年指标": table.select(CSV_COLUMNS)}, cell_format=indicator_format)
         console.print(data(f"已写入 · written: {path}"))
@@ -192,7 +176,7 @@ def explain_command(
     code: Annotated[str, typer.Argument(help="指标代码 · indicator code, e.g. cases_filed")],
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ExplainFormat, typer.Option("--format", "-f")] = ExplainFormat.table,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
@@ -214,9 +198,9 @@ def explain_command(
         raise unreadable(s.warehouse, exc) from exc
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
-    if fmt in (ExplainFormat.csv, ExplainFormat.excel_csv):
+    if fmt in (OutputFormat.csv, OutputFormat.excel_csv):
         emit(rows.select("code", "year", *explained.rows.columns), fmt.value)
-    elif fmt == ExplainFormat.xlsx:
+    elif fmt == OutputFormat.xlsx:
         path = output or Path(f"explain-{code}-{year}.xlsx")
         # The figure's header with its value as a number, then its rows, typed.
         pairs = [(k, explained.value if k == "value" else v) for k, v in summary.items()]

@@ -12,7 +12,6 @@ from flows.cli.app import app
 from flows.cli.output import (
     ConfigOption,
     InboxOption,
-    TableFormat,
     WarehouseOption,
     console,
     emit,
@@ -25,6 +24,7 @@ from flows.errors import TallyError
 from flows.load.loader import RunSummary
 from flows.privacy.protect import KeyRefused, preflight_key
 from flows.publish.swap import FolderUnusable, RunInProgress
+from flows.report.formats import ListFormat, OutputFormat
 from flows.run.pipeline import RunFailed, RunResult, notify_run, run_pipeline
 
 FILES_SQL = """
@@ -139,7 +139,7 @@ def print_summary(summary: RunSummary) -> None:
 @app.command("files")
 def files_command(
     warehouse: WarehouseOption = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
     """List every file version ever seen, with its status, row counts and reason.
@@ -153,7 +153,7 @@ def files_command(
         counted = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'skipped_rows'"
                               ).fetchone()[0]
         frame = con.execute(FILES_SQL if counted else OLD_FILES_SQL).pl()
-    if fmt == TableFormat.table:  # a terminal: the columns a person reads, hashes shortened
+    if fmt is OutputFormat.table:  # a terminal: the columns a person reads, hashes shortened
         frame = frame.select(
             "path", "sheet", "period", "status", pl.col("rows_read").alias("read"),
             pl.col("rows_loaded").alias("loaded"), pl.col("rows_quarantined").alias("quarantined"),

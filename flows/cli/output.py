@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import re
 import sys
@@ -59,13 +58,6 @@ def say(label: str, value: object, *, style: str = "red", to: Console | None = N
     """Print a styled label and then a message that may quote data, as plain text."""
     text = Text.assemble((label, style), " ", visible(value)) if label else data(value, style)
     (to or console).print(text, soft_wrap=True)  # one line, whole, for a log or a search
-
-
-class TableFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"  # for machines: UTF-8 without BOM, columns by code
-    json = "json"
-    excel_csv = "excel-csv"  # for people: UTF-8 with BOM, Chinese headings (`exports`)
 
 
 def settings(config: Path | None = None, **overrides) -> Settings:

@@ -13,7 +13,6 @@ from rich.table import Table
 from flows.cli.app import app
 from flows.cli.output import (
     ConfigOption,
-    TableFormat,
     WarehouseOption,
     console,
     data,
@@ -24,6 +23,7 @@ from flows.cli.output import (
     settings,
 )
 from flows.contract.ledgers import LEDGERS
+from flows.report.formats import ExportFormat, ListFormat, OutputFormat
 from flows.report.problem_report import (
     by_unit,
     for_clerks,
@@ -36,13 +36,6 @@ from flows.report.problem_report import (
 from flows.report.submissions import DEADLINE_DAY, completeness, deadline_day_of
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
-
-
-class ProblemFormat(enum.StrEnum):
-    table = "table"
-    csv = "csv"  # for machines: UTF-8 without BOM (see flows/cli/exports.py)
-    xlsx = "xlsx"
-    excel_csv = "excel-csv"  # for people: UTF-8 with BOM
 
 
 class Severity(enum.StrEnum):
@@ -60,7 +53,7 @@ def problems_command(
     year: Annotated[int | None, typer.Option("--year", "-y", help="年度（默认：历年）· year (default: all)")] = None,
     ledger: Annotated[str | None, typer.Option("--ledger", "-l", help="台账代码 · ledger code")] = None,
     severity: Annotated[Severity | None, typer.Option("--severity", "-s")] = None,
-    fmt: Annotated[ProblemFormat, typer.Option("--format", "-f")] = ProblemFormat.table,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录，每个单位一个文件 · folder, a file per unit")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="xlsx：所有单位写入一个文件 · one workbook for all units")] = None,
     warehouse: WarehouseOption = None,
@@ -78,23 +71,23 @@ def problems_command(
     s = settings(config, warehouse=warehouse)
     with open_read_only(s.warehouse) as con:
         rows = problem_rows(con, year, ledger=ledger, severity=severity.value if severity else None)
-    if fmt is ProblemFormat.xlsx and output is not None:
+    if fmt is OutputFormat.xlsx and output is not None:
         console.print(data(f"已写出 · wrote {write_one_workbook(rows, year, output)}"))
         return
-    csv_forms = (ProblemFormat.csv, ProblemFormat.excel_csv)
-    if fmt is ProblemFormat.xlsx or (fmt in csv_forms and out_dir is not None):
+    csv_forms = (OutputFormat.csv, OutputFormat.excel_csv)
+    if fmt is OutputFormat.xlsx or (fmt in csv_forms and out_dir is not None):
         folder = out_dir or Path(f"{year_words(year)}台账问题清单")
-        if fmt is ProblemFormat.xlsx:
+        if fmt is OutputFormat.xlsx:
             paths = write_workbooks(rows, year, folder)
         else:
-            paths = write_csvs(rows, year, folder, bom=fmt is ProblemFormat.excel_csv)
+            paths = write_csvs(rows, year, folder, bom=fmt is OutputFormat.excel_csv)
         for path in paths:
             console.print(data(f"已写出 · wrote {path}"))
         if rows.height == 0:
             console.print(f"{year_words(year)}没有需要退回的问题 · no problems")
         return
     if fmt in csv_forms:
-        bom = "\ufeff" if fmt is ProblemFormat.excel_csv else ""
+        bom = "\ufeff" if fmt is OutputFormat.excel_csv else ""
         sys.stdout.write(bom + safe_frame(for_clerks(rows)).write_csv())
         return
     print_by_unit(rows, year)
@@ -124,7 +117,7 @@ def completeness_command(
         "--deadline-day", min=1, max=28,
         help=f"次月报送截止日 · deadline day of the following month (default {DEADLINE_DAY}, or tally.toml)",
     )] = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:

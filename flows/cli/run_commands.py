@@ -16,7 +16,6 @@ from flows.cli.app import app
 from flows.cli.output import (
     ConfigOption,
     InboxOption,
-    TableFormat,
     WarehouseOption,
     console,
     data,
@@ -28,6 +27,7 @@ from flows.cli.output import (
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
+from flows.report.formats import ListFormat, OutputFormat
 from flows.run.settings import find_config
 
 RUNS_SQL = f"SELECT {', '.join(publish.RUN_COLUMNS)} FROM runs"
@@ -124,7 +124,7 @@ def runs_frame(warehouse: Path, timezone: str = "Asia/Shanghai") -> pl.DataFrame
 @app.command("runs")
 def runs_command(
     warehouse: WarehouseOption = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
     """List every run: start, end, files, rows, problems and outcome (failed runs included).

@@ -1,9 +1,10 @@
 """The warehouse's loader tables: raw ledger rows with their lineage, and the load history.
 
 Raw tables live in the `raw` schema, one per ledger (`raw.inspections`, …), append-only:
-every row of every file version that was ever loaded, with the version it came from. Which
-version is current is decided by `file_versions.status`; the staging models in `sql/staging/`
-read only current rows.
+every row of every file version that was ever loaded, with the version it came from. The
+loader keeps `file_versions.status`; which version is current is said once, by the view
+`sql/staging/current_versions.sql`, and the staging models in `sql/staging/` read only the
+rows of current versions through it.
 """
 
 from __future__ import annotations

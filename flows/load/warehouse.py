@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from flows.errors import TallyError
+from flows.load.current import current_relation
 from flows.load.ddl import create_loader_tables, quote
 
 # DuckDB's own default is 80% of the machine's memory; a run must fit in 2 GiB with the
@@ -108,13 +109,17 @@ CurrentKey = tuple[str, str, str]  # (scope, ledger, period)
 
 
 def current_versions(con) -> dict[CurrentKey, tuple[int, str, str]]:
-    """Every loaded version, keyed (scope, ledger, period): (version_id, content_sha256, path)."""
+    """Every current version, keyed (scope, ledger, period): (version_id, content_sha256, path).
+
+    It reads the rule of the view `current_versions` (flows.load.current): inside the load's
+    transaction the view may not exist yet, and is not rebuilt until the models are.
+    """
     rows = con.execute(
-        """
+        f"""
         SELECT scope, ledger, period, max(version_id), arg_max(content_sha256, version_id),
                arg_max(path, version_id)
-        FROM file_versions
-        WHERE status = 'loaded' AND ledger IS NOT NULL AND period IS NOT NULL
+        FROM {current_relation()}
+        WHERE ledger IS NOT NULL AND period IS NOT NULL
         GROUP BY scope, ledger, period
         """
     ).fetchall()

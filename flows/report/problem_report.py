@@ -1,9 +1,10 @@
 """What each unit must fix: the problem log of a year, grouped by file, as a clerk wants it back.
 
-The rows come from the view `problem_log` (built by `flows.validate.cross_checks.run_cross_checks`),
-or, in a warehouse where the cross-checks have not run yet, from the load's own problems
-and rejected files. Each unit (执法大队, 宣传股, 办公室) gets one workbook: a summary sheet
-with a line per file, and the list of problems, file by file and row by row.
+The rows come from the view `problem_log`, a model (`sql/marts/problem_log.sql`) that the run
+builds with the others; in a warehouse whose models were never built (only loaded), the same
+model is read as a query, with no cross-check warning yet. Each unit (执法大队, 宣传股, 办公室)
+gets one workbook: a summary sheet with a line per file, and the list of problems, file by
+file and row by row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from flows.contract.ledgers import LEDGERS
-from flows.validate.cross_checks import LOADED_PROBLEMS_SQL
+from flows.load.current import VIEW as CURRENT_VERSIONS
+from flows.load.current import rule_sql
+from flows.transform.models import SQL_DIR
+from flows.validate.cross_checks import CHECK_TABLE
 
 RULE_NAMES = {
     "required": "必填项为空", "enum": "取值不在允许范围", "minimum": "数值小于下限",
@@ -26,6 +30,8 @@ RULE_NAMES = {
 }  # fmt: skip
 SEVERITY_NAMES = {"error": "错误（该行未载入，请改正后重报）", "warning": "警告（已载入，请核对）"}
 UNKNOWN_UNIT = "未识别台账"
+PROBLEM_LOG = "problem_log"
+PROBLEM_LOG_FILE = SQL_DIR / "marts" / f"{PROBLEM_LOG}.sql"
 COLUMNS_ZH = {
     "ledger_zh": "台账", "path": "文件", "sheet": "工作表", "row": "行号", "header": "列名", "raw_value": "原值",
     "rule_zh": "问题类型", "severity_zh": "严重程度", "message": "说明",
@@ -39,10 +45,24 @@ def has_relation(con, name: str) -> bool:
     ).fetchone()[0])  # fmt: skip
 
 
+def problem_log_source(con) -> str:
+    """Return the relation to read the problem log from: the view, else its model as a query.
+
+    A warehouse that was only loaded has neither the view nor what it reads besides the load
+    history: the current versions are then read by their rule, and no check has warned yet.
+    """
+    if has_relation(con, PROBLEM_LOG):
+        return PROBLEM_LOG
+    model = PROBLEM_LOG_FILE.read_text(encoding="utf-8").strip().rstrip(";")
+    no_checks = 'SELECT *, CAST(NULL AS VARCHAR) AS "check" FROM problems WHERE false'
+    return (f"(WITH {CURRENT_VERSIONS} AS (\n{rule_sql()}\n), {CHECK_TABLE} AS ({no_checks})\n"
+            f"SELECT * FROM (\n{model}\n) AS log)")
+
+
 def problem_rows(con, year: int | None, *, ledger: str | None = None,
                  severity: str | None = None) -> pl.DataFrame:
     """Return a year's problems (all years: None; optionally one ledger or severity), with unit and names."""
-    source = "problem_log" if has_relation(con, "problem_log") else f"({LOADED_PROBLEMS_SQL})"
+    source = problem_log_source(con)
     frame = con.execute(
         f"""
         SELECT * FROM {source} AS log

@@ -20,7 +20,8 @@ from datetime import date
 import polars as pl
 
 from flows.contract.ledgers import LEDGERS
-from flows.transform.models import SQL_DIR
+from flows.load.current import current_relation
+from flows.resources import SQL_DIR
 
 DEADLINE_DAY = 5
 SUBMISSIONS_SQL = SQL_DIR / "reports" / "ledger_submissions.sql"
@@ -51,7 +52,8 @@ def deadline_day_of(settings, flag: int | None = None) -> int:
 
 def submissions(con, year: int) -> pl.DataFrame:
     """Return, per scope, ledger and period of the year, when it was first handed in (see the SQL)."""
-    return con.execute(SUBMISSIONS_SQL.read_text(encoding="utf-8"), {"year": year}).pl()
+    sql = SUBMISSIONS_SQL.read_text(encoding="utf-8").replace("from current_versions", f"from {current_relation()}")
+    return con.execute(sql, {"year": year}).pl()
 
 
 def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,

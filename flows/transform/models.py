@@ -12,9 +12,10 @@ official working-day calendar (chinese_calendar) and the indicator catalog; and 
 
 A table model whose inputs did not change since it was last built is not rebuilt: each build
 records, in `model_builds`, a fingerprint of the model's SQL, of the fingerprints of the
-relations it reads and, for a staging model, of the loaded versions of its ledger (raw rows and
-versions are append-only, so the set of loaded version ids says everything a staging view can
-see). A nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
+relations it reads and, for a staging model, of the current versions of its ledger and of the
+rule that picks them (`sql/staging/current_versions.sql`; raw rows and versions are
+append-only, so the set of current version ids says everything a staging view can see). A
+nightly run that changed one ledger rebuilds that ledger's marts and what reads them.
 
 Two more lines of a model cut that work down to what changed:
 
@@ -47,7 +48,9 @@ from duckdb import sqltypes
 from flows import resources
 from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
+from flows.load import current
 from flows.load.ddl import quote
+from flows.validate.cross_checks import ensure_check_table
 
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
@@ -251,11 +254,15 @@ def drop_other_kind(con, name: str, kind: str) -> None:
 
 
 def ledger_states(con) -> dict[str, str]:
-    """Return, per ledger, a fingerprint of its loaded version ids: what its staging view sees."""
+    """Return, per ledger, a fingerprint of its current version ids: what its staging view sees.
+
+    Taken before the build creates the view `current_versions` again (on a first build it does
+    not exist yet): it reads the view's rule from its file instead (flows.load.current).
+    """
     rows = con.execute(
-        """
+        f"""
         SELECT ledger, md5(string_agg(CAST(version_id AS VARCHAR), ',' ORDER BY version_id))
-        FROM file_versions WHERE status = 'loaded' AND ledger IS NOT NULL GROUP BY ledger
+        FROM {current.current_relation()} WHERE ledger IS NOT NULL GROUP BY ledger
         """
     ).fetchall()
     return dict(rows)
@@ -265,16 +272,20 @@ def fingerprint(model: Model, inputs: dict[str, str | None], ledgers: dict[str, 
     """Return a model's fingerprint: its SQL and kind, and the fingerprints of what it reads.
 
     A model that reads anything else (a relation that is neither a model, a seed, nor
-    `file_versions` beside a raw table) has None: it is always rebuilt, and so is what reads it.
+    `file_versions` or the view `current_versions` beside a raw table) has None: it is always
+    rebuilt, and so is what reads it. Beside a raw table, what the load history shows is the
+    current versions of that table's ledger: the ledger states, and the rule that picks them.
     """
     digest = hashlib.sha256(f"{duckdb.__version__}|{model.materialization}|{model.sql}".encode())
     raws = raw_tables(model)
     known = True
     for name in sorted(references(model.sql)):
-        if name == "file_versions" and raws:
+        if name in ("file_versions", current.VIEW) and raws:
             continue  # covered by the ledger states below
         known = known and inputs.get(name) is not None
         digest.update(f"|{name}={inputs.get(name)}".encode())
+    if raws:
+        digest.update(f"|{current.VIEW}={current.rule_digest()}".encode())
     for table in sorted(raws):
         digest.update(f"|raw.{table}={ledgers.get(table, '')}".encode())
     return digest.hexdigest() if known else None
@@ -346,17 +357,20 @@ def can_update(model: Model, definition: str | None, recorded: dict[str, Recorde
 
 
 def update_model(con, model: Model, ledgers: set[str]) -> None:
-    """Delete an incremental table's rows of versions no longer loaded; insert those of new ones."""
-    table, key = quote(model.name), quote(model.incremental_key)
+    """Delete an incremental table's rows of versions no longer current; insert those of new ones.
+
+    It reads the view `current_versions`, built before any model that reads a ledger.
+    """
+    table, key, versions = quote(model.name), quote(model.incremental_key), quote(current.VIEW)
     try:
-        # a row without a loaded version (superseded, or put there by hand) goes
+        # a row without a current version (superseded, or put there by hand) goes
         con.execute(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM file_versions AS v "
-            f"WHERE v.status = 'loaded' AND v.version_id = {table}.{key})"
+            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {versions} AS v "
+            f"WHERE v.version_id = {table}.{key})"
         )
         new = [r[0] for r in con.execute(
-            f"SELECT version_id FROM file_versions WHERE status = 'loaded' "
-            f"AND list_contains(?, ledger) AND version_id NOT IN "
+            f"SELECT version_id FROM {versions} "
+            f"WHERE list_contains(?, ledger) AND version_id NOT IN "
             f"(SELECT DISTINCT {key} FROM {table} WHERE {key} IS NOT NULL)",
             [sorted(ledgers)],
         ).fetchall()]  # fmt: skip
@@ -375,6 +389,7 @@ def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = N
     models = build_order(discover(sql_dir))
     seeds = load_seeds(con, catalog)
     register_functions(con, catalog)
+    ensure_check_table(con)  # problem_log reads it; the checks fill it only after the models
     states = ledger_states(con)
     reads = ledgers_read(models)
     recorded = recorded_builds(con)

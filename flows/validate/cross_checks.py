@@ -2,9 +2,10 @@
 
 Each rule is one file in `sql/checks/` that selects problem records (the columns of
 `problems`) from the staging views, which hold current versions only. `run_cross_checks`
-rebuilds the table `check_warnings` from them on every run, and the view `problem_log`
-puts together everything a clerk must look at: the problems of current versions, the
-rejected files, and the cross-check warnings.
+rebuilds the table `check_warnings` from them on every run. The view `problem_log`, a model
+(`sql/marts/problem_log.sql`), puts together everything a clerk must look at: the problems
+of current versions, the rejected files, and these warnings; the model build creates
+`check_warnings` empty (`ensure_check_table`) so that it can be built before the first check.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ PROBLEM_COLUMNS = ("version_id", "path", "sheet", "row", "column", "header", "ra
 NEEDS = ("stg_inspections", "stg_staff", "stg_cases", "stg_publications", "calendar")
 log = logging.getLogger(__name__)
 
-CHECK_TABLE_DDL = f"""
-CREATE OR REPLACE TABLE {CHECK_TABLE} (
+CHECK_TABLE_COLUMNS = """(
     version_id  BIGINT,
     path        VARCHAR,
     sheet       VARCHAR,
@@ -38,38 +38,8 @@ CREATE OR REPLACE TABLE {CHECK_TABLE} (
     severity    VARCHAR NOT NULL,
     message     VARCHAR NOT NULL,
     "check"     VARCHAR NOT NULL
-)
-"""
-
-# Problems of current versions and rejected files (the latest state of each path), each with
-# its ledger and period so that it can be sent to its unit; then the cross-check warnings.
-LOADED_PROBLEMS_SQL = """
-WITH versions AS (
-    SELECT version_id, path, scope, ledger, period, period_start, status, reason, sheet,
-           coalesce(period_start, CAST(seen_at AS DATE)) AS dated
-    FROM file_versions
-),
-latest_per_path AS (
-    SELECT path, max(version_id) AS version_id FROM versions GROUP BY path
-)
-SELECT 'load' AS source, v.ledger, v.scope, v.period, v.dated, p.version_id, p.path, p.sheet,
-       p."row", p."column", p.header, p.raw_value, p.rule, p.severity, p.message
-FROM problems p JOIN versions v USING (version_id)
-WHERE v.status = 'loaded'
-UNION ALL
-SELECT 'rejected', v.ledger, v.scope, v.period, v.dated, v.version_id, v.path, v.sheet,
-       NULL, NULL, NULL, NULL, 'file_rejected', 'error', v.reason
-FROM versions v JOIN latest_per_path l USING (version_id)
-WHERE v.status = 'rejected'
-"""
-CHECKED_PROBLEMS_SQL = f"""
-UNION ALL
-SELECT 'check', v.ledger, v.scope, v.period, coalesce(v.period_start, CAST(v.seen_at AS DATE)),
-       c.version_id, c.path, c.sheet, c."row", c."column", c.header, c.raw_value, c.rule,
-       c.severity, c.message
-FROM {CHECK_TABLE} c JOIN file_versions v USING (version_id)
-"""
-PROBLEM_LOG_SQL = f"CREATE OR REPLACE VIEW problem_log AS {LOADED_PROBLEMS_SQL} {CHECKED_PROBLEMS_SQL}"
+)"""
+CHECK_TABLE_DDL = f"CREATE OR REPLACE TABLE {CHECK_TABLE} {CHECK_TABLE_COLUMNS}"
 
 
 def check_files(folder: Path = CHECKS_DIR) -> dict[str, str]:
@@ -86,8 +56,13 @@ def missing_relations(con) -> list[str]:
     return [n for n in NEEDS if n not in have]
 
 
+def ensure_check_table(con) -> None:
+    """Create `check_warnings` empty if it is missing: the model `problem_log` reads it."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {CHECK_TABLE} {CHECK_TABLE_COLUMNS}")
+
+
 def run_cross_checks(con) -> pl.DataFrame:
-    """Rebuild `check_warnings` and `problem_log`; return one row per check with its count."""
+    """Rebuild `check_warnings` (which `problem_log` reads); return one row per check with its count."""
     missing = missing_relations(con)
     if missing:
         raise TallyError(f"交叉核对需要先构建模型（缺少 {'、'.join(missing)}）")
@@ -102,6 +77,5 @@ def run_cross_checks(con) -> pl.DataFrame:
         )
         n = con.execute(f"SELECT count(*) FROM {CHECK_TABLE} WHERE \"check\" = ?", [name]).fetchone()[0]
         counts.append({"check": name, "warnings": n, "passed": n == 0})
-    con.execute(PROBLEM_LOG_SQL)
     return pl.DataFrame(counts, schema={"check": pl.Utf8, "warnings": pl.Int64, "passed": pl.Boolean})
 

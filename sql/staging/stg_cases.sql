@@ -7,12 +7,6 @@ with source as (
     select * from raw.cases
 ),
 
-current_versions as (
-    select version_id, path, scope, period, period_start
-    from file_versions
-    where ledger = 'cases' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

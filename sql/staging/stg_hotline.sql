@@ -7,12 +7,6 @@ with source as (
     select * from raw.hotline
 ),
 
-current_versions as (
-    select version_id, path, scope, period, period_start
-    from file_versions
-    where ledger = 'hotline' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

@@ -1,14 +1,9 @@
 -- stg_inspections
 -- Grain: one row per inspection (执法检查) row of the current version of each monthly file.
--- Rows of superseded versions stay in raw.inspections for the history but are left out here.
+-- Rows of superseded versions stay in raw.inspections for the history but are left out here
+-- (the view current_versions says which version is current).
 with source as (
     select * from raw.inspections
-),
-
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'inspections' and status = 'loaded'
 ),
 
 renamed as (

@@ -5,12 +5,6 @@ with source as (
     select * from raw.publications
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'publications' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

@@ -5,12 +5,6 @@ with source as (
     select * from raw.publicity_events
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'publicity_events' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

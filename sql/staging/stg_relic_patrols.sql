@@ -4,12 +4,6 @@ with source as (
     select * from raw.relic_patrols
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'relic_patrols' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

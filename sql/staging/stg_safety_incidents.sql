@@ -5,12 +5,6 @@ with source as (
     select * from raw.safety_incidents
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'safety_incidents' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

@@ -5,12 +5,6 @@ with source as (
     select * from raw.staff
 ),
 
-current_versions as (
-    select version_id, path, scope, period, period_start
-    from file_versions
-    where ledger = 'staff' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

@@ -5,12 +5,6 @@ with source as (
     select * from raw.study_sessions
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'study_sessions' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage

@@ -4,12 +4,6 @@ with source as (
     select * from raw.wechat_posts
 ),
 
-current_versions as (
-    select version_id, path, scope, period
-    from file_versions
-    where ledger = 'wechat_posts' and status = 'loaded'
-),
-
 renamed as (
     select
         -- lineage
