@@ -17,10 +17,11 @@
 | publish | swaps the aside copy in and logs the run | `RunResult` |
 
 Each stage is a function of a `Context` (where the run works: its connection, aside copy,
-reader processes, options and collaborators) and of the results of earlier stages; it returns
-its own result, a frozen dataclass, and writes nothing of it into the context. `run_stages` is
-the one place that says in which order they go, with the batching and the flushes; a caller
-passes `call` to wrap each stage (the Prefect flow makes each a task, the bench times them).
+reader processes, options and collaborators; `flows.run.context`) and of the results of earlier
+stages; it returns its own result, a frozen dataclass (`flows.run.results`), and writes nothing
+of it into the context. `run_stages` is the one place that says in which order they go, with
+the batching and the flushes; a caller passes `call` to wrap each stage (the Prefect flow makes
+each a task, the bench times them).
 Collaborators (the checks, the model builder, the cross-checks, the publisher) come in
 `Steps`, so a test injects them instead of patching modules.
 
@@ -34,12 +35,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,298 +49,56 @@ import polars as pl
 from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
-from flows.extract.isolation import Limits, ReaderPool
+from flows.extract.isolation import ReaderPool
 from flows.extract.plan import Prepared
-from flows.load.loader import Pending, RunSummary, close_run, load_unit, reject_unit
+from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
 from flows.privacy.protect import hash_key
 from flows.publish import swap
-from flows.run.ingest import IngestRun, find_new, new_run_id, prepare_files
+from flows.run.context import (
+    BATCH_SIZE,
+    FLUSH_ROWS,
+    PAUSE_ENV,
+    PAUSE_MARKER_ENV,
+    PAUSE_POINTS,
+    Check,
+    Context,
+    RunOptions,
+    Steps,
+    pause_point,
+)
+from flows.run.ingest import find_new, prepare_files
+from flows.run.results import (
+    Checked,
+    Discovered,
+    Extracted,
+    Ingested,
+    Loaded,
+    Look,
+    Opened,
+    RunFailed,
+    RunResult,
+    Transformed,
+    Validated,
+    add_summaries,
+)
 from flows.run.settings import Settings
 from flows.transform import indicators
-from flows.validate import data_docs
-from flows.validate.cross_checks import run_cross_checks
 from flows.validate.sheet_suites import (
     ExpectationTally,
     SuiteFindings,
     Timings,
     add_timings,
     merge_suites,
-    validate_ledgers,
 )
 
-BATCH_SIZE = 50  # files per extract call: small enough for progress, large enough to be cheap
-# Parsed rows held before they are validated, loaded and committed to the aside copy: bounds a
-# run's memory, while each check still sees large batches. Committing there is safe because
-# nothing is published before the swap, and a failed run throws the aside copy away; holding
-# the whole run in one transaction instead kept every row in memory (1.96 GiB at 4M rows,
-# 0.93 GiB when committed per batch).
-FLUSH_ROWS = 300_000
-PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
-PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
-# Where a run can be made to wait (PAUSE_ENV), in the order a one-batch run passes them.
-PAUSE_POINTS = ("locked", "aside", "discovered", "extracted", "validated", "loaded", "transformed",
-                "checked", "checkpointed", "swapped")  # fmt: skip
+__all__ = ["BATCH_SIZE", "FLUSH_ROWS", "PAUSE_ENV", "PAUSE_MARKER_ENV", "PAUSE_POINTS", "STAGES", "Check",
+           "Checked", "Context", "Discovered", "Extracted", "Ingested", "Loaded", "Look", "Opened",
+           "RunFailed", "RunOptions", "RunResult", "Stage", "Steps", "Transformed", "Validated",
+           "add_summaries", "ingest", "run", "run_ingest", "run_stages"]  # fmt: skip
 
 log = logging.getLogger("tally.pipeline")
-
-# A check sees every prepared unit of a batch and returns one PROBLEM_SCHEMA frame per unit, or
-# `SuiteFindings` (those frames and what the suites tallied, for the Data Docs).
-Check = Callable[[Sequence[Prepared]], "SuiteFindings | Sequence[pl.DataFrame]"]
-
-
-# What a run is given
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How a run works: the figures' year, batch and flush sizes, DuckDB's memory, the readers' bounds.
-
-    The defaults are those of the settings schema (`Settings`); `from_settings` reads a bureau's.
-    """
-
-    year: int | None = None  # the year whose figures the result carries (None: the latest)
-    batch_size: int = BATCH_SIZE
-    flush_rows: int | None = FLUSH_ROWS  # None: commit only at the end (one transaction)
-    memory_limit: str | None = Settings.memory_limit
-    limits: Limits = field(default_factory=lambda: RunOptions.limits_of(Settings()))
-
-    @staticmethod
-    def limits_of(settings: Settings) -> Limits:
-        """Return the readers' bounds that settings give."""
-        return Limits(**settings.reader_limits)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, year: int | None = None, batch_size: int | None = None,
-                      flush_rows: int | None = None, memory_limit: str | None = None,
-                      **limits: float | None) -> RunOptions:
-        """Return the options of a run under `settings`, with every override that is not None."""
-        bounds = {k: v for k, v in settings.reader_limits.items()}
-        bounds.update({k: v for k, v in limits.items() if v is not None})
-        return cls(year=year, batch_size=batch_size or BATCH_SIZE,
-                   flush_rows=flush_rows if flush_rows is not None else FLUSH_ROWS,
-                   memory_limit=memory_limit or settings.memory_limit, limits=Limits(**bounds))
-
-
-@dataclass(frozen=True)
-class Steps:
-    """The collaborators a run calls; a test or the bench passes its own instead of patching modules."""
-
-    checks: tuple[Check, ...] = (validate_ledgers,)  # the suites (they check duplicate keys too)
-    load_unit: Callable[..., None] = load_unit
-    build_models: Callable[[duckdb.DuckDBPyConnection], list[str]] = indicators.build
-    cross_checks: Callable[[duckdb.DuckDBPyConnection], object] = run_cross_checks
-    publish: Callable[[Path, Path], None] = swap.swap  # puts the finished aside file in place
-    render_docs: Callable[[Path, dict], subprocess.Popen | None] = data_docs.render_later
-
-
-class Context:
-    """Where one run works: its inbox and warehouse, options, collaborators and resources.
-
-    It holds what the stages share but do not produce: the connection, the aside copy, the
-    reader processes, the hash key, and whether the swap has happened (a retried publish must
-    not swap twice). Results of stages are returned, never stored here. A plain class on
-    purpose: Prefect walks dataclass task arguments looking for futures.
-    """
-
-    def __init__(self, inbox: Path, warehouse: Path, *, options: RunOptions | None = None,
-                 steps: Steps | None = None, progress: Callable[[str], None] | None = None,
-                 run_id: str | None = None, aside: bool = True) -> None:
-        self.inbox = inbox
-        self.warehouse = warehouse
-        self.options = options or RunOptions()
-        self.steps = steps or Steps()
-        self.progress = progress  # told each file's path as it is read
-        self.run_id = run_id or new_run_id()
-        self.started = datetime.now(UTC)
-        # None: the run works in the warehouse itself, in one transaction (`run_ingest`).
-        self.aside: Path | None = swap.aside_path(warehouse, self.run_id) if aside else None
-        self.con: duckdb.DuckDBPyConnection | None = None
-        self.key: str | None = None
-        self.readers: ReaderPool | None = None
-        self.published = False
-
-    def ingest_state(self) -> IngestRun:
-        """Return the state the extract functions take, counting into a summary of its own."""
-        return IngestRun(self.con, self.inbox, RunSummary(run_id=self.run_id), self.started, self.key,
-                         self.readers)
-
-
-# What the stages return
-
-
-@dataclass(frozen=True)
-class Look:
-    """What the published warehouse has seen of the inbox (`survey`)."""
-
-    files: tuple[SourceFile, ...] | None = None  # the inbox, hashed once (None: not listed yet)
-    unseen: tuple[SourceFile, ...] | None = None  # those the warehouse has not seen
-    year: int | None = None  # when nothing is new: the published figures' year and table
-    figures: pl.DataFrame | None = None
-
-    @property
-    def nothing_new(self) -> bool:
-        """True when the inbox was listed and the published warehouse has seen every file."""
-        return self.unseen is not None and not self.unseen
-
-
-@dataclass(frozen=True)
-class Opened:
-    """The run's aside copy is open and the run is recorded as running in it."""
-
-    run_id: str
-    aside: Path | None
-
-
-@dataclass(frozen=True)
-class Discovered:
-    """The new files, in load order; the summary counts the unchanged ones."""
-
-    sources: tuple[SourceFile, ...]
-    summary: RunSummary
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """A batch read and parsed; the summary counts the files and sheets rejected on the way."""
-
-    prepared: tuple[Prepared, ...]
-    summary: RunSummary
-
-    @property
-    def rows_read(self) -> int:
-        """Count the rows read from the batch's sheets."""
-        return sum(p.parsed.rows_read for p in self.prepared)
-
-
-@dataclass(frozen=True)
-class Validated:
-    """Each unit with its problems (the parser's and the checks'), or the error of a check."""
-
-    prepared: tuple[Prepared, ...]
-    problems: tuple[pl.DataFrame | Exception, ...]
-    suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)
-    timings: Timings = field(default_factory=Timings)
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """What a load wrote: its counts."""
-
-    summary: RunSummary
-
-
-@dataclass(frozen=True)
-class Ingested:
-    """Everything a run loaded, summed over its batches: counts, the suites' tallies and timings."""
-
-    summary: RunSummary
-    suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)
-    timings: Timings = field(default_factory=Timings)
-
-    def plus(self, summary: RunSummary | None = None, validated: Validated | None = None) -> Ingested:
-        """Return these totals with a stage's counts (and a validation's tallies) added."""
-        total = add_summaries(self.summary, summary) if summary is not None else self.summary
-        if validated is None:
-            return Ingested(total, self.suites, self.timings)
-        return Ingested(total, merge_suites(dict(self.suites), dict(validated.suites)),
-                        add_timings(self.timings, validated.timings))
-
-
-@dataclass(frozen=True)
-class Transformed:
-    """The SQL models built, in order."""
-
-    models: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The cross-checks that found something, named."""
-
-    failed: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run did: for the CLI summary, the runs log, the artifacts and the notification."""
-
-    summary: RunSummary
-    inbox: Path
-    outcome: str  # completed | failed
-    started_at: datetime
-    ended_at: datetime
-    message: str | None = None
-    year: int | None = None
-    indicators: pl.DataFrame | None = None
-    failed_checks: tuple[str, ...] = ()
-    suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)  # for the Data Docs
-    docs: subprocess.Popen | None = None  # the child rendering the Data Docs, once published
-
-    @property
-    def run_id(self) -> str:
-        """Return the run id."""
-        return self.summary.run_id
-
-    @property
-    def problems(self) -> int:
-        """Count what a clerk should look at: rejected files, quarantined rows, warnings, checks."""
-        s = self.summary
-        return s.files_rejected + s.rows_quarantined + s.warnings + len(self.failed_checks)
-
-    def record(self) -> dict:
-        """Return the run as a row of `runs`."""
-        s = self.summary
-        return {
-            "run_id": s.run_id, "started_at": self.started_at, "ended_at": self.ended_at,
-            "inbox": str(self.inbox), "outcome": self.outcome, "files_loaded": s.files_loaded,
-            "files_unchanged": s.files_unchanged, "files_superseded": s.files_superseded,
-            "files_rejected": s.files_rejected, "rows_loaded": s.rows_loaded,
-            "rows_quarantined": s.rows_quarantined, "warnings": s.warnings, "message": self.message,
-        }  # fmt: skip
-
-    def payload(self) -> dict:
-        """Return the run as JSON-ready data for a webhook."""
-        data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.record().items()}
-        data["rows_read"] = self.summary.rows_read
-        data["rows_skipped"] = self.summary.rows_skipped
-        data["problems"] = self.problems
-        data["rejected"] = [{"path": p, "sheet": s, "reason": r} for p, s, r in self.summary.rejected]
-        data["failed_checks"] = list(self.failed_checks)
-        return data
-
-
-class RunFailed(TallyError):
-    """A run failed; nothing was published and the failure is in the runs log."""
-
-    def __init__(self, result: RunResult) -> None:
-        super().__init__(result.message or "运行失败 · run failed")
-        self.result = result
-
-
-def add_summaries(a: RunSummary, b: RunSummary) -> RunSummary:
-    """Return a new summary with the counts of both and the rejections of a, then b."""
-    counts = {f.name: getattr(a, f.name) + getattr(b, f.name)
-              for f in dataclasses.fields(RunSummary) if f.name not in ("run_id", "rejected")}
-    return RunSummary(run_id=a.run_id, rejected=[*a.rejected, *b.rejected], **counts)
-
-
-# Test hook
-
-
-def pause_point(stage: str) -> None:
-    """Wait here while a test asks to (TALLY_TEST_PAUSE_AT), so that it can kill or watch the run."""
-    wanted = os.environ.get(PAUSE_ENV, "")
-    if stage not in wanted.split(","):
-        return
-    marker = os.environ.get(PAUSE_MARKER_ENV)
-    if not marker:
-        while True:
-            time.sleep(1)
-    Path(marker).write_text(f"{stage} {os.getpid()}\n")
-    while Path(marker).exists():  # the test removes the marker to let the run go on
-        time.sleep(0.02)
 
 
 # The stages
