@@ -41,7 +41,8 @@ FLOW_NAME = "tally-run"
 DEPLOYMENT_NAME = "nightly"
 LOCAL = {"cache_policy": NO_CACHE, "persist_result": False}
 IO_RETRIES = {"retries": 2, "retry_delay_seconds": [5, 30]}
-# Each stage's task: its retries and time-out. A stage missing here has no task of its own.
+# Each stage's task: its retries and time-out, for every stage of `stages.STAGES` (the survey is
+# a read-only question the flow asks itself, not a task).
 TASK_OPTIONS: dict[str, dict[str, Any]] = {
     "open": {**IO_RETRIES, "timeout_seconds": 600},
     "discover": {**IO_RETRIES, "timeout_seconds": 900},
