@@ -157,7 +157,10 @@ def test_an_injected_check_quarantines_and_an_injected_builder_fails_the_run(tmp
 
     with pytest.raises(RunFailed) as caught:
         run_pipeline(inbox, warehouse, steps=Steps(checks=(), build_models=no_models))
-    assert "模型无法建立" in caught.value.result.message
+    failed = caught.value.result
+    assert "模型无法建立" in failed.message
+    # The record says what the run had done in its copy before it failed; none of it is published.
+    assert (failed.outcome, failed.summary.files_loaded, failed.summary.files_unchanged) == ("failed", 1, 1)
     assert sha256(warehouse) == published
 
     def refuses(aside, published_path):

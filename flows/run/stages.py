@@ -391,10 +391,16 @@ def run(ctx: Context, *, wait: float = 0.0, call: Call = call_directly,
         look: Look = call(SURVEY, ctx)
         if look.nothing_new:
             return record_unchanged(ctx, look)
+        returned: list[Any] = []  # what the stages returned, for the record of a failed run
+
+        def calling(stage: Stage, *args: Any) -> Any:
+            returned.append(result := call(stage, *args))
+            return result
+
         try:
-            return run_stages(ctx, look, call)
+            return run_stages(ctx, look, calling)
         except BaseException as exc:
-            result = fail(ctx, exc)
+            result = fail(ctx, exc, returned)
             if on_failure is not None:
                 on_failure(result)
             if isinstance(exc, Exception):
@@ -505,8 +511,11 @@ def render_docs_quietly(ctx: Context, result: RunResult, folder: Path) -> subpro
         return None
 
 
-def fail(ctx: Context, exc: BaseException) -> RunResult:
-    """Throw the aside work away, log the run as failed and return its result."""
+def fail(ctx: Context, exc: BaseException, returned: Sequence[Any] = ()) -> RunResult:
+    """Throw the aside work away, log the run as failed and return its result.
+
+    Its record counts what the stages that ended (`returned`) had done in the aside copy.
+    """
     close_readers_of(ctx, abort=True)
     if ctx.con is not None:
         with contextlib.suppress(duckdb.Error):
@@ -517,8 +526,13 @@ def fail(ctx: Context, exc: BaseException) -> RunResult:
     if not isinstance(exc, TallyError):
         reason = f"{type(exc).__name__}: {reason}"
     reason = mask_text(reason)  # an error may quote a cell; the runs log and notification keep no ID or phone
-    result = RunResult(RunSummary(run_id=ctx.run_id), ctx.inbox, "failed", ctx.started, datetime.now(UTC),
+    summary = RunSummary(run_id=ctx.run_id)
+    for done in returned:
+        if isinstance(done, Discovered | Extracted | Loaded):
+            summary = add_summaries(summary, done.summary)
+    failed_checks = next((done.failed for done in returned if isinstance(done, Checked)), ())
+    result = RunResult(summary, ctx.inbox, "failed", ctx.started, datetime.now(UTC),
                        f"运行失败，未发布 · run failed, nothing published: {reason}",
-                       ctx.options.year, None)
+                       ctx.options.year, None, failed_checks)
     swap.append_run(ctx.warehouse, result.record())
     return result
