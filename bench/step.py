@@ -1,7 +1,7 @@
 """One measured step, run in a child process so that its peak memory is its own.
 
-`python -m bench.step run <inbox> <warehouse> [profile.txt]` runs the whole pipeline stage by
-stage (the same calls as `flows.run.pipeline.run_pipeline`) and prints JSON: the seconds of each
+`python -m bench.step run <inbox> <warehouse> [profile.txt]` runs the whole pipeline
+(`flows.run.stages.run`, timing each stage through its `call`) and prints JSON: the seconds of each
 stage, the rows loaded and ru_maxrss; with a profile path it runs under pyinstrument (never a
 measured run). `floor-csv` and `floor-xlsx` time the bare readers; `flow-noop` times the Prefect
 flow on an inbox that holds nothing new, cold (temporary server started) and warm.
@@ -21,91 +21,45 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# The bench's names for the stages' seconds (bench/report.py reads these).
+STAGE_NAMES = {"survey": "open+aside", "open": "open+aside", "discover": "discover", "extract": "parse",
+               "validate": "checks", "load": "load", "transform": "build models",
+               "check": "validate+publish", "finish": "validate+publish", "publish": "validate+publish"}
+
+
 def run_stages(inbox: Path, warehouse: Path) -> dict:
-    """Run the pipeline on inbox → warehouse; return the seconds of each stage and the counts."""
-    from flows.publish import swap as publish
-    from flows.run import ingest, pipeline
+    """Run the pipeline on inbox → warehouse; return the seconds of each stage and the counts.
 
-    stages: dict[str, float] = {}
-    checks_seconds = [0.0]
-    real_checks = ingest.run_checks
+    The run is `flows.run.stages.run`, as `tally run` runs it, with a `call` that times each stage.
+    """
+    from flows.run import stages as run_stages_
 
-    def timed_checks(prepared, checks):
+    seconds: dict[str, float] = {}
+
+    def timed(stage, *args):
         t = time.perf_counter()
         try:
-            return real_checks(prepared, checks)
+            return stage.run(*args)
         finally:
-            checks_seconds[0] += time.perf_counter() - t
+            seconds[stage.name] = seconds.get(stage.name, 0.0) + time.perf_counter() - t
 
-    # check_and_load looks run_checks up in its module: time it there, to split checks from load.
-    ingest.run_checks = timed_checks
-    # The pipeline also checks and loads during parsing, every FLUSH_ROWS rows: time that too.
-    load_seconds = [0.0]
-    real_check_and_load = pipeline.check_and_load
-
-    def timed_check_and_load(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return real_check_and_load(*args, **kwargs)
-        finally:
-            load_seconds[0] += time.perf_counter() - t
-
-    pipeline.check_and_load = timed_check_and_load
-    # So are the commits of those batches: they are the load's work, not the parse's.
-    real_commit = pipeline.commit_batch
-
-    def timed_commit(run_):
-        t = time.perf_counter()
-        try:
-            return real_commit(run_)
-        finally:
-            load_seconds[0] += time.perf_counter() - t
-
-    pipeline.commit_batch = timed_commit
-    run = pipeline.Run(inbox, warehouse, pipeline.new_run_id())
-    mark = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        stages[name] = stages.get(name, 0.0) + now - mark
-        mark = now
-
-    start = mark
-    with publish.run_lock(warehouse, run_id=run.run_id):
-        # As run_pipeline does: a run that finds nothing new publishes nothing.
-        if (unchanged := pipeline.nothing_new(run)) is not None:
-            lap("discover")
-            s = unchanged.summary
-            return {"wall": time.perf_counter() - start, "stages": stages, "rows_loaded": 0,
-                    "files_loaded": 0, "files_unchanged": s.files_unchanged,
-                    "files_rejected": 0, "rows_quarantined": 0}
-        pipeline.start_readers(run)  # as run_pipeline does
-        pipeline.open_run(run)
-        lap("open+aside")
-        sources = pipeline.discover_new(run)
-        lap("discover")
-        for batch in pipeline.batches(sources):
-            pipeline.parse_batch(run, batch)
-        lap("parse")
-        loaded_while_parsing = load_seconds[0]
-        pipeline.load(run)
-        lap("checks+load")
-        pipeline.transform(run)
-        lap("build models")
-        pipeline.validate(run)
-        result = pipeline.publish_run(run, pipeline.finish(run))
-        docs = run.docs
-        lap("validate+publish")
-    stages["parse"] -= loaded_while_parsing
-    stages["checks"] = checks_seconds[0]
-    stages["load"] = stages.pop("checks+load") + loaded_while_parsing - checks_seconds[0]
+    ctx = run_stages_.Context(inbox, warehouse)
+    start = time.perf_counter()
+    result = run_stages_.run(ctx, call=timed)
     wall = time.perf_counter() - start
+    stages: dict[str, float] = {}
+    if "open" not in seconds:  # nothing new: the survey was the whole run
+        stages["discover"] = seconds.get("survey", 0.0)
+        s = result.summary
+        return {"wall": wall, "stages": stages, "rows_loaded": 0, "files_loaded": 0,
+                "files_unchanged": s.files_unchanged, "files_rejected": 0, "rows_quarantined": 0}
+    for name, s in seconds.items():
+        stages[STAGE_NAMES[name]] = stages.get(STAGE_NAMES[name], 0.0) + s
     # The Data Docs render in a child process after the swap, outside the run: wait for it so
     # that it does not run into the next measured step, and report it apart.
     docs_s = 0.0
-    if docs is not None:
-        docs.wait()
+    if result.docs is not None:
+        result.docs.wait()
         docs_s = time.perf_counter() - start - wall
     s = result.summary
     return {"wall": wall, "docs_after_s": docs_s, "stages": stages, "rows_loaded": s.rows_loaded,

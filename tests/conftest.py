@@ -34,7 +34,7 @@ class Workspace:
         return self.inbox / rel
 
     def run(self, **kwargs):
-        from flows.run.ingest import run_ingest
+        from flows.run.stages import run_ingest
 
         return run_ingest(self.inbox, self.warehouse, **kwargs)
 

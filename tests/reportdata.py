@@ -112,7 +112,7 @@ LAST_DAY_2024 = date(2024, 12, 31)  # the roster snapshot is the latest dated ro
 def build_warehouse(root: Path, *, venue: str = "某网吧") -> Path:
     """Write both years' ledgers under root/inbox, load them and build the models; return the warehouse."""
     from flows.load.warehouse import connect
-    from flows.run.ingest import run_ingest
+    from flows.run.stages import run_ingest
     from flows.transform.indicators import build
 
     inbox = root / "inbox"

@@ -221,10 +221,11 @@ def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: d
 
 
 def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, *, key: str,
-              seen_at: datetime, pending: Pending | None = None) -> None:
+              seen_at: datetime, pending: Pending | None = None, quarantine=quarantine_cells) -> None:
     """Load one checked unit (masked), superseding the version it replaces.
 
     With `pending`, its rows are queued there and written when the caller flushes it.
+    `quarantine` takes the parsed sheet and the bad rows and returns their cells as written.
     """
     queue = pending or Pending()
     unit, parsed, digest = prep.unit, prep.parsed, prep.content_sha256
@@ -250,7 +251,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     bad_rows = problems.filter(pl.col("severity") == "error")["_row"].unique() if problems.height else None
     if bad_rows is not None and bad_rows.len():
         loaded = parsed.rows.filter(~pl.col("_row").is_in(bad_rows.implode()))
-        quarantined = quarantine_cells(parsed, bad_rows)
+        quarantined = quarantine(parsed, bad_rows)
     else:  # the usual case: no need to scan the sheet twice more
         loaded, quarantined = parsed.rows, pl.DataFrame()
     skipped = parsed.skipped.height

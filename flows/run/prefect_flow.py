@@ -1,13 +1,16 @@
-"""The pipeline as a Prefect 3 flow: each task wraps one stage of `flows.run.pipeline`.
+"""The pipeline as a Prefect 3 flow: one task per stage of `flows.run.stages`, in its order.
 
-Decorators add retries, timeouts and logging without changing the logic. Only the I/O stages
-retry: copying the warehouse aside, reading the inbox, the swap, the artifacts and the
-notification. Parsing, loading and the models do not: they are deterministic, and a parse that
-cannot read a file already rejects it with a reason. Files are parsed in batches (one task per
+The tasks are made from the stage list (`STAGES`), and the flow runs the same `stages.run`
+as `tally run`, passing a `call` that runs each stage as its task; decorators add retries,
+timeouts and logging without changing the logic. Only the I/O stages retry: copying the
+warehouse aside, listing the inbox, the swap, the artifacts and the notification. Extracting,
+validating, loading and the models do not: they are deterministic, and an extract that cannot
+read a file already rejects it with a reason. Files are extracted in batches (one task per
 `batch_size` files) so that orchestration costs little per file; see bench/.
 
-The run object that the tasks share carries a DuckDB connection and the parsed sheets, so the
-tasks neither cache nor persist their results.
+The context the tasks share carries a DuckDB connection and the results carry parsed sheets,
+so the tasks neither cache nor persist their results, and their arguments are quoted: Prefect
+does not walk them looking for futures.
 """
 
 from __future__ import annotations
@@ -20,87 +23,75 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.errors import TallyError
-from flows.extract.isolation import Limits
 from flows.publish.notify import NotifyError
-from flows.publish.swap import run_lock
-from flows.run import pipeline
-from flows.run.ingest import new_run_id
-from flows.run.pipeline import Run, RunFailed, RunResult
+from flows.run import pipeline, stages
+from flows.run.pipeline import RunResult
 from flows.run.settings import Settings, load_settings
+from flows.run.stages import Context, RunOptions, Stage, Steps
 
 FLOW_NAME = "tally-run"
 DEPLOYMENT_NAME = "nightly"
 LOCAL = {"cache_policy": NO_CACHE, "persist_result": False}
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [5, 30]}
+# Each stage's task: its retries and time-out, for every stage of `stages.STAGES` (the survey is
+# a read-only question the flow asks itself, not a task).
+TASK_OPTIONS: dict[str, dict[str, Any]] = {
+    "open": {**IO_RETRIES, "timeout_seconds": 600},
+    "discover": {**IO_RETRIES, "timeout_seconds": 900},
+    "extract": {"timeout_seconds": 1800},
+    "validate": {"timeout_seconds": 1800},
+    "load": {"timeout_seconds": 1800},
+    "transform": {"timeout_seconds": 1800},
+    "check": {"timeout_seconds": 1800},
+    "finish": {"timeout_seconds": 600},
+    "publish": {"retries": 3, "retry_delay_seconds": [1, 5, 15], "timeout_seconds": 300},
+}
 
 
-# Tasks
+# Tasks: one per stage, made from the stage list
 
 
-@task(name="build-aside", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=600, **LOCAL)
-def open_run(run: Run) -> None:
-    """Copy the published warehouse aside and begin the run there."""
-    pipeline.open_run(run)
+def stage_task(stage: Stage):
+    """Return the Prefect task that runs one stage."""
+    return task(name=stage.name, **LOCAL, **TASK_OPTIONS[stage.name])(stage.run)
 
 
-@task(name="discover", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=900, **LOCAL)
-def discover(run: Run) -> list:
-    """List the inbox's new files."""
-    sources = pipeline.discover_new(run)
-    get_run_logger().info("发现新文件 %d 个 · %d new files", len(sources), len(sources))
-    return sources
+TASKS = {stage.name: stage_task(stage) for stage in stages.STAGES}
 
 
-@task(name="parse-batch", timeout_seconds=1800, **LOCAL)
-def parse_batch(run: Run, sources: list) -> int:
-    """Read and parse one batch of files, naming each file in the log."""
+def say_after(stage: Stage, result: Any) -> None:
+    """Log what a stage did, in the flow's log."""
     logger = get_run_logger()
-    before = len(run.summary.rejected)
-    units = pipeline.parse_batch(run, sources, lambda rel: logger.info("读取 · reading %s", rel))
-    for path, sheet, reason in run.summary.rejected[before:]:
-        logger.warning("退回 · rejected %s%s: %s", path, f"（{sheet}）" if sheet else "", reason)
-    return units
+    if stage is stages.DISCOVER:
+        n = len(result.sources)
+        logger.info("发现新文件 %d 个 · %d new files", n, n)
+    elif stage is stages.EXTRACT:
+        for path, sheet, reason in result.summary.rejected:
+            logger.warning("退回 · rejected %s%s: %s", path, f"（{sheet}）" if sheet else "", reason)
+    elif stage is stages.LOAD:
+        s = result.summary
+        logger.info("载入 %d 个文件、%d 行，隔离 %d 行 · loaded %d files, %d rows; %d rows quarantined",
+                    s.files_loaded, s.rows_loaded, s.rows_quarantined,
+                    s.files_loaded, s.rows_loaded, s.rows_quarantined)
+    elif stage is stages.CHECK:
+        for message in result.failed:
+            logger.warning("跨台账核对警告 · cross-check warning: %s", message)
 
 
-@task(name="load", timeout_seconds=1800, **LOCAL)
-def load(run: Run) -> None:
-    """Check and load every parsed sheet into the aside warehouse."""
-    summary = pipeline.load(run)
-    get_run_logger().info("载入 %d 个文件、%d 行，隔离 %d 行 · loaded %d files, %d rows; %d rows quarantined",
-                          summary.files_loaded, summary.rows_loaded, summary.rows_quarantined,
-                          summary.files_loaded, summary.rows_loaded, summary.rows_quarantined)
-
-
-@task(name="transform", timeout_seconds=1800, **LOCAL)
-def transform(run: Run) -> list[str]:
-    """Build the SQL models in the aside warehouse."""
-    return pipeline.transform(run)
-
-
-@task(name="validate", timeout_seconds=1800, **LOCAL)
-def validate(run: Run) -> list[str]:
-    """Run the cross-checks in the aside warehouse."""
-    failed = pipeline.validate(run)
-    for message in failed:
-        get_run_logger().warning("跨台账核对警告 · cross-check warning: %s", message)
-    return failed
-
-
-@task(name="finish", timeout_seconds=600, **LOCAL)
-def finish(run: Run) -> RunResult:
-    """Record the run, checkpoint and close the aside warehouse."""
-    return pipeline.finish(run)
-
-
-@task(name="publish", retries=3, retry_delay_seconds=[1, 5, 15], timeout_seconds=300, **LOCAL)
-def publish(run: Run, result: RunResult) -> RunResult:
-    """Swap the aside warehouse in."""
-    return pipeline.publish_run(run, result)
+def call_task(stage: Stage, *args: Any) -> Any:
+    """Run a stage as its task (a stage without one, such as the survey, runs in the flow)."""
+    stage_task_ = TASKS.get(stage.name)
+    result = stage_task_(*(quote(a) for a in args)) if stage_task_ else stage.run(*args)
+    say_after(stage, result)
+    return result
 
 
 @task(name="artifacts", retries=2, retry_delay_seconds=[2, 10], timeout_seconds=120, **LOCAL)
@@ -135,49 +126,39 @@ def report(result: RunResult, settings: Settings) -> None:
     """Publish the artifacts and send the notification; neither may change the run's outcome."""
     logger = get_run_logger()
     logger.info(pipeline.summary_text(result))
-    for step in (artifacts(result, return_state=True),
-                 notify(result, settings.notify_command, settings.notify_webhook, return_state=True)):
+    for step in (artifacts(quote(result), return_state=True),
+                 notify(quote(result), settings.notify_command, settings.notify_webhook, return_state=True)):
         if step.is_failed():
             logger.warning("运行后步骤失败 · post-run step failed: %s", step.message)
 
 
-@flow(name=FLOW_NAME, log_prints=True, timeout_seconds=4 * 3600)
-def tally_run(
-    inbox: str | None = None,
-    warehouse: str | None = None,
-    year: int | None = None,
-    lock_wait: float | None = None,
-    batch_size: int = pipeline.BATCH_SIZE,
-    config: str | None = None,
-) -> dict:
-    """Load the inbox, build and check the figures, and publish the warehouse; return the run."""
-    settings = resolve(config, inbox, warehouse)
-    wait = lock_wait if lock_wait is not None else settings.lock_wait
-    run = Run(settings.inbox, settings.warehouse, new_run_id(), year)
-    run.memory_limit = settings.memory_limit
-    run.limits = Limits(**settings.reader_limits)
-    with run_lock(settings.warehouse, run_id=run.run_id, wait=wait):
-        if (unchanged := pipeline.nothing_new(run)) is not None:
-            report(unchanged, settings)
-            return unchanged.payload()
-        try:
-            pipeline.start_readers(run)
-            open_run(run)
-            sources = discover(run)
-            for batch in pipeline.batches(sources, batch_size):
-                parse_batch(run, batch)
-            load(run)
-            transform(run)
-            validate(run)
-            result = publish(run, finish(run))
-        except BaseException as exc:
-            result = pipeline.fail(run, exc)
-            report(result, settings)
-            if isinstance(exc, Exception):
-                raise RunFailed(result) from exc
-            raise
-    report(result, settings)
-    return result.payload()
+def tally_flow(steps: Steps | None = None):
+    """Return the flow that runs the stages with these collaborators (the tests inject theirs)."""
+
+    def tally_run(
+        inbox: str | None = None,
+        warehouse: str | None = None,
+        year: int | None = None,
+        lock_wait: float | None = None,
+        batch_size: int = stages.BATCH_SIZE,
+        config: str | None = None,
+    ) -> dict:
+        """Load the inbox, build and check the figures, and publish the warehouse; return the run."""
+        settings = resolve(config, inbox, warehouse)
+        wait = lock_wait if lock_wait is not None else settings.lock_wait
+        options = RunOptions.from_settings(settings, year=year, batch_size=batch_size)
+        # Told inside the extract task: its log names each file.
+        ctx = Context(settings.inbox, settings.warehouse, options=options, steps=steps,
+                      progress=lambda rel: get_run_logger().info("读取 · reading %s", rel))
+        result = stages.run(ctx, wait=wait, call=call_task, on_failure=lambda failed: report(failed, settings))
+        report(result, settings)
+        return result.payload()
+
+    tally_run.__qualname__ = "tally_run"  # where Prefect finds it: flows.run.prefect_flow.tally_run
+    return flow(name=FLOW_NAME, log_prints=True, timeout_seconds=4 * 3600)(tally_run)
+
+
+tally_run = tally_flow()  # what `tally serve` and `prefect deploy` run (its module path is the entrypoint)
 
 
 # Deployment

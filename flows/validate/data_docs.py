@@ -3,8 +3,8 @@
 The suites are evaluated by `flows.validate.suite_runner`; their tallies over the whole run (every
 batch of every ledger) become GX validation results here, in GX's own classes, and GX renders
 them. GX is imported only for this, and its import takes seconds (importing it on a thread
-during the run slowed parsing threefold: it holds the GIL). So a run hands its tallies to
-`render_later`, which renders them in a child process of their own after the swap: the docs
+during the run slowed parsing threefold: it holds the GIL). So a run hands its tallies (returned by
+the suites, `SuiteFindings`) to `render_later`, which renders them in a child process of their own after the swap: the docs
 are a view of the published results, never part of them. `python -m flows.validate.data_docs JOB
 FOLDER` is that child; a lock beside the folder keeps two of them from writing it at once, and
 a failure is written to `docs-build.log` beside it.
@@ -23,7 +23,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from flows.validate.sheet_suites import ExpectationTally, run_tallies
+from flows.validate.sheet_suites import ExpectationTally
 from flows.validate.suites import load_suite
 
 DOCS_SITE = "tally"
@@ -31,9 +31,8 @@ BATCH_ID = "ledgers-run"
 LOG_NAME = "docs-build.log"
 
 
-def render_later(folder: Path) -> subprocess.Popen | None:
-    """Render this run's tallies into `folder` in a detached child process; None: nothing to render."""
-    suites = run_tallies()
+def render_later(folder: Path, suites: dict[str, list[ExpectationTally]]) -> subprocess.Popen | None:
+    """Render a run's tallies into `folder` in a detached child process; None: nothing to render."""
     if not suites:
         return None
     folder = folder.resolve()
@@ -133,9 +132,8 @@ def suite_result(code: str, tallies: list[ExpectationTally], run_id):
     )  # fmt: skip
 
 
-def build_data_docs(folder: Path) -> Path | None:
-    """Render this run's validation as GX Data Docs in `folder`, now; return index.html (None: nothing ran)."""
-    suites = run_tallies()
+def build_data_docs(folder: Path, suites: dict[str, list[ExpectationTally]]) -> Path | None:
+    """Render a run's tallies as GX Data Docs in `folder`, now; return index.html (None: nothing ran)."""
     return render(suites, folder) if suites else None
 
 

@@ -15,15 +15,14 @@ which keeps the out-of-range value so that the suite can name the rule.
 The suites are evaluated by `flows.validate.suite_runner`, in polars, and held to GX's own pandas
 results by the tests (GX's SQL datasource returns empty metrics on DuckDB, GX issue #11579,
 and its pandas datasource costs a hand-over and seconds per call). What every expectation
-found is summed over the run in `run_tallies()`, and `flows.validate.data_docs` renders it as GX Data
-Docs once the run is published.
+found is returned with the problems (`SuiteFindings`); the run sums it over its batches and
+`flows.validate.data_docs` renders it as GX Data Docs once the run is published.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 from collections.abc import Sequence
 from functools import cache
@@ -80,7 +79,7 @@ class ExpectationTally:
 
 @dataclasses.dataclass
 class RunValidation:
-    """What the suites found in the current run of this process, by ledger."""
+    """What the suites found in one validation (or summed over several), by ledger."""
 
     suites: dict[str, list[ExpectationTally]] = dataclasses.field(default_factory=dict)
     timings: Timings = dataclasses.field(default_factory=Timings)
@@ -95,21 +94,39 @@ class RunValidation:
             tally.partial = (tally.partial + o.partial)[:PARTIAL]
 
 
-_run = RunValidation()
-_lock = threading.Lock()
+@dataclasses.dataclass(frozen=True)
+class SuiteFindings:
+    """What `validate_ledgers` found: one PROBLEM_SCHEMA frame per unit, and the suites' tallies.
+
+    Returned, not kept in the process: a run sums the findings of its batches itself
+    (`merge_suites`) and hands them to the Data Docs.
+    """
+
+    problems: list[pl.DataFrame]
+    suites: dict[str, list[ExpectationTally]] = dataclasses.field(default_factory=dict)
+    timings: Timings = dataclasses.field(default_factory=Timings)
 
 
-def start_run() -> None:
-    """Forget what earlier runs in this process found: the docs are of one run."""
-    global _run
-    with _lock:
-        _run = RunValidation()
+def merge_suites(*parts: dict[str, list[ExpectationTally]]) -> dict[str, list[ExpectationTally]]:
+    """Sum the tallies of several validations into new ones (the parts are left as they are)."""
+    total = RunValidation()
+    for part in parts:
+        for code, tallies in part.items():
+            mine = total.suites.setdefault(code, [ExpectationTally(t.expectation) for t in tallies])
+            for tally, other in zip(mine, tallies, strict=True):
+                tally.element_count += other.element_count
+                tally.missing_count += other.missing_count
+                tally.unexpected_count += other.unexpected_count
+                tally.partial = (tally.partial + list(other.partial))[:PARTIAL]
+    return total.suites
 
 
-def run_tallies() -> dict[str, list[ExpectationTally]]:
-    """Return what every ledger's expectations found so far in this run."""
-    with _lock:
-        return dict(_run.suites)
+def add_timings(*parts: Timings) -> Timings:
+    """Return the sum of several validations' timings."""
+    total = Timings()
+    for part in parts:
+        total.add(part)
+    return total
 
 
 @cache
@@ -117,11 +134,6 @@ def ranges_in_suite(ledger: Ledger) -> Ledger:
     """Return the ledger with its minimums left to the suite, for the cell parser."""
     columns = tuple(dataclasses.replace(c, minimum=None) for c in ledger.columns)
     return dataclasses.replace(ledger, columns=columns)
-
-
-def last_timings() -> Timings:
-    """Return the validation timings of the current run in this process."""
-    return _run.timings
 
 
 # Frames
@@ -286,15 +298,15 @@ def ledger_problems(units: Sequence[tuple[int, Prepared]], ledger: Ledger,
 # The check
 
 
-def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
-    """Validate every unit against its ledger's suite; one PROBLEM_SCHEMA frame per unit."""
+def validate_ledgers(prepared: Sequence[Prepared]) -> SuiteFindings:
+    """Validate every unit against its ledger's suite: one PROBLEM_SCHEMA frame per unit, and the tallies."""
     timings = Timings()
+    found_by_suite = RunValidation()
     by_ledger: dict[str, list[tuple[int, Prepared]]] = {}
     for i, p in enumerate(prepared):
         by_ledger.setdefault(p.unit.ledger.code, []).append((i, p))
     none = pl.DataFrame(schema=PROBLEM_SCHEMA)  # frames are immutable: one empty frame serves all
     results = [none] * len(prepared)
-    evaluated = []
     for units in by_ledger.values():
         ledger = units[0][1].unit.ledger
         started = time.perf_counter()
@@ -311,9 +323,5 @@ def validate_ledgers(prepared: Sequence[Prepared]) -> list[pl.DataFrame]:
         for (unit,), part in (found.partition_by(UNIT, as_dict=True).items() if found.height else ()):
             results[unit] = part.drop(UNIT).select(list(PROBLEM_SCHEMA))
         timings.mapping += time.perf_counter() - started
-        evaluated.append((ledger.code, outcomes))
-    with _lock:
-        for code, outcomes in evaluated:
-            _run.add(code, outcomes)
-        _run.timings.add(timings)
-    return results
+        found_by_suite.add(ledger.code, outcomes)
+    return SuiteFindings(results, found_by_suite.suites, timings)

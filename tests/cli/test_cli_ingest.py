@@ -63,21 +63,21 @@ def test_a_missing_inbox_is_a_usage_error(tmp_path):
 
 
 def test_memory_limit_comes_from_tally_toml_and_a_bad_one_is_named(ws, tmp_path, monkeypatch):
-    from flows.run import pipeline
+    from flows.run import stages
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ["2024-03-05", "日常检查", "某网吧", "网吧", 2, "合格"]]})
     config = tmp_path / "tally.toml"
     config.write_text('inbox = "inbox"\nwarehouse = "w/t.duckdb"\nmemory_limit = "300MB"\n', encoding="utf-8")
     monkeypatch.setenv("TALLY_CONFIG", str(config))
     limits = []
-    real = pipeline.connect
+    real = stages.connect
 
     def connect(path, **kwargs):
         con = real(path, **kwargs)
         limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
         return con
 
-    monkeypatch.setattr(pipeline, "connect", connect)
+    monkeypatch.setattr(stages, "connect", connect)
     assert CliRunner().invoke(app, ["run"]).exit_code == 0
     assert limits and limits[0].startswith("286.1 MiB")  # DuckDB shows 300MB in MiB
     config.write_text('memory_limit = "lots"\n', encoding="utf-8")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,7 @@ import pytest
 from ledgerfiles import write_xlsx
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, ingest_commands
 from flows.cli.run_commands import runs_frame
 from flows.errors import TallyError
 from flows.publish import swap as publish
@@ -124,16 +125,15 @@ def test_a_run_publishes_figures_and_records_itself(site):
     assert "隔离 quarantined 1" in pipeline.summary_text(result)
 
 
-def test_a_failed_run_publishes_nothing_and_is_recorded(site, monkeypatch):
+def test_a_failed_run_publishes_nothing_and_is_recorded(site):
     before = sha256(site.warehouse)
     write_month(site.inbox, 5, [6])
 
     def broken(con):
         raise TallyError("SQL 模型 indicators 运行失败")
 
-    monkeypatch.setattr(pipeline.indicators, "build", broken)
     with pytest.raises(pipeline.RunFailed) as caught:
-        site.run()
+        site.run(steps=pipeline.Steps(build_models=broken))
     failed = caught.value.result
     assert failed.outcome == "failed" and "SQL 模型 indicators 运行失败" in failed.message
     assert sha256(site.warehouse) == before and leftovers(site.warehouse) == []
@@ -141,7 +141,6 @@ def test_a_failed_run_publishes_nothing_and_is_recorded(site, monkeypatch):
     assert runs["outcome"].to_list() == ["completed", "failed"]
     assert runs["run_id"][-1] == failed.run_id
 
-    monkeypatch.undo()
     site.run()
     assert figures(site.warehouse) == expected(2, 3, 4, 6)
     with duckdb.connect(str(site.warehouse), read_only=True) as con:
@@ -180,7 +179,7 @@ def test_runs_killed_at_any_stage_leave_the_published_warehouse_as_it_was(site):
 def test_readers_can_query_the_published_warehouse_throughout_a_run(site):
     old = figures(site.warehouse)
     write_month(site.inbox, 5, [6])
-    proc = site.start(pause=",".join(pipeline.STAGES))
+    proc = site.start(pause=",".join(pipeline.PAUSE_POINTS))
     seen, stages = [], []
     while proc.poll() is None:
         seen.append(figures(site.warehouse))  # fails loudly if the file is locked or torn
@@ -191,10 +190,10 @@ def test_readers_can_query_the_published_warehouse_throughout_a_run(site):
         time.sleep(0.01)  # leave the run some of the CPU
     assert proc.returncode == 0, proc.communicate()
     seen.append(figures(site.warehouse))
-    assert stages == list(pipeline.STAGES)
+    assert stages == list(pipeline.PAUSE_POINTS)
     new = expected(2, 3, 4, 6)
     assert seen[0] == old and seen[-1] == new and set(map(str, seen)) == {str(old), str(new)}
-    assert len(seen) > 3 * len(pipeline.STAGES)
+    assert len(seen) > 3 * len(pipeline.PAUSE_POINTS)
 
 
 def test_two_runs_at_once_one_runs_the_other_refuses_or_waits(site):
@@ -235,7 +234,9 @@ def test_tally_run_exit_codes_and_the_notify_command(tmp_path, monkeypatch):
     assert "退回 rejected 1" in flat(ok.output) and "隔离 quarantined 1" in flat(ok.output)
     assert "退回 rejected 1" in got.read_text(encoding="utf-8")
 
-    monkeypatch.setattr(pipeline.indicators, "build", lambda con: 1 / 0)
+    # The command's one seam: the run it starts, given models that cannot be built.
+    failing = partial(pipeline.run_pipeline, steps=pipeline.Steps(build_models=lambda con: 1 / 0))
+    monkeypatch.setattr(ingest_commands, "run_pipeline", failing)
     write_month(s.inbox, 4, [1])
     failed = runner.invoke(app, ["run", "--config", str(s.config)])
     assert failed.exit_code == 1

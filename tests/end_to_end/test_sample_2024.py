@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.run.ingest import run_ingest
+from flows.run.stages import run_ingest
 from flows.sample import write_sample_inbox
 from flows.transform.indicators import build, compare_published, indicator_table
 

@@ -21,8 +21,7 @@ from flows.extract import inbox, isolation
 from flows.load.loader import RunSummary, close_run
 from flows.load.warehouse import connect
 from flows.report.problem_report import problem_rows
-from flows.run import pipeline
-from flows.run.ingest import begin_ingest, check_and_load, close_readers, find_new, prepare_files
+from flows.run import pipeline, stages
 
 HEADER = ["序号", "检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
 FIGURES_SQL = ("SELECT code, value FROM indicators WHERE year = 2024 "
@@ -239,23 +238,26 @@ def test_a_read_that_times_out_is_retried_by_the_next_run(tmp_path: Path, monkey
 
 
 def ingest_with(ws, before_read) -> RunSummary:
-    """Run the ingest stages by hand, calling `before_read(sources)` between listing and reading."""
-    con = connect(ws.warehouse)
+    """Run the ingest stages one by one, calling `before_read(sources)` between listing and reading."""
+    ctx = stages.Context(ws.inbox, ws.warehouse, aside=False, steps=stages.Steps(checks=()),
+                         options=stages.RunOptions.from_settings(stages.Settings(), **SMALL))
+    ctx.con = connect(ws.warehouse)
     try:
-        con.execute("BEGIN TRANSACTION")
-        state = begin_ingest(con, ws.inbox, ws.warehouse)
-        sources = find_new(state)
-        before_read(sources)
+        stages.begin(ctx)
+        discovered = stages.discover_new(ctx, stages.Look())
+        before_read(discovered.sources)
         try:
-            prepared = prepare_files(state, sources, **SMALL)
+            extracted = stages.extract(ctx, discovered.sources)
         finally:
-            close_readers(state)
-        check_and_load(state, prepared, ())
-        close_run(con, state.summary, "completed", None)
-        con.execute("COMMIT")
-        return state.summary
+            stages.close_readers_of(ctx)
+        loaded = stages.load(ctx, stages.validate(ctx, extracted.prepared))
+        summary = stages.add_summaries(stages.add_summaries(discovered.summary, extracted.summary),
+                                       loaded.summary)
+        close_run(ctx.con, summary, "completed", None)
+        ctx.con.execute("COMMIT")
+        return summary
     finally:
-        con.close()
+        ctx.con.close()
 
 
 def test_a_file_moved_away_while_the_run_reads_loads_on_the_next_run(ws) -> None:

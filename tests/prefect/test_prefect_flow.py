@@ -65,8 +65,8 @@ def test_the_flow_loads_publishes_records_and_reports(prefect_harness, site):
         tasks = client.read_task_runs(flow_run_filter=flow_run_filter)
         artifacts = {a.key: a for a in client.read_artifacts(flow_run_filter=flow_run_filter)}
     names = sorted(t.name.rsplit("-", 1)[0] for t in tasks)
-    assert names.count("parse-batch") == 2  # three files in batches of two
-    assert {"build-aside", "discover", "load", "transform", "validate", "finish", "publish"} <= set(names)
+    assert names.count("extract") == 2  # three files in batches of two
+    assert {"open", "discover", "validate", "load", "transform", "check", "finish", "publish"} <= set(names)
     assert all(t.state.is_completed() for t in tasks)
     assert out["run_id"] in artifacts["tally-run-summary"].data
     table = artifacts["tally-indicators-2024"].data
@@ -74,15 +74,15 @@ def test_the_flow_loads_publishes_records_and_reports(prefect_harness, site):
     assert {"code": "inspector_person_times", "value": 10.0} in [{k: r[k] for k in ("code", "value")} for r in rows]
 
 
-def test_a_failing_flow_publishes_nothing_but_reports(prefect_harness, site, monkeypatch):
-    from flows.run.prefect_flow import tally_run
+def test_a_failing_flow_publishes_nothing_but_reports(prefect_harness, site):
+    from flows.run.prefect_flow import tally_flow, tally_run
 
     warehouse = site / "warehouse" / "tally.duckdb"
     assert tally_run(config=str(site / "tally.toml"), return_state=True).is_completed()
     published = hashlib.sha256(warehouse.read_bytes()).hexdigest()
     write_month(site / "inbox", 6, [9])
-    monkeypatch.setattr(pipeline.indicators, "build", lambda con: 1 / 0)
-    state = tally_run(config=str(site / "tally.toml"), return_state=True)
+    broken = tally_flow(pipeline.Steps(build_models=lambda con: 1 / 0))
+    state = broken(config=str(site / "tally.toml"), return_state=True)
     assert state.is_failed() and "ZeroDivisionError" in state.message
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == published
     assert "失败 · FAILED" in (site / "notified.txt").read_text(encoding="utf-8")

@@ -539,28 +539,26 @@ def test_a_duplicate_key_in_one_file_quarantines_the_later_row(ws):
     assert ws.query("SELECT ticket_no FROM raw.hotline ORDER BY _row") == [("T1",), ("T2",)]
 
 
-def test_an_interrupted_run_leaves_the_warehouse_as_it_was(ws, monkeypatch):
-    from flows.run import ingest
+def test_an_interrupted_run_leaves_the_warehouse_as_it_was(ws):
+    from flows.load.loader import load_unit
+    from flows.run.stages import Steps
 
     for month in (3, 4, 5):
         write_xlsx(
             ws.path(f"inspections/2024-{month:02d}.xlsx"),
             {"S": [INSPECTION_HEADER, inspection(1, f"2024-{month:02d}-02")]},
         )
-    real = ingest.load_unit
     calls = []
 
     def dies_on_the_third(*args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        return load_unit(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "load_unit", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        ws.run()
+        ws.run(steps=Steps(load_unit=dies_on_the_third))
     assert ws.one("SELECT count(*) FROM file_versions") == 0
     assert ws.one("SELECT count(*) FROM raw.inspections") == 0
-    monkeypatch.setattr(ingest, "load_unit", real)
     summary = ws.run()
     assert (summary.files_loaded, summary.rows_loaded) == (3, 3)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledgerfiles import write_csv, write_xlsx
 
-from flows.run.ingest import run_ingest
+from flows.run.stages import run_ingest
 
 # (header variants, how a value is written) for each column of the inspections ledger.
 HEADERS = {

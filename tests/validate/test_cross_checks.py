@@ -133,7 +133,7 @@ def test_cross_checks_need_the_models(ws):
 
 def test_the_2024_sample_carries_exactly_the_mistakes_of_its_manifest(tmp_path):
     """Rows and rules agree exactly; the values told are masked or canonical where the manifest is clear."""
-    from flows.run.ingest import run_ingest
+    from flows.run.stages import run_ingest
     from flows.sample.inbox import write_sample_inbox
 
     manifest = write_sample_inbox(2024, tmp_path / "inbox")

@@ -33,7 +33,7 @@ def assert_same(frame: pl.DataFrame, name: str, expectations: list[dict]) -> Non
 
 
 def test_the_2024_sample_gives_gx_s_findings_for_every_ledger(tmp_path, monkeypatch):
-    from flows.run.ingest import run_ingest
+    from flows.run.stages import run_ingest
     from flows.sample import write_sample_inbox
     from flows.validate import sheet_suites as validation
 

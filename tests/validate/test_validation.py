@@ -233,25 +233,29 @@ def test_problems_are_told_against_the_right_file_of_a_batch(ws):
 # Nothing lost; the docs
 
 
-def test_a_run_that_would_break_the_accounting_fails_and_publishes_nothing(ws, monkeypatch):
-    from flows.load import loader
+def test_a_run_that_would_break_the_accounting_fails_and_publishes_nothing(ws):
+    from functools import partial
+
+    from flows.load.loader import load_unit
+    from flows.run.stages import Steps
 
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [INSPECTION, visit(), visit(people=0)]})
-    monkeypatch.setattr(loader, "quarantine_cells", lambda parsed, rows: parsed.grid.clear().select("_row"))
+    loses_rows = partial(load_unit, quarantine=lambda parsed, rows: parsed.grid.clear().select("_row"))
     with pytest.raises(AccountingError, match="读取 2 行，载入 1 行 \\+ 隔离 0 行"):
-        ws.run()
+        ws.run(steps=Steps(load_unit=loses_rows))
     assert ws.one("SELECT count(*) FROM file_versions") == 0
     assert ws.one("SELECT count(*) FROM raw.inspections") == 0
 
 
 def test_data_docs_are_built_beside_the_warehouse_without_personal_data(ws):
+    from flows.run.stages import ingest
     from flows.validate.data_docs import build_data_docs, docs_folder
 
     write_xlsx(ws.path("cases/2024-03.xlsx"), {"S": [CASE, ["A1", "2024-03-01", "王小明", "个人",
                                                              "640422199001011230", "x", "2024-02-01", None]]})
-    ws.run()
+    found = ingest(ws.inbox, ws.warehouse)
     with duckdb.connect(str(ws.warehouse)) as con:
-        index = build_data_docs(docs_folder(con))
+        index = build_data_docs(docs_folder(con), dict(found.suites))
     assert index == ws.warehouse.parent / "docs" / "index.html" and index.exists()
     pages = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
     assert "cases" in pages

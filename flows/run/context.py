@@ -1,0 +1,141 @@
+"""What a run is given: its options, its collaborators, and the context its stages share.
+
+`RunOptions` take their defaults from the settings schema (`flows.run.settings.Settings`);
+`Steps` are the collaborators a run calls (tests and the bench pass their own); `Context` holds
+the run's resources. The stages are `flows.run.stages`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from flows.extract.isolation import Limits, ReaderPool
+from flows.extract.plan import Prepared
+from flows.load.loader import RunSummary, load_unit
+from flows.publish import swap
+from flows.run.ingest import IngestRun, new_run_id
+from flows.run.settings import Settings
+from flows.transform import indicators
+from flows.validate import data_docs
+from flows.validate.cross_checks import run_cross_checks
+from flows.validate.sheet_suites import SuiteFindings, validate_ledgers
+
+BATCH_SIZE = 50  # files per extract call: small enough for progress, large enough to be cheap
+# Parsed rows held before they are validated, loaded and committed to the aside copy: bounds a
+# run's memory, while each check still sees large batches. Committing there is safe because
+# nothing is published before the swap, and a failed run throws the aside copy away; holding
+# the whole run in one transaction instead kept every row in memory (1.96 GiB at 4M rows,
+# 0.93 GiB when committed per batch).
+FLUSH_ROWS = 300_000
+PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
+PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
+# Where a run can be made to wait (PAUSE_ENV), in the order a one-batch run passes them.
+PAUSE_POINTS = ("locked", "aside", "discovered", "extracted", "validated", "loaded", "transformed",
+                "checked", "checkpointed", "swapped")  # fmt: skip
+
+# A check sees every prepared unit of a batch and returns one PROBLEM_SCHEMA frame per unit, or
+# `SuiteFindings` (those frames and what the suites tallied, for the Data Docs).
+Check = Callable[[Sequence[Prepared]], "SuiteFindings | Sequence[pl.DataFrame]"]
+
+
+# What a run is given
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run works: the figures' year, batch and flush sizes, DuckDB's memory, the readers' bounds.
+
+    The defaults are those of the settings schema (`Settings`); `from_settings` reads a bureau's.
+    """
+
+    year: int | None = None  # the year whose figures the result carries (None: the latest)
+    batch_size: int = BATCH_SIZE
+    flush_rows: int | None = FLUSH_ROWS  # None: commit only at the end (one transaction)
+    memory_limit: str | None = Settings.memory_limit
+    limits: Limits = field(default_factory=lambda: RunOptions.limits_of(Settings()))
+
+    @staticmethod
+    def limits_of(settings: Settings) -> Limits:
+        """Return the readers' bounds that settings give."""
+        return Limits(**settings.reader_limits)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, year: int | None = None, batch_size: int | None = None,
+                      flush_rows: int | None = None, memory_limit: str | None = None,
+                      **limits: float | None) -> RunOptions:
+        """Return the options of a run under `settings`, with every override that is not None."""
+        bounds = {k: v for k, v in settings.reader_limits.items()}
+        bounds.update({k: v for k, v in limits.items() if v is not None})
+        return cls(year=year, batch_size=batch_size or BATCH_SIZE,
+                   flush_rows=flush_rows if flush_rows is not None else FLUSH_ROWS,
+                   memory_limit=memory_limit or settings.memory_limit, limits=Limits(**bounds))
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The collaborators a run calls; a test or the bench passes its own instead of patching modules."""
+
+    checks: tuple[Check, ...] = (validate_ledgers,)  # the suites (they check duplicate keys too)
+    load_unit: Callable[..., None] = load_unit
+    build_models: Callable[[duckdb.DuckDBPyConnection], list[str]] = indicators.build
+    cross_checks: Callable[[duckdb.DuckDBPyConnection], object] = run_cross_checks
+    publish: Callable[[Path, Path], None] = swap.swap  # puts the finished aside file in place
+    render_docs: Callable[[Path, dict], subprocess.Popen | None] = data_docs.render_later
+
+
+class Context:
+    """Where one run works: its inbox and warehouse, options, collaborators and resources.
+
+    It holds what the stages share but do not produce: the connection, the aside copy, the
+    reader processes, the hash key, and whether the swap has happened (a retried publish must
+    not swap twice). Results of stages are returned, never stored here. A plain class on
+    purpose: Prefect walks dataclass task arguments looking for futures.
+    """
+
+    def __init__(self, inbox: Path, warehouse: Path, *, options: RunOptions | None = None,
+                 steps: Steps | None = None, progress: Callable[[str], None] | None = None,
+                 run_id: str | None = None, aside: bool = True) -> None:
+        self.inbox = inbox
+        self.warehouse = warehouse
+        self.options = options or RunOptions()
+        self.steps = steps or Steps()
+        self.progress = progress  # told each file's path as it is read
+        self.run_id = run_id or new_run_id()
+        self.started = datetime.now(UTC)
+        # None: the run works in the warehouse itself, in one transaction (`run_ingest`).
+        self.aside: Path | None = swap.aside_path(warehouse, self.run_id) if aside else None
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.key: str | None = None
+        self.readers: ReaderPool | None = None
+        self.published = False
+
+    def ingest_state(self) -> IngestRun:
+        """Return the state the extract functions take, counting into a summary of its own."""
+        return IngestRun(self.con, self.inbox, RunSummary(run_id=self.run_id), self.started, self.key,
+                         self.readers)
+
+
+# Test hook
+
+
+def pause_point(stage: str) -> None:
+    """Wait here while a test asks to (TALLY_TEST_PAUSE_AT), so that it can kill or watch the run."""
+    wanted = os.environ.get(PAUSE_ENV, "")
+    if stage not in wanted.split(","):
+        return
+    marker = os.environ.get(PAUSE_MARKER_ENV)
+    if not marker:
+        while True:
+            time.sleep(1)
+    Path(marker).write_text(f"{stage} {os.getpid()}\n")
+    while Path(marker).exists():  # the test removes the marker to let the run go on
+        time.sleep(0.02)
