@@ -16,6 +16,7 @@ from rich.text import Text
 from flows.cli.app import app
 from flows.cli.output import (
     ConfigOption,
+    ContractOption,
     WarehouseOption,
     console,
     data,
@@ -123,6 +124,7 @@ def indicators_command(
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
+    contract: ContractOption = None,
 ) -> None:
     """Show the report's figures for a year: value, unit and how the report prints it.
 
@@ -130,7 +132,7 @@ def indicators_command(
     Example:
         tally indicators --year 2024 --format csv > indicators-2024.csv
     """
-    s = settings(config, warehouse=warehouse)
+    s = settings(config, warehouse=warehouse, contract=contract)
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:

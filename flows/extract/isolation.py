@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 import pebble
 
+from flows.contract import spec
 from flows.contract.ledgers import LEDGERS, Ledger
 from flows.errors import ReadFailed, Rejected
 
@@ -64,11 +65,15 @@ class Limits:
 
 
 # Ledgers go by code between processes: the parent gets its own LEDGERS objects back, not copies.
-def _ledger_by_code(code: str) -> Ledger:
+# The contract they come from goes with them: a worker forked from the fork server started
+# under another contract puts this one in use before it reads.
+def _ledger_by_code(code: str, source: tuple[str | None, str | None] = (None, None)) -> Ledger:
+    if spec.source() != source:
+        spec.use_contract(*source)
     return LEDGERS[code]
 
 
-copyreg.pickle(Ledger, lambda ledger: (_ledger_by_code, (ledger.code,)))
+copyreg.pickle(Ledger, lambda ledger: (_ledger_by_code, (ledger.code, spec.source())))
 
 _memory_mb: int | None = None  # set in each worker by `limit_worker`
 

@@ -44,6 +44,7 @@ import duckdb
 import polars as pl
 from duckdb import sqltypes
 
+from flows.contract import spec
 from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load.ddl import quote
@@ -108,8 +109,9 @@ class Model:
         return self.materialization == "table" and _CONTENT.search(self.sql) is not None
 
 
-def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
-    """Find the models under sql_dir, keyed by name, layer by layer."""
+def discover(sql_dir: Path | None = None) -> dict[str, Model]:
+    """Find the models under sql_dir (default: the contract's models, else `sql/`), keyed by name."""
+    sql_dir = sql_dir or spec.active().models_dir
     models: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
@@ -369,7 +371,7 @@ def update_model(con, model: Model, ledgers: set[str]) -> None:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
 
 
-def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = None) -> list[str]:
+def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None = None) -> list[str]:
     """Build every model on con in dependency order (skipping unchanged tables); return all names."""
     models = build_order(discover(sql_dir))
     seeds = load_seeds(con, catalog)

@@ -14,10 +14,17 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.contract import spec
 from flows.errors import TallyError
 from flows.load.ddl import quote
 
 CHECKS_DIR = Path(__file__).resolve().parents[2] / "sql" / "checks"
+
+
+def checks_dir() -> Path:
+    """The cross-checks of the contract in use: `checks/` beside its SQL models."""
+    return spec.active().models_dir / "checks"
+
 CHECK_TABLE = "check_warnings"
 PROBLEM_COLUMNS = ("version_id", "path", "sheet", "row", "column", "header", "raw_value", "rule",
                    "severity", "message")  # fmt: skip
@@ -71,14 +78,21 @@ FROM {CHECK_TABLE} c JOIN file_versions v USING (version_id)
 PROBLEM_LOG_SQL = f"CREATE OR REPLACE VIEW problem_log AS {LOADED_PROBLEMS_SQL} {CHECKED_PROBLEMS_SQL}"
 
 
-def check_files(folder: Path = CHECKS_DIR) -> dict[str, str]:
-    """Return the SQL of every cross-check, keyed by its file stem."""
+def check_files(folder: Path | None = None) -> dict[str, str]:
+    """Return the SQL of every cross-check (default: the contract's), keyed by its file stem."""
+    folder = folder or checks_dir()
     return {p.stem: p.read_text(encoding="utf-8").strip().rstrip(";")
             for p in sorted(folder.glob("*.sql"))}
 
 
 def missing_relations(con) -> list[str]:
-    """Return the relations the checks read that the warehouse does not have yet."""
+    """Return the relations the checks read that the warehouse does not have yet.
+
+    The checks of `sql/checks/` are the default bureau's; a contract folder with `models/` has
+    its own `models/checks/` (or none), whose relations are its models.
+    """
+    if checks_dir() != CHECKS_DIR:
+        return []
     have = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
     ).fetchall()}
