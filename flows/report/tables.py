@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 import polars as pl
 
-from flows.contract.catalog import load_catalog
 from flows.contract import spec
+from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
 from flows.report.completeness import completeness
 from flows.transform.indicators import indicator_table, value_text
