@@ -70,10 +70,10 @@ def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,
     snaps = con.execute(
         """
         SELECT scope, ledger, max(period_start) AS latest_snapshot FROM file_versions
-        WHERE status IN ('loaded', 'unchanged') AND year(period_start) = ? AND ledger = ?
+        WHERE status IN ('loaded', 'unchanged') AND year(period_start) = ? AND list_contains(?, ledger)
         GROUP BY ALL
         """,
-        [year, roster[0].code],
+        [year, [x.code for x in roster]],  # the contract's snapshot ledgers: one, or none
     ).pl()
     snapshot_rows = pl.DataFrame(
         [(s, x.code, x.name_zh, x.unit_zh) for s in scopes for x in roster],
