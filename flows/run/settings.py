@@ -202,15 +202,23 @@ def load_settings(path: Path | None = None) -> Settings:
         contract_overrides=overrides if checked.contract_overrides or overrides.is_file() else None,
         extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
     )
-    use_settings_contract(settings)
+    contract = use_settings_contract(settings)
+    # The bureau's contract.toml may give its name and deadline day; tally.toml, when it says, wins.
+    if contract.bureau and "bureau" not in checked.model_fields_set:
+        settings = replace(settings, bureau=contract.bureau)
+    if contract.deadline_day and checked.completeness is None:
+        settings = replace(settings, extra={**settings.extra, "completeness": {"deadline_day": contract.deadline_day}})
     return settings
 
 
-def use_settings_contract(settings: Settings) -> None:
-    """Put the contract the settings name in use (its folder and the bureau's overrides); ContractError."""
+def use_settings_contract(settings: Settings):
+    """Put the contract the settings name in use (its folder and the bureau's overrides) and return it.
+
+    Raises ContractError (a TallyError) naming the file and line of a mistake.
+    """
     from flows.contract.spec import use_contract
 
-    use_contract(settings.contract, settings.contract_overrides)
+    return use_contract(settings.contract, settings.contract_overrides)
 
 
 def read_config(path: Path, *, named: bool = True) -> dict[str, Any]:
