@@ -118,7 +118,7 @@ def test_a_mistake_in_the_overrides_names_that_file_and_line(tmp_path):
                          encoding="utf-8")
     with pytest.raises(ContractError) as error:
         load_contract(None, overrides)
-    assert str(error.value).startswith(f"{overrides}:2: inspections.venue_name：only an enum column")
+    assert str(error.value).startswith(f"{overrides}:2: ledgers.inspections.columns.venue_name：only an enum")
     overrides.write_text('deadline_day = 40\n', encoding="utf-8")
     with pytest.raises(ContractError, match=re.escape(f"{overrides}:1: deadline_day：")):
         load_contract(None, overrides)

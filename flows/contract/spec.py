@@ -494,10 +494,10 @@ def _blame(error: dict, data: dict, path: Path, text: str, overrides: Path | Non
             if (code, name) in touched:
                 rest = [str(p) for p in loc[4:5]]
                 line = locate_override(over_text, ("ledgers", code, "columns", name, *rest))
-                return f"{overrides}:{line}: {_named(loc, data)}：{msg}"
+                return f"{overrides}:{line}: {'.'.join(['ledgers', code, 'columns', name, *rest])}：{msg}"
         elif (code,) in touched and len(loc) == 2:
             line = locate_override(over_text, ("ledgers", code))
-            return f"{overrides}:{line}: {_named(loc, data)}：{msg}"
+            return f"{overrides}:{line}: ledgers.{code}：{msg}"
     first = msg.split(" ", 1)[0]
     if len(loc) in (2, 4) and first in {*LedgerSpec.model_fields, *ColumnSpec.model_fields}:
         loc = (*loc, first)  # a rule about one key (`key 'x' is not a column`): point at that key
