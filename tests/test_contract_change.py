@@ -33,7 +33,9 @@ def default_contract():
 
 @pytest.fixture
 def bureau(tmp_path: Path) -> Path:
-    (tmp_path / "tally.toml").write_text('inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\n', encoding="utf-8")
+    (tmp_path / "tally.toml").write_text(
+        'inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\n', encoding="utf-8"
+    )
     inbox = tmp_path / "inbox" / "inspections"
     write_csv(inbox / "2024-08.csv", [
         TEMPLATE,
@@ -71,18 +73,24 @@ def test_an_alias_added_later_loads_the_rejected_file_without_dropping_it_again(
     assert person_times(bureau) == 3  # August's 巡检 row is quarantined, September rejected
     first = sorted(versions(bureau))
     assert [(p, s, n, q) for p, s, n, q, _ in first] == [
-        ("inspections/2024-08.csv", "loaded", 1, 1), ("inspections/2024-09.csv", "rejected", None, None)]
+        ("inspections/2024-08.csv", "loaded", 1, 1),
+        ("inspections/2024-09.csv", "rejected", None, None),
+    ]
     assert "表头中的「检查方式」是否就是「检查类型」？" in first[1][4]
 
     (bureau / "contract.toml").write_text(
         '[ledgers.inspections.columns.inspection_type]\nheader_aliases = ["检查方式"]\n'
-        'value_aliases = { "巡检" = "日常检查" }\n', encoding="utf-8")
+        'value_aliases = { "巡检" = "日常检查" }\n',
+        encoding="utf-8",
+    )
     second = tally(bureau, "run")
     assert "superseded 1" in second.output.replace("\n", "") or "取代" in second.output
     assert person_times(bureau) == 3 + 2 + 4 + 5
     now = versions(bureau)[2:]
     assert sorted((p, s, n, q) for p, s, n, q, _ in now) == [
-        ("inspections/2024-08.csv", "loaded", 2, 0), ("inspections/2024-09.csv", "loaded", 2, 0)]
+        ("inspections/2024-08.csv", "loaded", 2, 0),
+        ("inspections/2024-09.csv", "loaded", 2, 0),
+    ]
 
     tally(bureau, "run")  # nothing changed since: nothing is read again
     assert len(versions(bureau)) == 4
@@ -92,7 +100,8 @@ def test_an_alias_added_later_loads_the_rejected_file_without_dropping_it_again(
 def test_a_change_to_another_ledger_reads_nothing_again(bureau):
     tally(bureau, "run")
     (bureau / "contract.toml").write_text(
-        '[ledgers.cases.columns.violation]\nheader_aliases = ["违法事实"]\n', encoding="utf-8")
+        '[ledgers.cases.columns.violation]\nheader_aliases = ["违法事实"]\n', encoding="utf-8"
+    )
     tally(bureau, "run")
     assert len(versions(bureau)) == 2
     assert person_times(bureau) == 3
@@ -101,7 +110,8 @@ def test_a_change_to_another_ledger_reads_nothing_again(bureau):
 def test_a_wrong_override_names_its_file_and_line(bureau):
     (bureau / "contract.toml").write_text(
         'bureau = "某县文化旅游广电局"\n\n[ledgers.inspections.columns.inspection_typ]\nheader_aliases = ["检查方式"]\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["contract", "check", "--config", str(bureau / "tally.toml")])
     assert result.exit_code == 1
     text = result.output.replace("\n", "")

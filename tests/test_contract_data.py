@@ -38,15 +38,31 @@ def line_of(path: Path, text: str, after: str = "") -> int:
 
 def test_no_code_branches_on_a_ledger_code():
     # A comparison with a literal ledger code (`ledger.code == "cases"`, `code in ("a", "b")`).
-    branch = re.compile(r"""\bcode\s*(==|!=)\s*["']|\.code\s+(not\s+)?in\s*[(\[{"']|\bin\s*EVENT_DATES""")
-    found = [f"{p.relative_to(FLOWS)}:{n}" for p in FLOWS.rglob("*.py")
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if branch.search(line)]
+    branch = re.compile(
+        r"""\bcode\s*(==|!=)\s*["']|\.code\s+(not\s+)?in\s*[(\[{"']|\bin\s*EVENT_DATES"""
+    )
+    found = [
+        f"{p.relative_to(FLOWS)}:{n}"
+        for p in FLOWS.rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if branch.search(line)
+    ]
     assert found == []
 
 
 def test_the_default_contract_loads_the_ten_ledgers_with_their_rules():
-    assert list(LEDGERS) == ["inspections", "relic_patrols", "publications", "cases", "hotline",
-                             "safety_incidents", "publicity_events", "wechat_posts", "study_sessions", "staff"]
+    assert list(LEDGERS) == [
+        "inspections",
+        "relic_patrols",
+        "publications",
+        "cases",
+        "hotline",
+        "safety_incidents",
+        "publicity_events",
+        "wechat_posts",
+        "study_sessions",
+        "staff",
+    ]
     assert LEDGERS["cases"].rules == ("case_dates", "id_check_digits")
     assert LEDGERS["cases"].column("party").clear_when == ("party_type", "单位")
     assert LEDGERS["inspections"].event_date == "inspection_date"
@@ -57,8 +73,10 @@ def test_the_default_contract_loads_the_ten_ledgers_with_their_rules():
 def test_a_wrong_type_is_named_with_its_file_line_ledger_and_column(folder):
     ledgers = folder / "ledgers.toml"
     text = ledgers.read_text(encoding="utf-8")
-    ledgers.write_text(text.replace('name = "party_type"\ntype = "enum"', 'name = "party_type"\ntype = "enumm"'),
-                       encoding="utf-8")
+    ledgers.write_text(
+        text.replace('name = "party_type"\ntype = "enum"', 'name = "party_type"\ntype = "enumm"'),
+        encoding="utf-8",
+    )
     with pytest.raises(ContractError) as error:
         load_contract(folder)
     line = line_of(ledgers, 'type = "enumm"')
@@ -67,23 +85,30 @@ def test_a_wrong_type_is_named_with_its_file_line_ledger_and_column(folder):
 
 def test_a_key_that_is_not_a_column_points_at_the_key(folder):
     ledgers = folder / "ledgers.toml"
-    ledgers.write_text(ledgers.read_text(encoding="utf-8").replace('key = "ticket_no"', 'key = "ticket"'),
-                       encoding="utf-8")
+    ledgers.write_text(
+        ledgers.read_text(encoding="utf-8").replace('key = "ticket_no"', 'key = "ticket"'),
+        encoding="utf-8",
+    )
     with pytest.raises(ContractError) as error:
         load_contract(folder)
     line = line_of(ledgers, 'key = "ticket"')
-    assert str(error.value) == (f"{ledgers}:{line}: hotline.key："
-                                "key 'ticket' is not a column · key 不是本台账的列")
+    assert str(error.value) == (
+        f"{ledgers}:{line}: hotline.key：key 'ticket' is not a column · key 不是本台账的列"
+    )
 
 
 def test_an_alias_to_a_value_that_does_not_exist_is_refused(folder):
     ledgers = folder / "ledgers.toml"
-    ledgers.write_text(ledgers.read_text(encoding="utf-8").replace('"没收" = "收缴"', '"没收" = "收走"'),
-                       encoding="utf-8")
+    ledgers.write_text(
+        ledgers.read_text(encoding="utf-8").replace('"没收" = "收缴"', '"没收" = "收走"'),
+        encoding="utf-8",
+    )
     with pytest.raises(ContractError) as error:
         load_contract(folder)
     line = line_of(ledgers, '"没收" = "收走"')
-    assert str(error.value).startswith(f"{ledgers}:{line}: publications.action.value_aliases：value_aliases point at")
+    assert str(error.value).startswith(
+        f"{ledgers}:{line}: publications.action.value_aliases：value_aliases point at"
+    )
 
 
 def test_overrides_append_lists_merge_tables_and_replace_scalars(tmp_path):
@@ -92,43 +117,58 @@ def test_overrides_append_lists_merge_tables_and_replace_scalars(tmp_path):
         'bureau = "某某县文化旅游广电局"\ndeadline_day = 10\n\n'
         '[ledgers.inspections.columns.inspection_type]\nheader_aliases = ["检查方式"]\n'
         'value_aliases = { "巡检" = "日常检查" }\n\n'
-        '[ledgers.inspections.columns.officers]\nrequired = true\n\n'
-        '[sections]\n"一(二)" = "文化市场综合执法"\n', encoding="utf-8")
+        "[ledgers.inspections.columns.officers]\nrequired = true\n\n"
+        '[sections]\n"一(二)" = "文化市场综合执法"\n',
+        encoding="utf-8",
+    )
     contract = load_contract(None, overrides)
     default = load_contract()
     column = contract.ledgers["inspections"].column("inspection_type")
     assert column.header_aliases == ("检查方式",)
-    assert column.value_aliases == {**default.ledgers["inspections"].column("inspection_type").value_aliases,
-                                    "巡检": "日常检查"}
+    assert column.value_aliases == {
+        **default.ledgers["inspections"].column("inspection_type").value_aliases,
+        "巡检": "日常检查",
+    }
     assert contract.ledgers["inspections"].column("officers").required is True
     assert contract.sections["一(二)"] == "文化市场综合执法"
     assert (contract.bureau, contract.deadline_day) == ("某某县文化旅游广电局", 10)
-    changed = {k for k in default.fingerprints if contract.fingerprints[k] != default.fingerprints[k]}
+    changed = {
+        k for k in default.fingerprints if contract.fingerprints[k] != default.fingerprints[k]
+    }
     assert changed == {"inspections"}
 
 
 def test_a_mistake_in_the_overrides_names_that_file_and_line(tmp_path):
     overrides = tmp_path / "contract.toml"
-    overrides.write_text('\n[ledgers.inspections.columns.venue_name]\nvalue_aliases = { "x" = "y" }\n'
-                         '\n[ledgers.case]\nname_zh = "案件"\n', encoding="utf-8")
+    overrides.write_text(
+        '\n[ledgers.inspections.columns.venue_name]\nvalue_aliases = { "x" = "y" }\n'
+        '\n[ledgers.case]\nname_zh = "案件"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ContractError) as error:
         load_contract(None, overrides)
     assert str(error.value).startswith(f"{overrides}:5: ledgers.case：没有这个台账")
-    overrides.write_text('\n[ledgers.inspections.columns.venue_name]\nvalue_aliases = { "x" = "y" }\n',
-                         encoding="utf-8")
+    overrides.write_text(
+        '\n[ledgers.inspections.columns.venue_name]\nvalue_aliases = { "x" = "y" }\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ContractError) as error:
         load_contract(None, overrides)
-    assert str(error.value).startswith(f"{overrides}:2: ledgers.inspections.columns.venue_name：only an enum")
-    overrides.write_text('deadline_day = 40\n', encoding="utf-8")
+    assert str(error.value).startswith(
+        f"{overrides}:2: ledgers.inspections.columns.venue_name：only an enum"
+    )
+    overrides.write_text("deadline_day = 40\n", encoding="utf-8")
     with pytest.raises(ContractError, match=re.escape(f"{overrides}:1: deadline_day：")):
         load_contract(None, overrides)
 
 
 def test_the_bureau_file_beside_tally_toml_is_read_and_gives_its_name(tmp_path):
     (tmp_path / "tally.toml").write_text('inbox = "inbox"\n', encoding="utf-8")
-    (tmp_path / "contract.toml").write_text('bureau = "某某县文化旅游广电局"\ndeadline_day = 10\n'
-                                            '[ledgers.cases.columns.violation]\nheader_aliases = ["违法事实"]\n',
-                                            encoding="utf-8")
+    (tmp_path / "contract.toml").write_text(
+        'bureau = "某某县文化旅游广电局"\ndeadline_day = 10\n'
+        '[ledgers.cases.columns.violation]\nheader_aliases = ["违法事实"]\n',
+        encoding="utf-8",
+    )
     settings = load_settings(tmp_path / "tally.toml")
     assert settings.bureau == "某某县文化旅游广电局"
     assert settings.extra["completeness"] == {"deadline_day": 10}

@@ -36,7 +36,9 @@ def default_contract():
 
 @pytest.fixture
 def bureau(tmp_path: Path) -> Path:
-    (tmp_path / "tally.toml").write_text('inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\n', encoding="utf-8")
+    (tmp_path / "tally.toml").write_text(
+        'inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\n', encoding="utf-8"
+    )
     inbox = tmp_path / "inbox"
     write_xlsx(inbox / "food_checks" / "2024-03.xlsx", {"三月": [
         ["食品安全检查台账（2024年3月）"],
@@ -62,7 +64,9 @@ def bureau(tmp_path: Path) -> Path:
 
 
 def tally(folder: Path, *args: str):
-    result = runner.invoke(app, [*args, "--config", str(folder / "tally.toml"), "--contract", str(CONTRACT)])
+    result = runner.invoke(
+        app, [*args, "--config", str(folder / "tally.toml"), "--contract", str(CONTRACT)]
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -74,7 +78,9 @@ def test_a_market_regulation_bureau_runs_from_its_contract_folder_alone(bureau):
 
     tally(bureau, "run")
     out = tally(bureau, "indicators", "--year", "2024", "--format", "json").stdout
-    figures = {row["code"]: (row["value"], row["printed"], row["section"]) for row in json.loads(out)}
+    figures = {
+        row["code"]: (row["value"], row["printed"], row["section"]) for row in json.loads(out)
+    }
     assert figures == {
         "food_checks": (3, "3户次", "一"),
         "food_inspector_times": (9, "9人次", "一"),
@@ -85,23 +91,33 @@ def test_a_market_regulation_bureau_runs_from_its_contract_folder_alone(bureau):
     with duckdb.connect(str(bureau / "warehouse" / "tally.duckdb"), read_only=True) as con:
         tables = {r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}  # fmt: skip
-        assert tables == {"food_checks", "complaints"}  # no raw table of the default bureau's ledgers
-        people = con.execute("SELECT DISTINCT complainant, phone FROM raw.complaints ORDER BY 1").fetchall()
+        assert tables == {
+            "food_checks",
+            "complaints",
+        }  # no raw table of the default bureau's ledgers
+        people = con.execute(
+            "SELECT DISTINCT complainant, phone FROM raw.complaints ORDER BY 1"
+        ).fetchall()
         assert people == [("张某", "138****5678"), ("李某", None)]
         sent_back = con.execute(
-            "SELECT path, \"row\", header, raw_value, rule FROM problems WHERE severity = 'error'").fetchall()
+            "SELECT path, \"row\", header, raw_value, rule FROM problems WHERE severity = 'error'"
+        ).fetchall()
         assert sent_back == [("food_checks/2024-03.xlsx", 5, "业态", "食品加工", "enum")]
 
 
 def test_its_tally_toml_names_the_contract_and_its_report_has_its_sections(bureau):
     (bureau / "tally.toml").write_text(
-        f'inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\ncontract = "{CONTRACT}"\n', encoding="utf-8")
+        f'inbox = "inbox"\nwarehouse = "warehouse/tally.duckdb"\ncontract = "{CONTRACT}"\n',
+        encoding="utf-8",
+    )
     config = ["--config", str(bureau / "tally.toml")]
     for args in (["run"], ["completeness", "--year", "2024"], ["problems", "--year", "2024"]):
         result = runner.invoke(app, [*args, *config])
         assert result.exit_code == 0, (args, result.output)
     report = bureau / "report.md"
-    result = runner.invoke(app, ["report", "--year", "2024", "--format", "md", "--out", str(report), *config])
+    result = runner.invoke(
+        app, ["report", "--year", "2024", "--format", "md", "--out", str(report), *config]
+    )
     assert result.exit_code == 0, result.output
     text = report.read_text(encoding="utf-8")
     assert "## 一 食品安全监管" in text and "## 二 消费者权益保护" in text

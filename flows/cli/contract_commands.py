@@ -17,18 +17,26 @@ from flows.run.settings import load_settings
 from flows.transform.models import discover
 from flows.validate.suites import RULE_SETS, ledger_suite
 
-contract_app = typer.Typer(help="台账与指标契约 · the bureau's contract (ledgers, sections, indicators)",
-                           no_args_is_help=True)
+contract_app = typer.Typer(
+    help="台账与指标契约 · the bureau's contract (ledgers, sections, indicators)",
+    no_args_is_help=True,
+)
 app.add_typer(contract_app, name="contract")
 
-OverridesOption = Annotated[Path | None, typer.Option(
-    "--overrides", help="本局的覆盖文件（默认 tally.toml 旁的 contract.toml）· the bureau's overrides file",
-    show_default=False)]
+OverridesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--overrides",
+        help="本局的覆盖文件（默认 tally.toml 旁的 contract.toml）· the bureau's overrides file",
+        show_default=False,
+    ),
+]
 
 
 @contract_app.command("check")
-def check_command(contract: ContractOption = None, overrides: OverridesOption = None,
-                  config: ConfigOption = None) -> None:
+def check_command(
+    contract: ContractOption = None, overrides: OverridesOption = None, config: ConfigOption = None
+) -> None:
     """Check the contract (folder and overrides) against its schema; exit 1 naming file and line.
 
     \b
@@ -50,8 +58,12 @@ def check_command(contract: ContractOption = None, overrides: OverridesOption = 
         raise typer.Exit(1)
     catalog = read_catalog(loaded.indicators_file)
     over = f"，覆盖文件 {loaded.overrides}" if loaded.overrides else ""
-    console.print(data(f"契约无误 · contract OK：{loaded.folder}{over}；{len(loaded.ledgers)} 个台账、"
-                       f"{len(catalog)} 个指标、{len(loaded.sections)} 个章节"))
+    console.print(
+        data(
+            f"契约无误 · contract OK：{loaded.folder}{over}；{len(loaded.ledgers)} 个台账、"
+            f"{len(catalog)} 个指标、{len(loaded.sections)} 个章节"
+        )
+    )
 
 
 def contract_problems(contract: Contract) -> list[str]:
@@ -62,14 +74,18 @@ def contract_problems(contract: Contract) -> list[str]:
     for ledger in contract.ledgers.values():
         for name in ledger.rules:
             if name not in RULE_SETS:
-                problems.append(f"{ledgers_file}:{line_of(text, name, ledger.code)}: {ledger.code}.rules：未知的规则集 "
-                                f"{name}（可用：{'、'.join(RULE_SETS)}）· unknown rule set")
+                problems.append(
+                    f"{ledgers_file}:{line_of(text, name, ledger.code)}: {ledger.code}.rules：未知的规则集 "
+                    f"{name}（可用：{'、'.join(RULE_SETS)}）· unknown rule set"
+                )
                 continue
             try:
                 ledger_suite(ledger)
             except KeyError as exc:
-                problems.append(f"{ledgers_file}:{line_of(text, name, ledger.code)}: {ledger.code}.rules：规则集 {name}"
-                                f" 需要列 {exc.args[0]}，本台账没有 · the rule set needs a column this ledger lacks")
+                problems.append(
+                    f"{ledgers_file}:{line_of(text, name, ledger.code)}: {ledger.code}.rules：规则集 {name}"
+                    f" 需要列 {exc.args[0]}，本台账没有 · the rule set needs a column this ledger lacks"
+                )
     indicators_file = contract.indicators_file
     try:
         catalog = read_catalog(indicators_file)
@@ -82,11 +98,15 @@ def contract_problems(contract: Contract) -> list[str]:
     for code, indicator in catalog.items():
         where = f"{indicators_file}:{line_of(itext, code)}"
         if indicator.section not in contract.sections:
-            problems.append(f"{where}: {code}.section：章节 {indicator.section} 不在 sections.toml 中"
-                            f"（可用：{'、'.join(contract.sections)}）· unknown section")
+            problems.append(
+                f"{where}: {code}.section：章节 {indicator.section} 不在 sections.toml 中"
+                f"（可用：{'、'.join(contract.sections)}）· unknown section"
+            )
         if indicator.model not in models:
-            problems.append(f"{where}: {code}.model：SQL 模型 {indicator.model} 不在 {contract.models_dir} 中"
-                            " · no such SQL model")
+            problems.append(
+                f"{where}: {code}.model：SQL 模型 {indicator.model} 不在 {contract.models_dir} 中"
+                " · no such SQL model"
+            )
     return problems
 
 

@@ -128,13 +128,21 @@ class ColumnSpec(_Strict):
         if self.type == "enum" and not self.values:
             raise ValueError("an enum column needs `values` · 枚举列须列出 values")
         if self.type != "enum" and (self.values or self.value_aliases):
-            raise ValueError("only an enum column has `values` / `value_aliases` · 只有枚举列可写取值")
+            raise ValueError(
+                "only an enum column has `values` / `value_aliases` · 只有枚举列可写取值"
+            )
         if bad := [v for v in self.value_aliases.values() if v not in self.values]:
-            raise ValueError(f"value_aliases point at values not in `values`: {bad} · 别名指向的取值不在 values 中")
+            raise ValueError(
+                f"value_aliases point at values not in `values`: {bad} · 别名指向的取值不在 values 中"
+            )
         if self.type == "enum" and self.default is not None and self.default not in self.values:
-            raise ValueError(f"default {self.default!r} is not one of `values` · 默认值不在 values 中")
+            raise ValueError(
+                f"default {self.default!r} is not one of `values` · 默认值不在 values 中"
+            )
         if self.minimum is not None and self.type not in ("int", "money", "number"):
-            raise ValueError("`minimum` is for int, money and number columns · minimum 只用于数量和金额")
+            raise ValueError(
+                "`minimum` is for int, money and number columns · minimum 只用于数量和金额"
+            )
         if self.clear_when is not None and self.personal is None:
             raise ValueError("`clear_when` is for a personal column · clear_when 只用于个人信息列")
         return self
@@ -164,15 +172,22 @@ class LedgerSpec(_Strict):
             raise ValueError("a register needs a `key` column · 登记簿须指定 key")
         if self.key is not None and self.key not in by_name:
             raise ValueError(f"key {self.key!r} is not a column · key 不是本台账的列")
-        if self.event_date is not None and getattr(by_name.get(self.event_date), "type", None) != "date":
-            raise ValueError(f"event_date {self.event_date!r} is not a date column · event_date 须为日期列")
+        if (
+            self.event_date is not None
+            and getattr(by_name.get(self.event_date), "type", None) != "date"
+        ):
+            raise ValueError(
+                f"event_date {self.event_date!r} is not a date column · event_date 须为日期列"
+            )
         for c in self.column:
             if c.clear_when is None:
                 continue
             other = by_name.get(c.clear_when.column)
             if other is None or other.type != "enum" or c.clear_when.equals not in other.values:
-                raise ValueError(f"{c.name}.clear_when must name an enum column and one of its values"
-                                 " · clear_when 须指向本台账的枚举列及其取值")
+                raise ValueError(
+                    f"{c.name}.clear_when must name an enum column and one of its values"
+                    " · clear_when 须指向本台账的枚举列及其取值"
+                )
         return self
 
 
@@ -229,7 +244,9 @@ class OverridesFile(_Strict):
 _HEADER = re.compile(r"^\s*\[")
 
 
-def _array_item_line(lines: list[str], table: str, index: int, start: int = 0, stop: int | None = None) -> int | None:
+def _array_item_line(
+    lines: list[str], table: str, index: int, start: int = 0, stop: int | None = None
+) -> int | None:
     """Return the line of the index-th `[[table]]` between start and stop."""
     pattern = re.compile(r"^\s*\[\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]\]")
     seen = -1
@@ -339,26 +356,35 @@ def _real_loc(loc: tuple) -> tuple:
 # Layering a bureau's overrides.
 
 
-def apply_overrides(ledgers: dict, sections: dict, overrides: OverridesFile, path: Path, text: str) -> None:
+def apply_overrides(
+    ledgers: dict, sections: dict, overrides: OverridesFile, path: Path, text: str
+) -> None:
     """Layer the overrides over the parsed ledgers and sections (in place); unknown names raise."""
     by_code = {entry.get("code"): entry for entry in ledgers.get("ledger", [])}
     for code, change in overrides.ledgers.items():
         entry = by_code.get(code)
         if entry is None:
             line = locate_override(text, ("ledgers", code))
-            raise ContractError(f"{path}:{line}: ledgers.{code}：没有这个台账（可用：{'、'.join(by_code)}）"
-                                " · no such ledger")
+            raise ContractError(
+                f"{path}:{line}: ledgers.{code}：没有这个台账（可用：{'、'.join(by_code)}）"
+                " · no such ledger"
+            )
         for key in ("name_zh", "unit_zh"):
             if getattr(change, key) is not None:
                 entry[key] = getattr(change, key)
-        entry["rules"] = [*entry.get("rules", []), *(r for r in change.rules if r not in entry.get("rules", []))]
+        entry["rules"] = [
+            *entry.get("rules", []),
+            *(r for r in change.rules if r not in entry.get("rules", [])),
+        ]
         columns = {c.get("name"): c for c in entry.get("column", [])}
         for name, col in change.columns.items():
             target = columns.get(name)
             if target is None:
                 line = locate_override(text, ("ledgers", code, "columns", name))
-                raise ContractError(f"{path}:{line}: ledgers.{code}.columns.{name}：台账 {code} 没有这一列"
-                                    f"（可用：{'、'.join(columns)}）· no such column")
+                raise ContractError(
+                    f"{path}:{line}: ledgers.{code}.columns.{name}：台账 {code} 没有这一列"
+                    f"（可用：{'、'.join(columns)}）· no such column"
+                )
             for key in ("header_aliases", "values"):
                 extra = [v for v in getattr(col, key) if v not in target.get(key, [])]
                 if extra:
@@ -371,8 +397,10 @@ def apply_overrides(ledgers: dict, sections: dict, overrides: OverridesFile, pat
     for code, title in overrides.sections.items():
         if code not in known:
             line = locate_override(text, ("sections", code))
-            raise ContractError(f"{path}:{line}: sections.{code}：没有这一章节（可用：{'、'.join(sorted(known))}）"
-                                " · no such section")
+            raise ContractError(
+                f"{path}:{line}: sections.{code}：没有这一章节（可用：{'、'.join(sorted(known))}）"
+                " · no such section"
+            )
         for s in sections["section"]:
             if s.get("code") == code:
                 s["title"] = title
@@ -434,8 +462,17 @@ def _ledger(spec: LedgerSpec) -> Ledger:
         )
         for c in spec.column
     )  # fmt: skip
-    return Ledger(spec.code, spec.name_zh, spec.unit, spec.unit_zh, spec.kind, columns, key=spec.key,
-                  event_date=spec.event_date, rules=tuple(spec.rules))
+    return Ledger(
+        spec.code,
+        spec.name_zh,
+        spec.unit,
+        spec.unit_zh,
+        spec.kind,
+        columns,
+        key=spec.key,
+        event_date=spec.event_date,
+        rules=tuple(spec.rules),
+    )
 
 
 def _digest(data: object) -> str:
@@ -455,18 +492,32 @@ def load_contract(folder: Path | None = None, overrides: Path | None = None) -> 
     if overrides is not None:
         overrides = Path(overrides)
         over_text, over_data = read_toml(overrides)
-        checked_overrides = _validate(OverridesFile, over_data, overrides, over_text, locate_override)
+        checked_overrides = _validate(
+            OverridesFile, over_data, overrides, over_text, locate_override
+        )
         apply_overrides(ledgers_data, sections_data, checked_overrides, overrides, over_text)
     touched = _touched(checked_overrides)
 
     try:
         ledgers_file = LedgersFile.model_validate(ledgers_data)
     except ValidationError as exc:
-        raise ContractError("\n".join(
-            _blame(e, ledgers_data, ledgers_path, ledgers_text, overrides, touched,
-                   over_text if overrides else "") for e in exc.errors()
-        )) from None
-    sections_file = _validate(SectionsFile, sections_data, sections_path, sections_text, locate_base)
+        raise ContractError(
+            "\n".join(
+                _blame(
+                    e,
+                    ledgers_data,
+                    ledgers_path,
+                    ledgers_text,
+                    overrides,
+                    touched,
+                    over_text if overrides else "",
+                )
+                for e in exc.errors()
+            )
+        ) from None
+    sections_file = _validate(
+        SectionsFile, sections_data, sections_path, sections_text, locate_base
+    )
     ledgers = {spec.code: _ledger(spec) for spec in ledgers_file.ledger}
     prints = {spec.code: _digest(spec.model_dump()) for spec in ledgers_file.ledger}
     prints[""] = _digest(sorted((x.code, x.name_zh) for x in ledgers.values()))
@@ -479,8 +530,15 @@ def load_contract(folder: Path | None = None, overrides: Path | None = None) -> 
     )  # fmt: skip
 
 
-def _blame(error: dict, data: dict, path: Path, text: str, overrides: Path | None,
-           touched: set[tuple[str, ...]], over_text: str) -> str:
+def _blame(
+    error: dict,
+    data: dict,
+    path: Path,
+    text: str,
+    overrides: Path | None,
+    touched: set[tuple[str, ...]],
+    over_text: str,
+) -> str:
     """Say where an error of the layered ledgers is: in the overrides file if it changed that spot."""
     loc = _real_loc(error["loc"])
     msg = error["msg"].removeprefix("Value error, ")
@@ -519,8 +577,9 @@ def _named(loc: tuple, data: dict) -> str:
 
 
 def _has(node: dict | list, part: object) -> bool:
-    return (isinstance(node, list) and isinstance(part, int) and part < len(node)) or \
-        (isinstance(node, dict) and part in node)
+    return (isinstance(node, list) and isinstance(part, int) and part < len(node)) or (
+        isinstance(node, dict) and part in node
+    )
 
 
 # The active contract, process-wide.
@@ -545,7 +604,10 @@ def active() -> Contract:
 def source() -> tuple[str | None, str | None]:
     """Where the active contract comes from: (folder or None for the default, overrides file or None)."""
     c = active()
-    return (None if c.folder == DEFAULT_DIR else str(c.folder), str(c.overrides) if c.overrides else None)
+    return (
+        None if c.folder == DEFAULT_DIR else str(c.folder),
+        str(c.overrides) if c.overrides else None,
+    )
 
 
 def on_change(listener: Callable[[], None]) -> None:
@@ -559,8 +621,12 @@ def use_contract(folder: Path | str | None = None, overrides: Path | str | None 
     folder = Path(folder).resolve() if folder else None
     overrides = Path(overrides).resolve() if overrides else None
     loaded = load_contract(folder, overrides)
-    if _active is not None and (_active.folder, _active.overrides, _active.fingerprints) == \
-            (loaded.folder, loaded.overrides, loaded.fingerprints) and _active.sections == loaded.sections:
+    if (
+        _active is not None
+        and (_active.folder, _active.overrides, _active.fingerprints)
+        == (loaded.folder, loaded.overrides, loaded.fingerprints)
+        and _active.sections == loaded.sections
+    ):
         return _active
     _active = loaded
     for name, value in ((CONTRACT_ENV, folder), (OVERRIDES_ENV, overrides)):
