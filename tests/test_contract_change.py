@@ -119,3 +119,22 @@ def test_a_wrong_override_names_its_file_and_line(bureau):
     assert "没有这一列" in text
     run = runner.invoke(app, ["run", "--config", str(bureau / "tally.toml")])
     assert run.exit_code == 2
+
+
+def test_a_warehouse_from_before_the_fingerprint_gains_it_and_keeps_its_verdicts(tmp_path):
+    from flows.load.warehouse import connect, seen_files
+
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        con.execute("ALTER TABLE file_versions DROP COLUMN contract")  # as a warehouse made before it
+        con.execute(
+            "INSERT INTO file_versions (version_id, run_id, path, scope, ledger, sha256, status, seen_at) "
+            "VALUES (1, 'r', 'inspections/2024-08.csv', '', 'inspections', 'abc', 'loaded', now())"
+        )
+    with connect(path) as con:
+        assert con.execute("SELECT contract FROM file_versions").fetchall() == [(None,)]
+        assert seen_files(con) == {("inspections/2024-08.csv", "abc")}
+        con.execute("UPDATE file_versions SET contract = 'another'")
+        assert seen_files(con) == set()  # a verdict under another contract is no verdict
+        con.execute("UPDATE file_versions SET contract = ?", [spec.active().fingerprint("inspections")])
+        assert seen_files(con) == {("inspections/2024-08.csv", "abc")}
