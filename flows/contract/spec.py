@@ -637,8 +637,3 @@ def use_contract(folder: Path | str | None = None, overrides: Path | str | None 
     for listener in _listeners:
         listener()
     return loaded
-
-
-def data_for_overrides(path: Path) -> dict[str, Any]:
-    """Read an overrides file's raw data (for tools that show it)."""
-    return read_toml(path)[1]
