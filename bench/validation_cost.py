@@ -24,8 +24,12 @@ from types import SimpleNamespace
 import numpy as np
 import polars as pl
 
-from flows.contract.ledgers import INSPECTION_TYPES, INSPECTIONS, VENUE_TYPES
+from flows.contract.ledgers import LEDGERS
 from flows.contract.problems import PROBLEM_SCHEMA
+
+INSPECTIONS = LEDGERS["inspections"]
+INSPECTION_TYPES = INSPECTIONS.column("inspection_type").values
+VENUE_TYPES = INSPECTIONS.column("venue_type").values
 
 
 def inspection_units(rows: int, seed: int = 1) -> list[SimpleNamespace]:

@@ -16,6 +16,7 @@ from flows.cli.app import app
 from flows.cli.exports import indicator_format, write_xlsx
 from flows.cli.output import (
     ConfigOption,
+    ContractOption,
     WarehouseOption,
     console,
     data,
@@ -129,6 +130,7 @@ def indicators_command(
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
+    contract: ContractOption = None,
 ) -> None:
     """Show the report's figures for a year: value, unit and how the report prints it.
 
@@ -136,7 +138,7 @@ def indicators_command(
     Example:
         tally indicators --year 2024 --format csv > indicators-2024.csv
     """
-    s = settings(config, warehouse=warehouse)
+    s = settings(config, warehouse=warehouse, contract=contract)
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:

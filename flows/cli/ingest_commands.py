@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from flows.cli.app import app
 from flows.cli.output import (
     ConfigOption,
+    ContractOption,
     InboxOption,
     WarehouseOption,
     console,
@@ -62,14 +63,14 @@ WaitOption = Annotated[
 
 @app.command("run")
 def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wait: WaitOption = None,
-                config: ConfigOption = None) -> None:
+                config: ConfigOption = None, contract: ContractOption = None) -> None:
     """Load what is new or changed in the inbox, build the figures and publish the warehouse.
 
     \b
     Example:
         tally run --inbox inbox --warehouse warehouse/tally.duckdb --wait 600
     """
-    s = settings(config, inbox=inbox, warehouse=warehouse)
+    s = settings(config, inbox=inbox, warehouse=warehouse, contract=contract)
     if not s.inbox.is_dir():
         raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
     lock_wait = wait if wait is not None else s.lock_wait

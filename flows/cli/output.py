@@ -22,7 +22,7 @@ from rich.text import Text
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.report.formula_safe import safe_frame
-from flows.run.settings import Settings, load_settings
+from flows.run.settings import Settings, load_settings, use_settings_contract
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -34,6 +34,8 @@ InboxOption = Annotated[
     Path | None, typer.Option("--inbox", "-i", help="收件箱目录 · inbox folder (default: tally.toml)")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="tally.toml to read")]
+ContractOption = Annotated[Path | None, typer.Option(
+    "--contract", help="契约文件夹（默认 tally.toml 的 contract，或项目自带的）· contract folder", show_default=False)]
 
 
 # Text from a spreadsheet, a path or a draft reaches the analyst's terminal: C0 and C1 control
@@ -63,7 +65,10 @@ def say(label: str, value: object, *, style: str = "red", to: Console | None = N
 def settings(config: Path | None = None, **overrides) -> Settings:
     """Read tally.toml (or the one given) and apply the flags that were set; a bad file exits 2."""
     try:
-        return load_settings(config).override(**overrides)
+        loaded = load_settings(config).override(**overrides)
+        if overrides.get("contract") is not None or overrides.get("contract_overrides") is not None:
+            use_settings_contract(loaded)
+        return loaded
     except (TallyError, tomllib.TOMLDecodeError) as exc:
         say("配置错误 · bad tally.toml:", exc)
         raise typer.Exit(2) from exc

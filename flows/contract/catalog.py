@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.contract import spec
 from flows.contract.printed_form import Rendering, normalise_qualifier, render, to_decimal
 
 CATALOG_FILE = Path(__file__).parent / "data" / "indicators.toml"
@@ -41,6 +42,7 @@ class Indicator:
     unit: str
     print_unit: str
     model: str
+    ledgers: tuple[str, ...]  # the ledgers it is computed from: a year has data when all were submitted
     aggregation: str
     series: bool
     needs_snapshot: bool
@@ -68,6 +70,7 @@ def _indicator(entry: dict, sort_order: int) -> Indicator:
         unit=entry["unit"],
         print_unit=entry.get("print_unit", entry["unit"]),
         model=entry["model"],
+        ledgers=tuple(entry.get("ledgers", ())),
         aggregation=entry["aggregation"],
         series=bool(entry.get("series", False)),
         needs_snapshot=bool(entry.get("needs_snapshot", False)),
@@ -100,8 +103,11 @@ def read_catalog(path: Path = CATALOG_FILE) -> dict[str, Indicator]:
 
 @lru_cache(maxsize=1)
 def load_catalog() -> dict[str, Indicator]:
-    """Return the project's indicator catalog (read once)."""
-    return read_catalog(CATALOG_FILE)
+    """Return the indicator catalog of the contract in use (read once per contract)."""
+    return read_catalog(spec.active().indicators_file)
+
+
+spec.on_change(load_catalog.cache_clear)
 
 
 def catalog_frame(catalog: dict[str, Indicator]) -> pl.DataFrame:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 
 import pebble
 
+from flows.contract import spec
 from flows.contract.ledgers import LEDGERS, Ledger
 from flows.errors import ReadFailed, Rejected
 
@@ -64,6 +65,7 @@ class Limits:
 
 
 # Ledgers go by code between processes: the parent gets its own LEDGERS objects back, not copies.
+# (A worker reads under the parent's contract: `under_contract`.)
 def _ledger_by_code(code: str) -> Ledger:
     return LEDGERS[code]
 
@@ -86,6 +88,13 @@ def limit_worker(memory_mb: int) -> None:
         ctypes.CDLL(ctypes.util.find_library("c")).mallopt(M_ARENA_MAX, 2)
     limit = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def under_contract(task, contract: tuple[str | None, str | None], sources: Sequence) -> list:
+    """Run a task (in a worker) under the parent's contract: the worker may have started under another."""
+    if spec.source() != contract:
+        spec.use_contract(*contract)
+    return task(sources)
 
 
 def read_batch(sources: Sequence) -> list:
@@ -267,7 +276,8 @@ class ReaderPool:
             self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
 
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
-        return self._started().schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
+        return self._started().schedule(under_contract, args=(self.task, spec.source(), list(sources)),
+                                        timeout=self.limits.file_timeout_s)
 
     def _started(self) -> pebble.ProcessPool:
         if self._pool is None:

@@ -127,6 +127,10 @@ LOADER_DDL = [
     """,
     # A warehouse made before rows were skipped and counted lacks the column.
     "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS rows_skipped INTEGER",
+    # The fingerprint of the contract (the file's ledger as the contract then read it) a verdict
+    # was made under: a verdict under another contract is no verdict, the file is read again.
+    # NULL in a warehouse made before it: taken as made under the contract in use.
+    "ALTER TABLE file_versions ADD COLUMN IF NOT EXISTS contract VARCHAR",
     """
     CREATE TABLE IF NOT EXISTS skipped_rows (
         version_id  BIGINT NOT NULL,

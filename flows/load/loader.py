@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.contract import spec
 from flows.contract.filenames import (
     revision_from_name,
 )
@@ -29,6 +30,7 @@ from flows.extract.plan import (
 from flows.load.warehouse import (
     CurrentKey,
     Version,
+    current_contracts,
     current_versions,
     insert_frame,
     next_version_id,
@@ -79,6 +81,7 @@ class Pending:
     superseded: list[tuple[int, int]] = field(default_factory=list)  # (old, new) already written
     ids: list[int] = field(default_factory=list)  # reserved, unused, in increasing order
     loaded: dict[CurrentKey, tuple[int, str, str]] | None = None  # None until first read
+    contracts: dict[CurrentKey, str | None] | None = None  # the loaded versions' contract fingerprints
 
     def reserve(self, con, count: int) -> None:
         """Take `count` more version ids from the sequence at once."""
@@ -93,6 +96,12 @@ class Pending:
         if self.loaded is None:
             self.loaded = current_versions(con)
         return self.loaded.get(key)
+
+    def contract_of(self, con, key: CurrentKey) -> str | None:
+        """Return the contract fingerprint the loaded version of key was read under (None: unknown)."""
+        if self.contracts is None:
+            self.contracts = current_contracts(con)
+        return self.contracts.get(key)
 
     def record(self, version: Version, seen_at: datetime) -> None:
         """Queue one row of the load history."""
@@ -178,6 +187,7 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
         size=source.size, modified_at=source.modified_at,
         revision=revision_from_name(Path(source.rel).stem), status="rejected", reason=reason,
         failure=exc.cause if isinstance(exc, ReadFailed) else None,
+        contract=spec.active().fingerprint(ledger.code if ledger else None),
     ), seen_at)  # fmt: skip
     if pending is None:
         record_versions(con, list(queue.versions.values()))
@@ -236,10 +246,13 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         ledger=ledger.code, period=unit.period, period_start=unit.period_start, sheet=unit.sheet,
         sha256=source.sha256, content_sha256=digest, size=source.size,
         modified_at=source.modified_at, revision=unit.revision,
+        contract=spec.active().fingerprint(ledger.code),
     )  # fmt: skip
     slot = (unit.scope, ledger.code, unit.period)
     current = queue.current(con, slot)
-    if current is not None and current[1] == digest:
+    # The same cells read under another contract may read differently (an alias added): read anew.
+    same_contract = queue.contract_of(con, slot) in (None, base["contract"])
+    if current is not None and current[1] == digest and same_contract:
         queue.record(Version(**base, status="unchanged",
                              reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
         summary.files_unchanged += 1
@@ -288,6 +301,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         summary.files_superseded += 1
     else:
         queue.loaded[slot] = (version_id, digest, source.rel)
+    queue.contracts[slot] = base["contract"]
     summary.files_loaded += 1
     summary.rows_read += parsed.rows_read
     summary.rows_loaded += loaded.height

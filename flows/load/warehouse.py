@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.contract import spec
 from flows.errors import TallyError
 from flows.load.current import current_relation
 from flows.load.ddl import create_loader_tables, quote
@@ -66,6 +67,7 @@ class Version:
     ignored_columns: tuple[str, ...] = ()
     reason: str | None = None
     failure: str | None = None  # a cause that is not the content: the next run reads it again
+    contract: str | None = None  # the fingerprint of the contract the verdict was made under
 
 
 def next_version_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -88,6 +90,7 @@ VERSION_SCHEMA = {
     "rows_read": pl.Int32, "rows_loaded": pl.Int32, "rows_quarantined": pl.Int32, "rows_skipped": pl.Int32,
     "zero_report": pl.Boolean, "ignored_columns": pl.List(pl.String), "reason": pl.String,
     "seen_at": pl.Datetime("us", "UTC"), "superseded_by": pl.Int64, "failure": pl.String,
+    "contract": pl.String,
 }  # fmt: skip
 
 
@@ -162,11 +165,31 @@ def seen_files(con) -> set[tuple[str, str]]:
 
     Only the latest submission of a path counts, so that a file restored to an earlier
     version's bytes is read again and becomes current; a failure that was not about the
-    content (`failure` set) is no verdict, so its bytes are read again too.
+    content (`failure` set) is no verdict, so its bytes are read again too; and neither is a
+    verdict made under another contract for the file's ledger (an alias added since): the file
+    is read again under the contract in use.
     """
+    prints = spec.active().fingerprints
     return set(con.execute(
         """
-        SELECT path, arg_max(sha256, version_id) FROM file_versions
-        WHERE failure IS NULL GROUP BY path
-        """
+        SELECT path, sha256 FROM (
+            SELECT path, sha256, ledger, contract FROM file_versions WHERE failure IS NULL
+            QUALIFY row_number() OVER (PARTITION BY path ORDER BY version_id DESC) = 1
+        )
+        WHERE contract IS NULL
+           OR contract IS NOT DISTINCT FROM list_extract(?::VARCHAR[], list_position(?::VARCHAR[], coalesce(ledger, '')))
+        """,
+        [list(prints.values()), list(prints.keys())],
     ).fetchall())
+
+
+def current_contracts(con) -> dict[CurrentKey, str | None]:
+    """The contract fingerprint of every loaded version, keyed (scope, ledger, period)."""
+    rows = con.execute(
+        f"""
+        SELECT scope, ledger, period, contract FROM {current_relation()}
+        WHERE ledger IS NOT NULL AND period IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY scope, ledger, period ORDER BY version_id DESC) = 1
+        """
+    ).fetchall()
+    return {(scope, ledger, period): contract for scope, ledger, period, contract in rows}

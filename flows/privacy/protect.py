@@ -226,10 +226,11 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
             derived += [id_kind_expr(col).alias(f"{name}_kind"), id_valid_expr(col).alias(f"{name}_valid")]
         if column.type == "names":
             key_names.append(f"{name}_keys")
-        if column.personal == "person_name" and ledger.code == "cases":
-            # A company's name is public; only a person's name is masked.
+        if column.personal and column.clear_when is not None and column.clear_when[0] in rows.columns:
+            # The contract's `clear_when`: a company's name is public; only a person's name is masked.
+            other, value = column.clear_when
             masks.append(
-                pl.when(pl.col("party_type") == "单位").then(col).otherwise(mask_person_name(col)).alias(name)
+                pl.when(pl.col(other) == value).then(col).otherwise(masked_text(col, column)).alias(name)
             )  # fmt: skip
         elif column.personal:
             masks.append(masked_text(col, column).alias(name))

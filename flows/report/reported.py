@@ -15,34 +15,14 @@ from __future__ import annotations
 from flows.contract.catalog import load_catalog
 from flows.report.submissions import ledgers_submitted
 
-# The ledgers behind each fact model (`sql/indicators/*_facts.sql`), and the figures of a
-# model that read another of its ledgers. `tests/test_reported_years.py` holds this map to
-# the `ledger` of every row of `indicator_facts`, so that a new figure cannot slip past it.
-MODEL_LEDGERS = {
-    "market_facts": ("inspections",),
-    "case_facts": ("cases",),
-    "hotline_facts": ("hotline",),
-    "publicity_facts": ("publicity_events",),
-    "training_facts": ("study_sessions",),
-    "roster_facts": ("staff",),
-}
-CODE_LEDGERS = {
-    "relic_patrols": ("relic_patrols",),
-    "books_confiscated": ("publications",),
-    "books_removed": ("publications",),
-    "safety_accidents": ("safety_incidents",),
-    "wechat_posts": ("wechat_posts",),
-}
 NO_DATA = "—"  # what a table shows for a year without data
 NO_DATA_ZH = "无上年数据"
 NOT_REPORTED_ZH = "未报送"
 
 
 def ledgers_of(code: str) -> tuple[str, ...]:
-    """Return the ledgers an indicator is computed from."""
-    if code in CODE_LEDGERS:
-        return CODE_LEDGERS[code]
-    return MODEL_LEDGERS[load_catalog()[code].model]
+    """Return the ledgers an indicator is computed from (its `ledgers` in the contract's indicators.toml)."""
+    return load_catalog()[code].ledgers
 
 
 def codes_with_data(con, year: int) -> set[str]:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from flows.contract import spec
 from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
 from flows.report.completeness import completeness
@@ -18,14 +19,15 @@ from flows.report.reported import NO_DATA, codes_with_data, year_reported
 from flows.report.submissions import DEADLINE_DAY
 from flows.transform.indicators import indicator_table, value_text
 
-# The report's chapters, in order; the titles are tally's own short headings.
-SECTIONS = {
-    "一(二)": "文化市场监管执法",
-    "一(三)": "法治宣传教育",
-    "一(四)": "严格规范公正文明执法",
-    "二": "主要负责人履职与学法培训",
-    "三": "存在的不足",
-}
+# The report's chapters, in order, with tally's own short headings: the contract's sections.toml.
+SECTIONS = spec.active().sections
+
+
+def section_titles() -> dict[str, str]:
+    """Return the section titles of the contract in use (section code -> title, in report order)."""
+    return spec.active().sections
+
+
 ROW_COLUMNS = (
     "section", "section_title", "code", "name_zh", "name_en", "unit", "printed", "value",
     "value_text", "last_value", "last_value_text", "last_printed", "change", "change_text",
@@ -57,7 +59,7 @@ class ReportData:
     def sections(self) -> list[tuple[str, str, pl.DataFrame]]:
         """Return (section, title, rows) for each section that has rows, in report order."""
         out = []
-        for section, title in SECTIONS.items():
+        for section, title in section_titles().items():
             part = self.rows.filter(pl.col("section") == section)
             if part.height:
                 out.append((section, title, part))
@@ -103,7 +105,7 @@ def report_rows(con, year: int) -> pl.DataFrame:
     values, lasts = rows["value"].to_list(), rows["last_value"].to_list()
     has, had = rows["has_data"].to_list(), rows["last_has_data"].to_list()
     return rows.with_columns(
-        section_title=pl.col("section").replace_strict(SECTIONS, default=pl.col("section")),
+        section_title=pl.col("section").replace_strict(section_titles(), default=pl.col("section")),
         value_text=pl.Series(
             [value_text(v, u) if h else NO_DATA for v, u, h in zip(values, units, has, strict=True)]
         ),

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from flows.errors import TallyError
 
 CONFIG_FILE = "tally.toml"
+OVERRIDES_FILE = "contract.toml"  # a bureau's own changes to the contract, beside tally.toml
 CONFIG_ENV = "TALLY_CONFIG"
 MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
@@ -46,6 +47,8 @@ class Settings:
     max_file_mb: int = 200  # a larger inbox file is rejected unread
     file_timeout_s: float = 300.0  # a file that takes longer to read is rejected
     reader_memory_mb: int = 3072  # the memory a file's reader may use
+    contract: Path | None = None  # a contract folder of the bureau's own (None: the project's)
+    contract_overrides: Path | None = None  # the bureau's overrides (default: contract.toml beside tally.toml)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -77,6 +80,8 @@ EXPECTED = {
     "notify.webhook": "以 http:// 或 https:// 开头的地址文本 · an http(s) URL as text",
     "completeness": "一节 [completeness]，含 deadline_day · a [completeness] table",
     "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
+    "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
+    "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
 }
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -124,6 +129,8 @@ class ConfigFile(_Section):
     reader_memory_mb: int = Field(default=Settings.reader_memory_mb, ge=512)
     notify: NotifyFile = Field(default_factory=NotifyFile)
     completeness: CompletenessFile | None = None
+    contract: NonEmpty | None = None
+    contract_overrides: NonEmpty | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -172,10 +179,13 @@ def load_settings(path: Path | None = None) -> Settings:
     named = path is not None
     path = path or find_config()
     if path is None:
-        return Settings()
+        settings = Settings()
+        use_settings_contract(settings)
+        return settings
     checked = check_config(read_config(path, named=named), path)
     base = path.parent
-    return Settings(
+    overrides = base / (checked.contract_overrides or OVERRIDES_FILE)
+    settings = Settings(
         inbox=base / checked.inbox,
         warehouse=base / checked.warehouse,
         bureau=checked.bureau,
@@ -188,8 +198,27 @@ def load_settings(path: Path | None = None) -> Settings:
         max_file_mb=checked.max_file_mb,
         file_timeout_s=float(checked.file_timeout_s),
         reader_memory_mb=checked.reader_memory_mb,
+        contract=base / checked.contract if checked.contract else None,
+        contract_overrides=overrides if checked.contract_overrides or overrides.is_file() else None,
         extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
     )
+    contract = use_settings_contract(settings)
+    # The bureau's contract.toml may give its name and deadline day; tally.toml, when it says, wins.
+    if contract.bureau and "bureau" not in checked.model_fields_set:
+        settings = replace(settings, bureau=contract.bureau)
+    if contract.deadline_day and checked.completeness is None:
+        settings = replace(settings, extra={**settings.extra, "completeness": {"deadline_day": contract.deadline_day}})
+    return settings
+
+
+def use_settings_contract(settings: Settings):
+    """Put the contract the settings name in use (its folder and the bureau's overrides) and return it.
+
+    Raises ContractError (a TallyError) naming the file and line of a mistake.
+    """
+    from flows.contract.spec import use_contract
+
+    return use_contract(settings.contract, settings.contract_overrides)
 
 
 def read_config(path: Path, *, named: bool = True) -> dict[str, Any]:

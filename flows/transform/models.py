@@ -46,6 +46,7 @@ import polars as pl
 from duckdb import sqltypes
 
 from flows import resources
+from flows.contract import spec
 from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load import current
@@ -54,6 +55,8 @@ from flows.validate.cross_checks import ensure_check_table
 
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
+# Models every contract builds from tally's `sql/`, unless its own folder has them.
+SHARED_MODELS = (("staging", "current_versions"), ("marts", "problem_log"))
 VIEW_LAYERS = ("staging",)
 SEED_CALENDAR = "seed_official_calendar"
 SEED_CATALOG = "seed_indicator_catalog"
@@ -112,8 +115,10 @@ class Model:
         return self.materialization == "table" and _CONTENT.search(self.sql) is not None
 
 
-def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
-    """Find the models under sql_dir, keyed by name, layer by layer."""
+def discover(sql_dir: Path | None = None) -> dict[str, Model]:
+    """Find the models under sql_dir (default: the contract's models, else `sql/`), keyed by name."""
+    shared = sql_dir is None  # a folder given by a caller is taken as it is
+    sql_dir = sql_dir or spec.active().models_dir
     models: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
@@ -121,6 +126,11 @@ def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
                 raise TallyError(f"模型名重复：{path.stem}（{models[path.stem].path} 与 {path}）")
             sql = path.read_text(encoding="utf-8").strip().rstrip(";")
             models[path.stem] = Model(path.stem, layer, path, sql)
+    # tally's own models, whatever the contract: which version is current, and the problem log.
+    for layer, name in SHARED_MODELS if shared else ():
+        path = resources.SQL_DIR / layer / f"{name}.sql"
+        if name not in models:
+            models[name] = Model(name, layer, path, path.read_text(encoding="utf-8").strip().rstrip(";"))
     return models
 
 
@@ -384,7 +394,7 @@ def update_model(con, model: Model, ledgers: set[str]) -> None:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
 
 
-def build(con, sql_dir: Path = SQL_DIR, catalog: dict[str, Indicator] | None = None) -> list[str]:
+def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None = None) -> list[str]:
     """Build every model on con in dependency order (skipping unchanged tables); return all names."""
     models = build_order(discover(sql_dir))
     seeds = load_seeds(con, catalog)

@@ -16,10 +16,17 @@ from pathlib import Path
 import polars as pl
 
 from flows import resources
+from flows.contract import spec
 from flows.errors import TallyError
 from flows.load.ddl import quote
 
 CHECKS_DIR = resources.SQL_DIR / "checks"
+
+
+def checks_dir() -> Path:
+    """The cross-checks of the contract in use: `checks/` beside its SQL models."""
+    return spec.active().models_dir / "checks"
+
 CHECK_TABLE = "check_warnings"
 PROBLEM_COLUMNS = ("version_id", "path", "sheet", "row", "column", "header", "raw_value", "rule",
                    "severity", "message")  # fmt: skip
@@ -42,14 +49,21 @@ CHECK_TABLE_COLUMNS = """(
 CHECK_TABLE_DDL = f"CREATE OR REPLACE TABLE {CHECK_TABLE} {CHECK_TABLE_COLUMNS}"
 
 
-def check_files(folder: Path = CHECKS_DIR) -> dict[str, str]:
-    """Return the SQL of every cross-check, keyed by its file stem."""
+def check_files(folder: Path | None = None) -> dict[str, str]:
+    """Return the SQL of every cross-check (default: the contract's), keyed by its file stem."""
+    folder = folder or checks_dir()
     return {p.stem: p.read_text(encoding="utf-8").strip().rstrip(";")
             for p in sorted(folder.glob("*.sql"))}
 
 
 def missing_relations(con) -> list[str]:
-    """Return the relations the checks read that the warehouse does not have yet."""
+    """Return the relations the checks read that the warehouse does not have yet.
+
+    The checks of `sql/checks/` are the default bureau's; a contract folder with `models/` has
+    its own `models/checks/` (or none), whose relations are its models.
+    """
+    if checks_dir() != CHECKS_DIR:
+        return []
     have = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
     ).fetchall()}

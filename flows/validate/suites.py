@@ -1,7 +1,7 @@
 """The Great Expectations suites of the ledgers, as data: one JSON file per ledger in `expectations/`.
 
-The suites are written from the input contract (`flows/contract/ledgers.py`) plus the rules that the
-templates state in prose (date order, required-when, the file's period, web addresses, check
+The suites are written from the input contract (`flows/contract/data/ledgers.toml`) plus the rules
+that the templates state in prose (date order, required-when, the file's period, web addresses, check
 digits). Each expectation carries `meta`: the rule code, its severity (error: the row is
 quarantined; warning: it loads), the Chinese message a clerk reads, and the column the
 problem is reported against. `python -m flows.validate.suites` rewrites the files; a test keeps them
@@ -16,10 +16,12 @@ holds; the clear number itself is never handed to the validator).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from flows import resources
+from flows.contract import spec
 from flows.contract.ledgers import LEDGERS, Column, Ledger
 
 SUITES_DIR = resources.EXPECTATIONS_DIR
@@ -27,12 +29,6 @@ ERROR, WARNING = "error", "warning"
 UNIT, ROW = "_unit", "_row"
 PERIOD_START, PERIOD_END, PERIOD = "_period_start", "_period_end", "_period"
 
-# The date that places a period ledger's row in its month.
-EVENT_DATES = {
-    "inspections": "inspection_date", "relic_patrols": "patrol_date",
-    "publications": "action_date", "safety_incidents": "occurred_on",
-    "publicity_events": "event_date", "wechat_posts": "posted_on", "study_sessions": "held_on",
-}  # fmt: skip
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"
 
 
@@ -88,13 +84,23 @@ def not_before(later: Column, earlier: Column, **kwargs) -> dict:
 
 def case_rules(ledger: Ledger) -> list[dict]:
     """Return the cases register's rules: date order and the ID numbers' check characters."""
+    return case_date_rules(ledger) + id_check_rules(ledger)
+
+
+def case_date_rules(ledger: Ledger) -> list[dict]:
+    """Return a case's date order: 立案日期 ≤ 处罚决定日期 ≤ 结案日期 (rule set `case_dates`)."""
     filed, decided, closed = (ledger.column(n) for n in ("filed_on", "decided_on", "closed_on"))
-    out = [
+    return [
         not_before(decided, filed),
         not_before(closed, decided),
         # With no decision yet, the closing date still may not precede the filing.
         not_before(closed, filed, row_condition="decided_on.isnull()", condition_parser="pandas"),
     ]
+
+
+def id_check_rules(ledger: Ledger) -> list[dict]:
+    """Return the party's ID number check characters, as warnings (rule set `id_check_digits`)."""
+    out = []
     for kind, words in (("resident_id", "居民身份证号码校验位不符（GB 11643），请核对"),
                         ("uscc", "统一社会信用代码校验位不符（GB 32100），请核对")):
         out.append(expectation(
@@ -105,7 +111,7 @@ def case_rules(ledger: Ledger) -> list[dict]:
     return out
 
 
-def inspection_rules() -> list[dict]:
+def inspection_rules(ledger: Ledger | None = None) -> list[dict]:
     """Return the inspections' required-when rules (专项行动名称, 抽查任务编号)."""
     return [
         expectation("expect_column_values_to_not_be_null", rule="required_if", severity=ERROR,
@@ -122,9 +128,9 @@ def inspection_rules() -> list[dict]:
 
 def period_rules(ledger: Ledger) -> list[dict]:
     """Return the warning for a row dated outside its file's month (period ledgers)."""
-    if ledger.kind != "period" or ledger.code not in EVENT_DATES:
+    if ledger.kind != "period" or ledger.event_date is None:
         return []
-    day = EVENT_DATES[ledger.code]
+    day = ledger.event_date
     words = "日期不在本文件所属月份（{_period}）内，请确认是否填错日期或放错月份"
     common = dict(rule="outside_period", severity=WARNING, message=words, report=day,
                   once_per_row=True, or_equal=True, ignore_row_if="either_value_is_missing")
@@ -145,14 +151,28 @@ def url_rules(ledger: Ledger) -> list[dict]:
                         column="url", regex=URL_PATTERN)]
 
 
+# The rules that need code, by the name a ledger's `rules` gives them in the contract.
+RULE_SETS: dict[str, Callable[[Ledger], list[dict]]] = {
+    "case_dates": case_date_rules,
+    "id_check_digits": id_check_rules,
+    "inspection_required_if": inspection_rules,
+}
+
+
+def rule_set(name: str) -> Callable[[Ledger], list[dict]]:
+    """Return a named rule set, or raise saying which names there are."""
+    try:
+        return RULE_SETS[name]
+    except KeyError:
+        raise spec.ContractError(f"未知的规则集：{name}（可用：{'、'.join(RULE_SETS)}）· unknown rule set") from None
+
+
 def ledger_suite(ledger: Ledger) -> dict:
     """Build the suite of one ledger from the contract, as GX 1.x suite data."""
     expectations = [e for c in ledger.columns for e in column_rules(c)]
     expectations += key_rules(ledger)
-    if ledger.code == "cases":
-        expectations += case_rules(ledger)
-    if ledger.code == "inspections":
-        expectations += inspection_rules()
+    for name in ledger.rules:
+        expectations += rule_set(name)(ledger)
     expectations += period_rules(ledger) + url_rules(ledger)
     return {
         "name": ledger.code,
@@ -162,7 +182,7 @@ def ledger_suite(ledger: Ledger) -> dict:
             "name_zh": ledger.name_zh,
             "unit_zh": ledger.unit_zh,
             "kind": ledger.kind,
-            "written_by": "python -m flows.validate.suites (from flows/contract/ledgers.py); do not edit by hand",
+            "written_by": "python -m flows.validate.suites (from flows/contract/data/ledgers.toml); do not edit by hand",
         },
     }
 
@@ -185,8 +205,17 @@ def write_suites(folder: Path = SUITES_DIR) -> list[Path]:
 
 @cache
 def load_suite(code: str, folder: Path = SUITES_DIR) -> dict:
-    """Read one ledger's suite from its JSON file."""
+    """Read one ledger's suite from its JSON file; another bureau's contract has its suites built now.
+
+    The JSON files of `expectations/` are the default contract's; a contract folder of its own
+    (or a bureau's overrides, which may add values) gets its suites from the contract at run time.
+    """
+    if folder == SUITES_DIR and not spec.active().is_default:
+        return ledger_suite(LEDGERS[code])
     return json.loads((folder / f"{code}.json").read_text(encoding="utf-8"))
+
+
+spec.on_change(load_suite.cache_clear)
 
 
 if __name__ == "__main__":

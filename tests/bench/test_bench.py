@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 # bench/ is the repository's scripts, not part of the installed package: import it from the checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench import inbox as bench_inbox
 from bench import report, run
 

@@ -20,7 +20,7 @@ from flows.load.warehouse import connect
 from flows.report import load_report, render_text
 from flows.report.charts import report_charts
 from flows.report.reported import codes_with_data, ledgers_of
-from flows.run.ingest import run_ingest
+from flows.run.stages import run_ingest
 from flows.transform import indicators
 
 runner = CliRunner()

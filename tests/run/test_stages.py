@@ -217,7 +217,7 @@ def test_run_options_default_to_the_settings_schema():
 
 
 def test_the_bench_times_each_stage_under_the_names_its_report_reads(tmp_path):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from bench import report, step
 
     write_month(tmp_path / "inbox", 3, [2, 3])

@@ -1,0 +1,70 @@
+-- indicator_series_monthly
+-- Grain: one row per (year, month, indicator code) for the count and sum figures that add up
+-- over the year (catalog `series`), months 1–12 of every year that has data, 0 for a month
+-- without rows. A distinct count is the distinct keys within the month.
+with totals as (
+    select * from indicator_totals
+),
+
+years as (
+    select * from indicator_years
+),
+
+catalog as (
+    select * from seed_indicator_catalog
+),
+
+months as (
+    select unnest(range(1, 13)) as month
+),
+
+aggregated as (
+    select
+        code,
+        year,
+        month,
+        cast(sum(row_count) as bigint) as row_count,
+        sum(amount_sum) as amount_sum,
+        count(distinct distinct_key) as distinct_count
+    from totals
+    group by code, year, month
+),
+
+grid as (
+    select years.year, months.month, catalog.*
+    from years
+    cross join months
+    cross join catalog
+    where catalog.series
+),
+
+valued as (
+    select
+        grid.year,
+        grid.month,
+        strftime(make_date(grid.year, grid.month, 1), '%Y-%m') as period,
+        grid.code,
+        grid.name_zh,
+        cast(
+            case grid.aggregation
+                when 'distinct' then coalesce(aggregated.distinct_count, 0)
+                when 'count' then coalesce(aggregated.row_count, 0)
+                else coalesce(aggregated.amount_sum, 0)
+            end as decimal(18, 2)
+        ) as value,
+        grid.unit,
+        grid.sort_order
+    from grid
+    left join aggregated
+        on grid.code = aggregated.code
+        and grid.year = aggregated.year
+        and grid.month = aggregated.month
+),
+
+ordered as (
+    select year, month, period, code, name_zh, value, unit
+    from valued
+    order by year, sort_order, month
+)
+
+select * from ordered
