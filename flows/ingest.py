@@ -29,7 +29,7 @@ from .filenames import (
     year_from_name,
 )
 from .headers import HeaderMatch, find_header, missing_header_advice
-from .isolation import Limits, ReaderPool, tasks_of, too_large
+from .isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
 from .ledgers import LEDGERS, Ledger, ledger_for_folder
 from .masking import mask_free_text, mask_text, mask_texts
 from .parse import ParsedSheet, SheetToParse, parse_sheets, quarantine_cells
@@ -461,7 +461,7 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     verdicts = {id(s): s.problem or too_large(s.size, limits) for s in sources}
     to_read = [s for s in sources if verdicts[id(s)] is None]
     if to_read and run.readers is None:
-        run.readers = ReaderPool(limits, workers=len(tasks_of(to_read)))
+        run.readers = ReaderPool(limits, workers=len(tasks_of([s for s in to_read if not readable_here(s)])))
     reads = run.readers.read(to_read) if to_read else iter(())
     located: list[Located] = []
     for source in sources:

@@ -47,7 +47,7 @@ from .ingest import (
     prepare_files,
     run_ingest,
 )
-from .isolation import Limits, ReaderPool
+from .isolation import Limits, ReaderPool, readable_here
 from .masking import mask_text
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
@@ -224,7 +224,8 @@ def start_readers(run: Run) -> None:
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
     # nothing_new listed what is new unless the warehouse is new: then any file may be read.
-    readable = 2 if run.unseen is None else sum(f.problem is None for f in run.unseen)
+    # Small CSVs are read in this process (flows.isolation.readable_here): they need no worker.
+    readable = 2 if run.unseen is None else sum(f.problem is None and not readable_here(f) for f in run.unseen)
     if readable:
         run.readers = ReaderPool(run.limits, workers=readable)
         run.readers.warm()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -185,12 +186,25 @@ def widest_line(utf8: bytes) -> int:
     return int(per_line.max(initial=0)) + 1
 
 
+# Set while a CSV is read in the run's own process (`flows.isolation.read_here`): a grid of
+# more cells than this (one long line over many short ones: the padding is allocated) is left
+# to a worker process, which is bounded in memory.
+CELL_BOUND: ContextVar[int | None] = ContextVar("cell_bound", default=None)
+
+
+class BoundExceeded(Exception):
+    """The CSV's grid would exceed `CELL_BOUND`: it is to be read in a worker process."""
+
+
 def csv_grid(data: bytes) -> Grid:
     """Read CSV bytes into a grid; every line is a row, blank lines included."""
     utf8 = utf8_csv(data)
     # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
     # widest line so that polars pads short rows instead of truncating long ones.
     width = widest_line(utf8)
+    bound = CELL_BOUND.get()
+    if bound is not None and width * (utf8.count(b"\n") + 1) > bound:
+        raise BoundExceeded(width)
     try:
         frame = pl.read_csv(
             utf8, has_header=False, truncate_ragged_lines=True,
