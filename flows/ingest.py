@@ -491,6 +491,17 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     return prepared
 
 
+def read_ahead(run: IngestRun, sources: Sequence[SourceFile], limits: Limits) -> None:
+    """Have the reader processes start on files that `prepare_files` will be given, in order."""
+    to_read = [s for s in sources if s.problem is None and too_large(s.size, limits) is None]
+    pooled = [s for s in to_read if not readable_here(s)]
+    if not pooled:
+        return
+    if run.readers is None:
+        run.readers = ReaderPool(limits, workers=len(tasks_of(pooled)))
+    run.readers.prefetch(to_read)
+
+
 def close_readers(run: IngestRun, *, abort: bool = False) -> None:
     """Stop the run's reader processes, if they were started (at once when aborting)."""
     if run.readers is not None:

@@ -296,11 +296,23 @@ class ReaderPool:
         self.workers = max(1, min(workers, WORKERS))
         self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
+        self._ahead: dict[tuple[int, ...], pebble.ProcessFuture] = {}  # queued by `prefetch`, by files
 
     def warm(self) -> None:
         """Start the workers now and have them import the readers while the caller does other work."""
         for _ in range(self.workers):
             self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
+
+    def prefetch(self, sources: Sequence) -> None:
+        """Queue the workers' tasks of files that `read` will be given, in the same order.
+
+        The run queues the next batch's files before it parses this one, so that the workers
+        read while this process parses and loads instead of waiting for the next batch.
+        """
+        for task in tasks_of([s for s in sources if not readable_here(s)]):
+            key = tuple(map(id, task))
+            if key not in self._ahead:
+                self._ahead[key] = self._schedule(task)
 
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
         return self._started().schedule(self.task, args=(list(sources),), timeout=self.limits.file_timeout_s)
@@ -335,7 +347,8 @@ class ReaderPool:
 
     def _pooled(self, sources: Sequence) -> Iterator[tuple[object, object]]:
         """Queue every task of the files now; return an iterator of their reads, in order."""
-        tasks = [(task, self._schedule(task)) for task in tasks_of(sources)]
+        tasks = [(task, self._ahead.pop(tuple(map(id, task)), None) or self._schedule(task))
+                 for task in tasks_of(sources)]
         return self._results(tasks)
 
     def _results(self, tasks: list) -> Iterator[tuple[object, object]]:
@@ -377,6 +390,7 @@ class ReaderPool:
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
+        self._ahead.clear()
         atexit.unregister(self.close)
         if abort:
             pool.stop()

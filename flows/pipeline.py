@@ -45,6 +45,7 @@ from .ingest import (
     find_new,
     new_run_id,
     prepare_files,
+    read_ahead,
     run_ingest,
 )
 from .isolation import Limits, ReaderPool, readable_here
@@ -102,6 +103,8 @@ class Run:
         self.readers: ReaderPool | None = None  # started early by start_readers, if at all
         self.discovered: list[SourceFile] | None = None  # the inbox as nothing_new listed it
         self.unseen: list[SourceFile] | None = None  # those of them the warehouse has not seen
+        self.to_parse: list[SourceFile] = []  # what discover_new found, in load order
+        self.parsed_upto = 0  # how many of them parse_batch was given, batch by batch
         self.docs: subprocess.Popen | None = None  # the child rendering the Data Docs
 
     @property
@@ -258,6 +261,7 @@ def spill_path(run: Run) -> Path:
 def discover_new(run: Run) -> list[SourceFile]:
     """Return the inbox's files that the warehouse has not seen, in load order."""
     sources = find_new(run.ingest, run.discovered)
+    run.to_parse, run.parsed_upto = sources, 0
     pause_point("discovered")
     return sources
 
@@ -266,6 +270,10 @@ def parse_batch(run: Run, sources: Sequence[SourceFile],
                 progress: Callable[[str], None] | None = None) -> int:
     """Read and parse a batch of files into the run; return how many units they hold."""
     limits = run.limits
+    # The workers read this batch's files and then the next batch's while this process parses
+    # and loads this one (in order: the files are recorded in the order they are read).
+    read_ahead(run.ingest, sources, limits)
+    read_ahead(run.ingest, next_batch(run, sources), limits)
     prepared = prepare_files(run.ingest, sources, progress, max_file_mb=limits.max_file_mb,
                              file_timeout_s=limits.file_timeout_s,
                              reader_memory_mb=limits.reader_memory_mb)
@@ -275,6 +283,15 @@ def parse_batch(run: Run, sources: Sequence[SourceFile],
         run.prepared = []
         commit_batch(run)
     return len(prepared)
+
+
+def next_batch(run: Run, sources: Sequence[SourceFile]) -> Sequence[SourceFile]:
+    """The files after `sources` in discover_new's list, as many (none if `sources` is not its next batch)."""
+    at = run.parsed_upto
+    if not sources or at + len(sources) > len(run.to_parse) or run.to_parse[at] is not sources[0]:
+        return ()
+    run.parsed_upto = at + len(sources)
+    return run.to_parse[at + len(sources): at + 2 * len(sources)]
 
 
 def commit_batch(run: Run) -> None:
