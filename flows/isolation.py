@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pebble
 
@@ -127,6 +128,38 @@ def hang_reader(_sources: Sequence) -> list:
 def readable_here(source) -> bool:
     """Whether a file is read in the run's own process: a CSV of at most HERE_BYTES."""
     return source.path.suffix.lower() == ".csv" and source.size <= HERE_BYTES
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file as `workers_for` needs to see it: its path and size (no hash)."""
+
+    path: Path
+    size: int
+
+
+def listed(inbox: Path) -> list[Listed]:
+    """The inbox's regular files and their sizes, quickly (links and hidden folders not followed)."""
+    out = []
+    for root, dirs, files in os.walk(inbox):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(root, name))
+                if stat.S_ISREG(st.st_mode):
+                    out.append(Listed(Path(root, name), st.st_size))
+    return out
+
+
+def workers_for(sources: Sequence) -> int:
+    """How many workers a run's files need: none when every one is read here; one when this
+    process reads most of the bytes (it parses all the while: one worker keeps up, and a second
+    costs ~0.5 s of imports); else two."""
+    pooled = [s.size for s in sources if not readable_here(s)]
+    if not pooled:
+        return 0
+    here = sum(s.size for s in sources if readable_here(s))
+    return 1 if sum(pooled) < here else WORKERS
 
 
 def read_here(source):

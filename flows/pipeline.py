@@ -48,7 +48,7 @@ from .ingest import (
     read_ahead,
     run_ingest,
 )
-from .isolation import Limits, ReaderPool, readable_here
+from .isolation import Limits, ReaderPool, listed, workers_for
 from .masking import mask_text
 from .warehouse import DEFAULT_MEMORY_LIMIT, connect, seen_files
 
@@ -228,7 +228,8 @@ def start_readers(run: Run) -> None:
     """
     # nothing_new listed what is new unless the warehouse is new: then any file may be read.
     # Small CSVs are read in this process (flows.isolation.readable_here): they need no worker.
-    readable = 2 if run.unseen is None else sum(f.problem is None and not readable_here(f) for f in run.unseen)
+    files = listed(run.inbox) if run.unseen is None else [f for f in run.unseen if f.problem is None]
+    readable = workers_for(files)
     if readable:
         run.readers = ReaderPool(run.limits, workers=readable)
         run.readers.warm()
