@@ -7,6 +7,12 @@ the worker holds itself to `reader_memory_mb` of address space (RLIMIT_AS), each
 `file_timeout_s`, and a worker that dies fails its own task only. The pool starts when the
 first file is to be read (a run that finds nothing new never starts it) and lives for the run.
 
+Small CSVs are read in the run's own process instead (`read_here`): their reader is Python
+and polars over bytes in memory, which cannot abort the process (a panic is an exception) or
+hang, and their memory is bounded by their size and by a bound on the grid; a CSV beyond it
+goes to a worker like any other file. Handing their text grids back through a pipe cost more
+than reading them.
+
 Small files go several to a task, so that the per-task cost (pickling, two pipe hops) stays
 small; a task that fails as a whole is retried file by file, and a file whose reader crashed
 is read once more alone, in a fresh worker, before its crash counts as a verdict about its
@@ -28,9 +34,11 @@ import resource
 import stat
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pebble
 
@@ -53,6 +61,14 @@ BATCH_FILES = 16
 BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most this much
 
 M_ARENA_MAX = -8  # glibc mallopt parameter
+
+# CSVs read in the run's own process: up to this size, and a grid of up to this many cells
+# (a 2 MB ledger CSV of 15 columns holds ~200k); two at a time, as polars and hashlib let go
+# of the GIL. Measured on the 1M bench inbox: pickling their grids out of the workers and back
+# cost ~0.34 s per 1M rows, more than reading them.
+HERE_BYTES = 2 << 20
+HERE_CELLS = 4_000_000
+HERE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,59 @@ def hang_reader(_sources: Sequence) -> list:
     """Never finish, as a reader lost in a huge sheet (a task for the tests of time-outs)."""
     while True:
         time.sleep(60)
+
+
+def readable_here(source) -> bool:
+    """Whether a file is read in the run's own process: a CSV of at most HERE_BYTES."""
+    return source.path.suffix.lower() == ".csv" and source.size <= HERE_BYTES
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file as `workers_for` needs to see it: its path and size (no hash)."""
+
+    path: Path
+    size: int
+
+
+def listed(inbox: Path) -> list[Listed]:
+    """The inbox's regular files and their sizes, quickly (links and hidden folders not followed)."""
+    out = []
+    for root, dirs, files in os.walk(inbox):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(root, name))
+                if stat.S_ISREG(st.st_mode):
+                    out.append(Listed(Path(root, name), st.st_size))
+    return out
+
+
+def workers_for(sources: Sequence) -> int:
+    """How many workers a run's files need: none when every one is read here; one when this
+    process reads most of the bytes (it parses all the while: one worker keeps up, and a second
+    costs ~0.5 s of imports); else two."""
+    pooled = [s.size for s in sources if not readable_here(s)]
+    if not pooled:
+        return 0
+    here = sum(s.size for s in sources if readable_here(s))
+    return 1 if sum(pooled) < here else WORKERS
+
+
+def read_here(source):
+    """Read a small CSV in this process; None when a worker is to read it after all.
+
+    A grid beyond HERE_CELLS, and any failure that is no verdict on the content, go to a
+    worker, which reads the file as it reads every other one.
+    """
+    from .readers import CELL_BOUND
+
+    token = CELL_BOUND.set(HERE_CELLS)
+    try:
+        read = read_guarded(source)
+    finally:
+        CELL_BOUND.reset(token)
+    return None if failed_unexpectedly(read) else read
 
 
 def read_guarded(source):
@@ -269,11 +338,23 @@ class ReaderPool:
         self.workers = max(1, min(workers, WORKERS))
         self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
+        self._ahead: dict[tuple[int, ...], pebble.ProcessFuture] = {}  # queued by `prefetch`, by files
 
     def warm(self) -> None:
         """Start the workers now and have them import the readers while the caller does other work."""
         for _ in range(self.workers):
             self._started().schedule(warm_up, timeout=self.limits.file_timeout_s)
+
+    def prefetch(self, sources: Sequence) -> None:
+        """Queue the workers' tasks of files that `read` will be given, in the same order.
+
+        The run queues the next batch's files before it parses this one, so that the workers
+        read while this process parses and loads instead of waiting for the next batch.
+        """
+        for task in tasks_of([s for s in sources if not readable_here(s)]):
+            key = tuple(map(id, task))
+            if key not in self._ahead:
+                self._ahead[key] = self._schedule(task)
 
     def _schedule(self, sources: Sequence) -> pebble.ProcessFuture:
         return self._started().schedule(under_contract, args=(self.task, spec.source(), list(sources)),
@@ -289,8 +370,31 @@ class ReaderPool:
         return self._pool
 
     def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
-        """Yield (source, FileRead) for every file, in order; all tasks are queued at once."""
-        tasks = [(task, self._schedule(task)) for task in tasks_of(sources)]
+        """Yield (source, FileRead) for every file, in order.
+
+        The workers' tasks are all queued first, then the small CSVs are read here meanwhile.
+        """
+        here = [readable_here(source) for source in sources]
+        pooled = self._pooled([s for s, h in zip(sources, here, strict=True) if not h])
+        local = self._here([s for s, h in zip(sources, here, strict=True) if h])
+        for is_here in here:
+            yield next(local) if is_here else next(pooled)
+
+    def _here(self, sources: Sequence) -> Iterator[tuple[object, object]]:
+        """Read small CSVs in threads of this process, in order; a worker reads what they leave."""
+        if not sources:
+            return
+        with ThreadPoolExecutor(HERE_THREADS) as executor:
+            for source, read in zip(sources, executor.map(read_here, sources), strict=True):
+                yield source, (self._alone(source) if read is None else read)
+
+    def _pooled(self, sources: Sequence) -> Iterator[tuple[object, object]]:
+        """Queue every task of the files now; return an iterator of their reads, in order."""
+        tasks = [(task, self._ahead.pop(tuple(map(id, task)), None) or self._schedule(task))
+                 for task in tasks_of(sources)]
+        return self._results(tasks)
+
+    def _results(self, tasks: list) -> Iterator[tuple[object, object]]:
         for task, future in tasks:
             try:
                 reads = future.result()
@@ -329,6 +433,7 @@ class ReaderPool:
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
+        self._ahead.clear()
         atexit.unregister(self.close)
         if abort:
             pool.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -186,12 +187,26 @@ def widest_line(utf8: bytes) -> int:
     return int(per_line.max(initial=0)) + 1
 
 
+# Set while a CSV is read in the run's own process (`flows.isolation.read_here`): a grid of
+# more cells than this (one long line over many short ones: the padding is allocated) is left
+# to a worker process, which is bounded in memory.
+CELL_BOUND: ContextVar[int | None] = ContextVar("cell_bound", default=None)
+
+
+class BoundExceeded(Exception):
+    """The CSV's grid would exceed `CELL_BOUND`: it is to be read in a worker process."""
+
+
 def csv_grid(data: bytes) -> Grid:
     """Read CSV bytes into a grid; every line is a row, blank lines included."""
     utf8 = utf8_csv(data)
     # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
     # widest line so that polars pads short rows instead of truncating long ones.
     width = widest_line(utf8)
+    bound = CELL_BOUND.get()
+    # Lines counted only when the size alone cannot keep the grid within the bound (rarely).
+    if bound is not None and width * (len(utf8) + 1) > bound and width * (utf8.count(b"\n") + 1) > bound:
+        raise BoundExceeded(width)
     try:
         frame = pl.read_csv(
             utf8, has_header=False, truncate_ragged_lines=True,
@@ -204,7 +219,8 @@ def csv_grid(data: bytes) -> Grid:
     # Excel writes a cell into a CSV as it shows it: a General cell of 12+ digits as
     # `6.40422E+17` (6 digits of an ID or a ticket number kept), an error cell as `#N/A`. One
     # byte search each spares a clean file.
-    kinds = [kind for kind, needles in TEXT_MARKS if any(n in utf8 for n in needles)]
+    # The needle's last byte first: a one-byte search is a memchr, 20× a two-byte one.
+    kinds = [kind for kind, needles in TEXT_MARKS if any(n[-1:] in utf8 and n in utf8 for n in needles)]
     return Grid(None, grid, marks=text_marks(grid, kinds) if kinds else empty_marks())
 
 

@@ -19,7 +19,7 @@ from flows.extract.inbox import (
     discover,
     order_key,
 )
-from flows.extract.isolation import Limits, ReaderPool, tasks_of, too_large
+from flows.extract.isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
 from flows.extract.parse import SheetToParse, parse_sheets
 from flows.extract.plan import (
     EMPTY_GRID,
@@ -88,7 +88,7 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     verdicts = {id(s): s.problem or too_large(s.size, limits) for s in sources}
     to_read = [s for s in sources if verdicts[id(s)] is None]
     if to_read and run.readers is None:
-        run.readers = ReaderPool(limits, workers=len(tasks_of(to_read)))
+        run.readers = ReaderPool(limits, workers=len(tasks_of([s for s in to_read if not readable_here(s)])))
     reads = run.readers.read(to_read) if to_read else iter(())
     located: list[Located] = []
     for source in sources:
@@ -116,3 +116,14 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
         unit = replace(u.unit, grid=readers.Grid(u.unit.sheet, EMPTY_GRID))
         prepared.append(Prepared(unit, context, u.match, sheet, digest))
     return prepared
+
+
+def read_ahead(run: IngestRun, sources: Sequence[SourceFile], limits: Limits) -> None:
+    """Have the reader processes start on files that `prepare_files` will be given, in order."""
+    to_read = [s for s in sources if s.problem is None and too_large(s.size, limits) is None]
+    pooled = [s for s in to_read if not readable_here(s)]
+    if not pooled:
+        return
+    if run.readers is None:
+        run.readers = ReaderPool(limits, workers=len(tasks_of(pooled)))
+    run.readers.prefetch(to_read)

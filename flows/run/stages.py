@@ -49,7 +49,7 @@ import polars as pl
 from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
-from flows.extract.isolation import ReaderPool
+from flows.extract.isolation import ReaderPool, listed, workers_for
 from flows.extract.plan import Prepared
 from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
@@ -68,7 +68,7 @@ from flows.run.context import (
     Steps,
     pause_point,
 )
-from flows.run.ingest import find_new, prepare_files
+from flows.run.ingest import find_new, prepare_files, read_ahead
 from flows.run.results import (
     Checked,
     Discovered,
@@ -159,8 +159,10 @@ def start_readers(ctx: Context, look: Look) -> None:
 
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
-    # The survey listed what is new unless the warehouse is new: then any file may be read.
-    readable = 2 if look.unseen is None else sum(f.problem is None for f in look.unseen)
+    # The survey listed what is new unless the warehouse is new: then a quick listing says.
+    # Small CSVs are read in this process (flows.extract.isolation.readable_here): no worker.
+    files = listed(ctx.inbox) if look.unseen is None else [f for f in look.unseen if f.problem is None]
+    readable = workers_for(files)
     if readable:
         ctx.readers = ReaderPool(ctx.options.limits, workers=readable)
         ctx.readers.warm()
@@ -191,10 +193,16 @@ def discover_new(ctx: Context, look: Look) -> Discovered:
     return Discovered(tuple(sources), state.summary)
 
 
-def extract(ctx: Context, sources: Sequence[SourceFile]) -> Extracted:
-    """Read and parse a batch of files, recording the files and sheets that are rejected."""
+def extract(ctx: Context, sources: Sequence[SourceFile], following: Sequence[SourceFile] = ()) -> Extracted:
+    """Read and parse a batch of files, recording the files and sheets that are rejected.
+
+    The reader processes read this batch's files and then `following` (the next batch) while
+    this process parses and loads this one; files are still recorded in the order they are read.
+    """
     state = ctx.ingest_state()
     limits = ctx.options.limits
+    read_ahead(state, sources, limits)
+    read_ahead(state, following, limits)
     prepared = prepare_files(state, sources, ctx.progress, max_file_mb=limits.max_file_mb,
                              file_timeout_s=limits.file_timeout_s,
                              reader_memory_mb=limits.reader_memory_mb)
@@ -350,8 +358,9 @@ def ingest_stages(ctx: Context, look: Look, call: Call = call_directly) -> Inges
     done = Ingested(discovered.summary)
     held: list[Prepared] = []
     held_rows, flush = 0, ctx.options.flush_rows
-    for batch in batches(discovered.sources, ctx.options.batch_size):
-        extracted: Extracted = call(EXTRACT, ctx, batch)
+    every = list(batches(discovered.sources, ctx.options.batch_size))
+    for at, batch in enumerate(every):
+        extracted: Extracted = call(EXTRACT, ctx, batch, every[at + 1] if at + 1 < len(every) else ())
         done = done.plus(extracted.summary)
         held += extracted.prepared
         held_rows += extracted.rows_read
