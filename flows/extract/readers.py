@@ -19,9 +19,17 @@ import fastexcel
 import numpy as np
 import polars as pl
 
-from flows import textnorm
 from flows.errors import Rejected
 from flows.extract import xls_reader, xlsx_marks
+from flows.extract.grid import (  # noqa: F401  (the readers' types, imported from here too)
+    EMPTY_MARKS,
+    MARK_KINDS,
+    MARKS_SCHEMA,
+    Grid,
+    MergedRange,
+    empty_marks,
+    without_invisible,
+)
 
 # calamine logs a line for every all-text column it cannot type; every ledger column is
 # read as text on purpose, so those lines are noise to a clerk.
@@ -44,50 +52,6 @@ class Sheet:
     name: str | None
     visible: bool
     index: int
-
-
-# What a cell holds that its text alone does not say (`Grid.marks`, column `kind`):
-MARK_KINDS = (
-    "error",  # an Excel error value (#N/A, #REF!, …): `shown` is the error text
-    "no_result",  # a formula saved without its computed result: `shown` is "" (Excel shows the result)
-    "lost_digits",  # a number of 16+ digits stored as a number: digits past the 15th are lost
-)
-MARKS_SCHEMA = {"_row": pl.Int32, "col": pl.Int32, "kind": pl.Utf8, "shown": pl.Utf8, "detail": pl.Utf8}
-
-
-@dataclass(frozen=True)
-class MergedRange:
-    """A merged range of cells; only its top-left cell holds a value in the file."""
-
-    first_row: int  # spreadsheet row numbers, 1-based
-    last_row: int
-    first_col: int  # spreadsheet column index, 0-based (A = 0): grid column c{first_col}
-    last_col: int
-    ref: str  # as Excel names it, e.g. "B3:B5"
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The cells of one sheet as text, with the spreadsheet row number of each row.
-
-    Grid column `cK` is spreadsheet column K (A = c0), leading empty columns included, so
-    that marks, merges and hidden columns name grid columns directly.
-    """
-
-    sheet: str | None
-    frame: pl.DataFrame  # c0 … cN (Utf8), _row (Int32)
-    # The header once found, as (ledger, what the search returned): found once, used twice.
-    header: tuple[object, object] | None = field(default=None, compare=False, repr=False)
-    hidden_rows: frozenset[int] = frozenset()  # spreadsheet row numbers hidden by hand or filter
-    filtered_rows: frozenset[int] = frozenset()  # those of hidden_rows inside an AutoFilter range
-    hidden_columns: frozenset[int] = frozenset()  # grid column indexes (A = 0)
-    merges: tuple[MergedRange, ...] = ()
-    # Cells whose text in `frame` is not what the clerk sees: MARKS_SCHEMA, one row per cell.
-    marks: pl.DataFrame | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def width(self) -> int:
-        return self.frame.width - 1
 
 
 def file_format(path: Path, head: bytes) -> str:
@@ -346,17 +310,6 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
 
 
-def without_invisible(frame: pl.DataFrame) -> pl.DataFrame:
-    """Drop control and zero-width characters from text cells (a cell of nothing else is blank)."""
-    cols = [c for c in frame.columns if c != "_row"]
-    if not cols or not frame.select(
-        pl.any_horizontal(pl.col(cols).str.contains(textnorm.INVISIBLE)).any()
-    ).item():
-        return frame
-    cleaned = pl.col(cols).str.replace_all(textnorm.INVISIBLE, "")
-    return frame.with_columns(pl.when(cleaned == "").then(None).otherwise(cleaned).name.keep())
-
-
 def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
     """Scan the sheet's XML part (None when the part cannot be found: calamine alone then)."""
     member = reader.parts.get(sheet.name or "")
@@ -432,14 +385,6 @@ def replace_cells(
     width = max(int(n[1:]) for n in columns if n != "_row") + 1
     blank = pl.Series([None] * height, dtype=pl.Utf8)
     return pl.DataFrame([columns["_row"], *(columns.get(f"c{k}", blank.alias(f"c{k}")) for k in range(width))])
-
-
-EMPTY_MARKS = pl.DataFrame(schema=MARKS_SCHEMA)
-
-
-def empty_marks() -> pl.DataFrame:
-    """A marks frame with no rows (one frame, shared: building one per file cost 0.1 ms)."""
-    return EMPTY_MARKS
 
 
 def read_bytes(path: Path) -> bytes:

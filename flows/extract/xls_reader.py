@@ -15,6 +15,7 @@ import polars as pl
 import xlrd
 
 from flows.errors import Rejected
+from flows.extract.grid import MARKS_SCHEMA, Grid, MergedRange, empty_marks, without_invisible
 from flows.extract.xlsx_marks import excel_number_text, general_shown
 
 
@@ -78,14 +79,6 @@ def typed_text(ctype: int, value, datemode: int) -> tuple[str | None, tuple[str,
 
 def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     """Read one sheet into a Grid: cK is column K, `_row` the spreadsheet row."""
-    from flows.extract.readers import (
-        MARKS_SCHEMA,
-        Grid,
-        MergedRange,
-        empty_marks,
-        without_invisible,
-    )
-
     try:
         sheet = book.sheet_by_index(index)
     except Exception as exc:  # damaged sheet records
