@@ -54,7 +54,7 @@ def check_command(
         raise typer.Exit(2) from exc
     if problems:
         for line in problems:
-            console.print(data(line))
+            console.print(data(line), soft_wrap=True)  # one whole line each: file:line, for grep
         raise typer.Exit(1)
     catalog = read_catalog(loaded.indicators_file)
     over = f"，覆盖文件 {loaded.overrides}" if loaded.overrides else ""
@@ -62,7 +62,8 @@ def check_command(
         data(
             f"契约无误 · contract OK：{loaded.folder}{over}；{len(loaded.ledgers)} 个台账、"
             f"{len(catalog)} 个指标、{len(loaded.sections)} 个章节"
-        )
+        ),
+        soft_wrap=True,
     )
 
 
