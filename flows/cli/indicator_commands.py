@@ -32,7 +32,7 @@ from flows.load.warehouse import connect
 from flows.publish import swap as publish
 from flows.report.formats import ExportFormat, IndicatorFormat, OutputFormat
 from flows.report.markdown import md_cell
-from flows.report.reported import NO_DATA, codes_with_data, year_reported
+from flows.report.reported import NO_DATA, reported_figures
 from flows.run.ingest import new_run_id
 from flows.transform import indicators
 
@@ -88,25 +88,6 @@ def rebuild(warehouse: Path, *, memory_limit: str | None = "1GB", lock_wait: flo
             raise
 
 
-def reported_only(table: pl.DataFrame, con, year: int) -> pl.DataFrame:
-    """Keep only the figures of a year whose ledgers were submitted for it (`report.reported`).
-
-    A year nothing was submitted for is refused with the reason: rows dated in it that came in
-    other years' files make no reported figure. A figure whose ledgers were not submitted keeps
-    its line with no value and `—` as its printed form, and `reported` false.
-    """
-    if not year_reported(con, year):
-        stray = "" if table.is_empty() else "；仓库中日期在该年的记录来自其他年度报送的文件，不构成该年度的指标"
-        raise TallyError(f"{year} 年没有报送任何台账（载入记录中没有该年度的文件）{stray}"
-                         f" · nothing was submitted for {year}")  # fmt: skip
-    with_data = list(codes_with_data(con, year))
-    return table.with_columns(
-        value=pl.when(pl.col("code").is_in(with_data)).then("value"),
-        printed=pl.when(pl.col("code").is_in(with_data)).then("printed").otherwise(pl.lit(NO_DATA)),
-        reported=pl.col("code").is_in(with_data),
-    )
-
-
 def markdown(frame: pl.DataFrame) -> str:
     """Write a frame as a Markdown table, every cell escaped."""
     lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + " --- |" * frame.width]
@@ -143,7 +124,7 @@ def indicators_command(
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:
             table = indicators.indicator_table(con, year)
-            table = reported_only(table, con, year)
+            table = reported_figures(table, con, year)
     except TallyError as exc:
         raise fail(exc) from exc
     except duckdb.Error as exc:

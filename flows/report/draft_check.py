@@ -323,10 +323,13 @@ def check_text(text: str, figures: pl.DataFrame) -> DraftCheck:
 
 def check_draft(path: Path, con, year: int) -> DraftCheck:
     """Read a draft file and check its figures against the warehouse's figures of a year."""
+    from flows.report.reported import reported_figures
     from flows.transform.indicators import indicator_table
 
     text = read_draft(path)
     figures = indicator_table(con, year)
     if figures.height == 0:
         raise TallyError(f"仓库中没有 {year} 年的数据（先运行 tally run，或检查年份）")
+    # Only figures whose ledgers were submitted for the year: a stray dated row is no figure.
+    figures = reported_figures(figures, con, year)
     return check_text(text, figures)

@@ -243,9 +243,12 @@ def fill_draft(draft: Path, figures: pl.DataFrame, out: Path) -> FillResult:
 
 def fill_from_warehouse(draft: Path, con, year: int, out: Path) -> FillResult:
     """Fill a draft with the warehouse's figures of a year (see `fill_draft`)."""
+    from flows.report.reported import reported_figures
     from flows.transform.indicators import indicator_table
 
     figures = indicator_table(con, year)
     if figures.height == 0:
         raise TallyError(f"仓库中没有 {year} 年的数据（先运行 tally run，或检查年份）")
+    # Only figures whose ledgers were submitted for the year: a stray dated row is no figure.
+    figures = reported_figures(figures, con, year)
     return fill_draft(draft, figures, out)

@@ -12,7 +12,10 @@ and its summary line say how complete it is.
 
 from __future__ import annotations
 
+import polars as pl
+
 from flows.contract.catalog import load_catalog
+from flows.errors import TallyError
 from flows.report.submissions import ledgers_submitted
 
 NO_DATA = "—"  # what a table shows for a year without data
@@ -34,3 +37,22 @@ def codes_with_data(con, year: int) -> set[str]:
 def year_reported(con, year: int) -> bool:
     """Tell whether any ledger at all was submitted for the year."""
     return bool(ledgers_submitted(con, year))
+
+
+def reported_figures(table: pl.DataFrame, con, year: int) -> pl.DataFrame:
+    """Keep only the figures of a year whose ledgers were submitted for it (`report.reported`).
+
+    A year nothing was submitted for is refused with the reason: rows dated in it that came in
+    other years' files make no reported figure. A figure whose ledgers were not submitted keeps
+    its line with no value and `—` as its printed form, and `reported` false.
+    """
+    if not year_reported(con, year):
+        stray = "" if table.is_empty() else "；仓库中日期在该年的记录来自其他年度报送的文件，不构成该年度的指标"
+        raise TallyError(f"{year} 年没有报送任何台账（载入记录中没有该年度的文件）{stray}"
+                         f" · nothing was submitted for {year}")  # fmt: skip
+    with_data = list(codes_with_data(con, year))
+    return table.with_columns(
+        value=pl.when(pl.col("code").is_in(with_data)).then("value"),
+        printed=pl.when(pl.col("code").is_in(with_data)).then("printed").otherwise(pl.lit(NO_DATA)),
+        reported=pl.col("code").is_in(with_data),
+    )

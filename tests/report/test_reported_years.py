@@ -114,3 +114,24 @@ def test_the_ledger_map_covers_every_figure_and_every_fact(tmp_path):
         assert ledger in ledgers_of(code), (code, ledger)
     for code in load_catalog():
         assert ledgers_of(code)
+
+
+def test_fill_and_check_draft_refuse_an_unsubmitted_year(stray, tmp_path):
+    """A draft filled or checked for 2023 gets no figure from the stray 2023-12-30 row."""
+    from docx import Document
+
+    draft = tmp_path / "draft.docx"
+    doc = Document()
+    doc.add_paragraph("出动检查人次{{出动检查人次}}。")
+    doc.save(draft)
+    filled = runner.invoke(app, ["fill", str(draft), "--year", "2023", "--out", str(tmp_path / "out.docx"),
+                                 "-w", str(stray)])
+    assert filled.exit_code != 0, filled.output
+    assert "2023 年没有报送任何台账" in " ".join(filled.output.split())
+    assert not (tmp_path / "out.docx").exists()
+
+    text = tmp_path / "draft.txt"
+    text.write_text("全年出动检查人次2余人次。\n", encoding="utf-8")
+    checked = runner.invoke(app, ["check-draft", str(text), "--year", "2023", "-w", str(stray)])
+    assert checked.exit_code != 0, checked.output
+    assert "2023 年没有报送任何台账" in " ".join(checked.output.split())
