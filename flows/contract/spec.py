@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from flows import resources
 from flows.errors import TallyError
+from flows.textnorm import normalise_header
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data"
 SQL_DIR = resources.SQL_DIR
@@ -165,9 +166,15 @@ class LedgerSpec(_Strict):
         names = [c.name for c in self.column]
         if dupes := sorted({n for n in names if names.count(n) > 1}):
             raise ValueError(f"column name twice: {dupes} · 列名重复")
-        headers = [h for c in self.column for h in (c.header, *c.header_aliases)]
-        if dupes := sorted({h for h in headers if headers.count(h) > 1}):
-            raise ValueError(f"header or alias twice: {dupes} · 表头或别名重复")
+        # Compared as a file's header is read (spaces, full-width forms, a unit in brackets
+        # dropped: textnorm.normalise_header), so that two that a reader cannot tell apart clash here.
+        owners: dict[str, list[tuple[str, str]]] = {}
+        for c in self.column:
+            for h in (c.header, *c.header_aliases):
+                owners.setdefault(normalise_header(h), []).append((c.name, h))
+        if clashes := {k: v for k, v in owners.items() if len(v) > 1}:
+            said = "；".join("、".join(f"「{h}」（{name}）" for name, h in v) for v in clashes.values())
+            raise ValueError(f"表头或别名重复（按读取文件时的写法比较）：{said} · header or alias twice")
         by_name = {c.name: c for c in self.column}
         if self.kind == "register" and self.key is None:
             raise ValueError("a register needs a `key` column · 登记簿须指定 key")

@@ -175,3 +175,17 @@ def test_the_bureau_file_beside_tally_toml_is_read_and_gives_its_name(tmp_path):
     assert "违法事实" in LEDGERS["cases"].column("violation").header_aliases
     spec.use_contract()
     assert "违法事实" not in LEDGERS["cases"].column("violation").header_aliases
+
+
+def test_an_alias_a_reader_cannot_tell_from_another_header_is_refused(tmp_path):
+    """`检查 对象` reads as `检查对象` (venue_name's header): as an alias of another column it is refused."""
+    overrides = tmp_path / "contract.toml"
+    overrides.write_text(
+        '[ledgers.inspections.columns.inspection_type]\nheader_aliases = ["检查方式", "检查 对象"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ContractError) as error:
+        load_contract(None, overrides)
+    said = str(error.value)
+    assert said.startswith(f"{overrides}:")
+    assert "「检查对象」（venue_name）" in said and "「检查 对象」（inspection_type）" in said
