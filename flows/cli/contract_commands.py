@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from flows.cli.app import app
-from flows.cli.output import ConfigOption, ContractOption, console, data, say
+from flows.cli.output import ConfigOption, ContractOption, console, data, out, say
 from flows.contract.catalog import read_catalog
 from flows.contract.spec import Contract, ContractError, load_contract
 from flows.errors import TallyError
@@ -58,7 +58,7 @@ def check_command(
         raise typer.Exit(1)
     catalog = read_catalog(loaded.indicators_file)
     over = f"，覆盖文件 {loaded.overrides}" if loaded.overrides else ""
-    console.print(
+    out.print(  # the answer, on stdout: problems and failures go to stderr
         data(
             f"契约无误 · contract OK：{loaded.folder}{over}；{len(loaded.ledgers)} 个台账、"
             f"{len(catalog)} 个指标、{len(loaded.sections)} 个章节"

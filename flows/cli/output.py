@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows.contract.spec import ContractError
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.report.formula_safe import safe_frame
@@ -70,7 +71,8 @@ def settings(config: Path | None = None, **overrides) -> Settings:
             use_settings_contract(loaded)
         return loaded
     except (TallyError, tomllib.TOMLDecodeError) as exc:
-        say("配置错误 · bad tally.toml:", exc)
+        # The reason names its file (tally.toml, or the bureau's contract.toml): say which kind.
+        say("契约错误 · bad contract:" if isinstance(exc, ContractError) else "配置错误 · bad tally.toml:", exc)
         raise typer.Exit(2) from exc
 
 
