@@ -55,8 +55,12 @@ from flows.validate.cross_checks import ensure_check_table
 
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
-# Models every contract builds from tally's `sql/`, unless its own folder has them.
-SHARED_MODELS = (("staging", "current_versions"), ("marts", "problem_log"))
+# Models every contract builds from tally's `sql/`, unless its own folder has them: which version
+# is current, the problem log, and the generic steps from `indicator_facts` to totals and series.
+SHARED_MODELS = (
+    ("staging", "current_versions"), ("marts", "problem_log"),
+    ("indicators", "indicator_totals"), ("indicators", "indicator_series_monthly"),
+)
 VIEW_LAYERS = ("staging",)
 SEED_CALENDAR = "seed_official_calendar"
 SEED_CATALOG = "seed_indicator_catalog"
