@@ -6,7 +6,6 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from flows.cli.app import app
 from flows.cli.output import (
@@ -19,8 +18,8 @@ from flows.cli.output import (
     reading,
     say,
     settings,
-    visible,
 )
+from flows.cli.progress import RunProgress
 from flows.errors import TallyError
 from flows.load.loader import RunSummary
 from flows.privacy.protect import KeyRefused, preflight_key
@@ -109,28 +108,25 @@ def warn_notify(failures: list[str]) -> None:
 
 def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB", *,
                       limits: dict | None = None) -> RunResult:
-    """Run the pipeline, with a progress line per file when on a terminal.
+    """Run the pipeline, showing its stage, files done of those to read and rows read.
 
+    On a terminal, a progress bar; elsewhere, plain lines (`flows.cli.progress`).
     `limits`: the readers' bounds from tally.toml (max_file_mb, file_timeout_s, reader_memory_mb).
     """
     limits = limits or {}
-    if not console.is_terminal:
-        return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit, **limits)
-    with Progress(TextColumn("[bold]载入 · loading[/bold]"), BarColumn(), TextColumn("{task.description}", markup=False),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("", total=None)
+    with RunProgress(console) as shown:
         return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit, **limits,
-                            progress=lambda rel: progress.update(task, description=visible(rel)))
+                            progress=shown.file, call=shown.call)
 
 
 def print_summary(summary: RunSummary) -> None:
     """Say what the run did: files loaded, unchanged, superseded, rejected; rows in and out."""
-    console.print(
+    console.print(  # whole lines, never wrapped at the console's width (a log is read by line)
         f"文件 files: 载入 loaded {summary.files_loaded} · 未变 unchanged {summary.files_unchanged} · "
         f"被替代 superseded {summary.files_superseded} · 退回 rejected {summary.files_rejected}\n"
         f"行 rows: 读取 read {summary.rows_read} · 载入 loaded {summary.rows_loaded} · "
         f"隔离 quarantined {summary.rows_quarantined} · 跳过 skipped {summary.rows_skipped} · "
-        f"警告 warnings {summary.warnings}"
+        f"警告 warnings {summary.warnings}", soft_wrap=True, highlight=False,
     )
     for path, sheet, reason in summary.rejected:
         where = f"{path}（{sheet}）" if sheet else path

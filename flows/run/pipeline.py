@@ -18,12 +18,14 @@ from flows.run.stages import (
     PAUSE_ENV,
     PAUSE_MARKER_ENV,
     PAUSE_POINTS,
+    Call,
     Check,
     Context,
     RunFailed,
     RunOptions,
     RunResult,
     Steps,
+    call_directly,
     failures_of,
     run,
 )
@@ -52,11 +54,14 @@ def run_pipeline(
     max_file_mb: float | None = None,
     file_timeout_s: float | None = None,
     reader_memory_mb: int | None = None,
+    call: Call | None = None,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails.
 
     What is not given comes from `settings` (default: the settings schema's defaults);
-    `checks` replaces the suites of `steps` (`checks=()` runs none).
+    `checks` replaces the suites of `steps` (`checks=()` runs none). `call(stage, *args)`, if
+    given, runs each stage (it must call `stage.run(*args)` and return its result): how
+    `tally run` shows which stage the run is in.
     """
     settings = settings or Settings()
     steps = steps or Steps()
@@ -66,7 +71,7 @@ def run_pipeline(
         settings, year=year, batch_size=batch_size, flush_rows=flush_rows, memory_limit=memory_limit,
         max_file_mb=max_file_mb, file_timeout_s=file_timeout_s, reader_memory_mb=reader_memory_mb)
     ctx = Context(inbox, warehouse, options=options, steps=steps, progress=progress)
-    return run(ctx, wait=settings.lock_wait if lock_wait is None else lock_wait)
+    return run(ctx, wait=settings.lock_wait if lock_wait is None else lock_wait, call=call or call_directly)
 
 
 # Words for people

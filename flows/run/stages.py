@@ -317,22 +317,29 @@ def publish(ctx: Context, result: RunResult) -> RunResult:
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: its name (in logs and as the Prefect task's name) and its function."""
+    """One stage: its name (in logs and as the Prefect task's name), its function, and its
+    Chinese name (what an operator watching `tally run` reads beside the English one)."""
 
     name: str
     run: Callable[..., Any]
+    zh: str = ""
+
+    @property
+    def label(self) -> str:
+        """Return the stage as an operator reads it: `读取 · extract`."""
+        return f"{self.zh} · {self.name}" if self.zh else self.name
 
 
-SURVEY = Stage("survey", survey)  # a question, not a task: run before the lock's work begins
-OPEN = Stage("open", open_run)
-DISCOVER = Stage("discover", discover_new)
-EXTRACT = Stage("extract", extract)
-VALIDATE = Stage("validate", validate)
-LOAD = Stage("load", load)
-TRANSFORM = Stage("transform", transform)
-CHECK = Stage("check", check)
-FINISH = Stage("finish", finish)
-PUBLISH = Stage("publish", publish)
+SURVEY = Stage("survey", survey, "盘点仓库")  # a question, not a task: run before the lock's work begins
+OPEN = Stage("open", open_run, "准备副本")
+DISCOVER = Stage("discover", discover_new, "查找新文件")
+EXTRACT = Stage("extract", extract, "读取")
+VALIDATE = Stage("validate", validate, "校验")
+LOAD = Stage("load", load, "载入")
+TRANSFORM = Stage("transform", transform, "计算指标")
+CHECK = Stage("check", check, "交叉核对")
+FINISH = Stage("finish", finish, "收尾")
+PUBLISH = Stage("publish", publish, "发布")
 STAGES = (OPEN, DISCOVER, EXTRACT, VALIDATE, LOAD, TRANSFORM, CHECK, FINISH, PUBLISH)
 
 Call = Callable[..., Any]  # call(stage, *args) -> the stage's result
