@@ -1,4 +1,5 @@
 # The README's quick start is `make demo` and `make test`; everything else is optional.
+# `make demo` ends with the figures: the files are summarised by ledger (`tally files` lists each).
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +22,7 @@ demo: install
 	rm -rf $(INBOX)
 	$(BIN)/tally sample --year $(YEAR) --out $(INBOX)
 	$(BIN)/tally run --inbox $(INBOX) --warehouse warehouse/tally.duckdb
-	$(BIN)/tally files --warehouse warehouse/tally.duckdb
+	$(BIN)/tally files --summary --warehouse warehouse/tally.duckdb
 	$(BIN)/tally indicators --year $(YEAR) --warehouse warehouse/tally.duckdb
 
 test: install

@@ -8,6 +8,7 @@ import polars as pl
 import typer
 
 from flows.cli.app import app
+from flows.cli.file_summary import summarise_files, summary_table, whole_list_hint
 from flows.cli.output import (
     ConfigOption,
     ContractOption,
@@ -15,6 +16,7 @@ from flows.cli.output import (
     WarehouseOption,
     console,
     emit,
+    out,
     reading,
     say,
     settings,
@@ -138,18 +140,30 @@ def files_command(
     warehouse: WarehouseOption = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     config: ConfigOption = None,
+    summary: Annotated[bool, typer.Option(
+        "--summary", help="按台账和状态计数，不逐个列出 · counts by ledger and status, not one row per file")] = False,
 ) -> None:
     """List every file version ever seen, with its status, row counts and reason.
 
     \b
     Example:
         tally files --format csv > files.csv
+        tally files --summary
     """
     s = settings(config, warehouse=warehouse)
     with reading(s.warehouse) as con:
         counted = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'skipped_rows'"
                               ).fetchone()[0]
         frame = con.execute(FILES_SQL if counted else OLD_FILES_SQL).pl()
+    if summary:
+        counts = summarise_files(frame)
+        if fmt is OutputFormat.table:
+            out.print(summary_table(counts))
+        else:  # the same counts for a script: one header line, English after the line break dropped
+            emit(counts.rename(lambda c: c.replace("\n", " ")).with_columns(
+                pl.first().str.replace("\n", " ")), fmt.value)
+        say("", whole_list_hint(frame), style="")
+        return
     if fmt is OutputFormat.table:  # a terminal: the columns a person reads, hashes shortened
         frame = frame.select(
             "path", "sheet", "period", "status", pl.col("rows_read").alias("read"),
