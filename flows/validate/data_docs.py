@@ -7,7 +7,8 @@ during the run slowed parsing threefold: it holds the GIL). So a run hands its t
 the suites, `SuiteFindings`) to `render_later`, which renders them in a child process of their own after the swap: the docs
 are a view of the published results, never part of them. `python -m flows.validate.data_docs JOB
 FOLDER` is that child; a lock beside the folder keeps two of them from writing it at once, and
-a failure is written to `docs-build.log` beside it.
+a failure is written to `docs-build.log` beside it. The rendered pages are then made
+self-contained (`flows.validate.offline_docs`): their CDN assets are served from the folder.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from flows.validate.offline_docs import make_self_contained
 from flows.validate.sheet_suites import ExpectationTally
 from flows.validate.suites import load_suite
 
@@ -168,6 +170,9 @@ def render(suites: dict[str, list[ExpectationTally]], folder: Path) -> Path:
     }
     context.add_data_docs_site(site_name=DOCS_SITE, site_config=site)
     context.build_data_docs(site_names=[DOCS_SITE])
+    # GX's pages load their CSS and scripts from CDNs: an intranet has none. Serve them from here.
+    for leftover in make_self_contained(folder):
+        print(f"Data Docs 仍从外部加载 · still loaded from outside the docs folder: {leftover}", file=sys.stderr)
     return folder / "index.html"
 
 
