@@ -51,8 +51,13 @@ class Asset:
 
     @property
     def vendored(self) -> Path:
-        """Return the file's path under `docs_assets/` (and under `static/vendor/` of a docs folder)."""
-        return Path(self.folder) / self.path
+        """Return the file's path under `docs_assets/` (and under `static/vendor/` of a docs folder).
+
+        The package's path without a leading `dist/` or `build/` (folders that git ignores):
+        `jquery-3.7.1/jquery.min.js`. Paths between files of a package stay as they were.
+        """
+        first, _, rest = self.path.partition("/")
+        return Path(self.folder) / (rest if first in ("dist", "build") else self.path)
 
 
 FONT_AWESOME = "@fortawesome/fontawesome-free@6.6.0"

@@ -50,6 +50,15 @@ def test_every_cdn_address_in_gx_templates_is_vendored():
         assert list((ASSETS_DIR / asset.folder).glob("LICEN[SC]E*")), f"no licence for {asset.package}"
 
 
+def test_no_vendored_file_is_ignored_by_git():
+    """A fresh clone must have them: .gitignore drops `build/` and `dist/` folders."""
+    files = [str(p) for p in ASSETS_DIR.rglob("*") if p.is_file()]
+    if shutil.which("git") is None or not (Path(__file__).parents[2] / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", *files], cwd=ASSETS_DIR, capture_output=True, text=True)
+    assert ignored.returncode == 1 and not ignored.stdout, ignored.stdout  # 1: none is ignored
+
+
 def test_the_vendored_files_have_the_bytes_gx_pins_by_hash():
     pinned = re.compile(r'src="(https://[^"]+)" integrity="sha384-([^"]+)"')
     found = {m.group(1): m.group(2) for m in pinned.finditer((gx_templates() / "js_script_imports.j2").read_text())}
@@ -175,7 +184,7 @@ def test_the_rendered_pages_load_nothing_from_outside_the_docs_folder(docs):
     pages = [p.read_text(encoding="utf-8") for p in docs.rglob("*.html")]
     assert len(pages) == 3  # the index, the suite, its validation
     assert not any("cdn" in p or "unpkg.com" in p or "amazonaws.com" in p for p in pages)
-    assert (docs / "static/vendor/jquery-3.7.1/dist/jquery.min.js").exists()
+    assert (docs / "static/vendor/jquery-3.7.1/jquery.min.js").exists()
     assert (docs / "static/vendor/README.md").exists()
     assert (docs / "static/vendor/jquery-3.7.1/LICENSE.txt").exists()
 
