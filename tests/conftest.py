@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 # A key as strong as tally demands (32+ characters, not one repeated): a test of its own sets another.
@@ -17,8 +18,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"tally-tests-prefect-{os.getuid()}"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-# A loaded machine must never fail a property test on time: no deadline anywhere in the suite.
-hypothesis_settings.register_profile("tally", deadline=None)
+# A loaded machine must never fail a property test on time: no deadline anywhere in the suite,
+# and no health check that measures time (`too_slow`: generating examples took long).
+hypothesis_settings.register_profile("tally", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("tally")
 
 

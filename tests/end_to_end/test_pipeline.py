@@ -86,8 +86,8 @@ class Site:
                                 cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
 
-    def paused_at(self, proc: subprocess.Popen, timeout: float = 60) -> str:
-        """Wait until the subprocess pauses; return the stage."""
+    def paused_at(self, proc: subprocess.Popen, timeout: float = 600) -> str:
+        """Wait until the subprocess pauses; return the stage (`timeout`: a guard against a hang only)."""
         deadline = time.monotonic() + timeout
         # The marker may exist a moment before its text is written: wait for both.
         while not (self.marker.exists() and self.marker.read_text().split()):
@@ -207,13 +207,15 @@ def test_two_runs_at_once_one_runs_the_other_refuses_or_waits(site):
     assert "另一次运行正在进行" in said and "Another run is in progress" in said
 
     waited: list = []
-    waiting = threading.Thread(target=lambda: waited.append(site.run(lock_wait=60)))
+    # The waits below are guards against a hang, long enough for a loaded machine.
+    waiting = threading.Thread(target=lambda: waited.append(site.run(lock_wait=600)))
     waiting.start()
     time.sleep(0.5)
     assert waiting.is_alive() and not waited  # still waiting for the lock
     site.marker.unlink()
-    assert first.wait(timeout=60) == 0, first.communicate()
-    waiting.join(timeout=60)
+    assert first.wait(timeout=600) == 0, first.communicate()
+    waiting.join(timeout=600)
+    assert waited, "the waiting run never got the lock"
     summary = waited[0].summary
     assert (summary.files_loaded, summary.files_unchanged) == (0, 3)
     assert figures(site.warehouse) == expected(2, 3, 4, 6)

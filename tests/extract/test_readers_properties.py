@@ -37,7 +37,7 @@ def sheets(draw):
     return grid, first_col, hidden_rows, hidden_cols, merge
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sheets())
 def test_random_sheet_reads_as_excel_shows_it(tmp_path, sheet):
     grid, first_col, hidden_rows, hidden_cols, merge = sheet

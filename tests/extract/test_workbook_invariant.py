@@ -111,7 +111,7 @@ def read(path: Path):
     return parse_grid(readers.sheet_grid(book, sheet))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(workbooks())
 def test_every_visible_cell_loads_as_excel_shows_it_or_is_listed(tmp_path, case):
     rows, hidden, _twin, _shift, _merges, errors, far = case

@@ -114,4 +114,4 @@ def test_serve_registers_the_nightly_schedule(prefect_harness, site, monkeypatch
 
 def test_commands_that_do_not_need_prefect_do_not_import_it():
     code = "import sys; import flows.cli, flows.run.pipeline; assert 'prefect' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600)  # a guard against a hang only

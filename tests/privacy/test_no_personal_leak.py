@@ -105,10 +105,12 @@ def build_inbox(ws) -> None:
 
 
 def wait_for_docs(ws) -> None:
-    # The Data Docs are rendered by a child process after the swap; wait for it to finish.
-    deadline = time.monotonic() + 180
+    # The Data Docs are rendered by a child process after the swap; wait for it to finish (its
+    # job file goes when it has). The deadline is a guard against a hang, not a measure of speed.
+    deadline = time.monotonic() + 600
     while list(ws.warehouse.parent.glob(".docs-job-*.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert not list(ws.warehouse.parent.glob(".docs-job-*.json")), "the Data Docs were never rendered"
 
 
 def relation_texts(warehouse) -> dict[str, str]:

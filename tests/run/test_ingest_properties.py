@@ -70,7 +70,7 @@ def sheets(draw):
     return rows, [*titles, headers, *written, *footer], kind
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=sheets())
 def test_any_layout_loads_the_same_rows(tmp_path: Path, case):
     rows, grid, kind = case
