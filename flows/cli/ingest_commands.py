@@ -64,7 +64,10 @@ WaitOption = Annotated[
 @app.command("run")
 def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wait: WaitOption = None,
                 config: ConfigOption = None, contract: ContractOption = None) -> None:
-    """Load what is new or changed in the inbox, build the figures and publish the warehouse.
+    """载入、计算并发布 · Load what is new, build the figures, publish.
+
+    Loads what is new or changed in the inbox, checks it, builds the figures and publishes
+    the warehouse.
 
     \b
     Example:
@@ -140,10 +143,12 @@ def print_summary(summary: RunSummary) -> None:
 @app.command("files")
 def files_command(
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """List every file version ever seen, with its status, row counts and reason.
+    """文件版本清单 · Every file version ever seen.
+
+    Each with its status, row counts and reason.
 
     \b
     Example:

@@ -34,7 +34,8 @@ WarehouseOption = Annotated[
 InboxOption = Annotated[
     Path | None, typer.Option("--inbox", "-i", help="收件箱目录 · inbox folder (default: tally.toml)")
 ]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="tally.toml to read")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="要读的 tally.toml（默认当前或上级文件夹的）· the tally.toml to read", show_default=False)]
 ContractOption = Annotated[Path | None, typer.Option(
     "--contract", help="契约文件夹（默认 tally.toml 的 contract，或项目自带的）· contract folder", show_default=False)]
 

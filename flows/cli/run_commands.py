@@ -46,12 +46,13 @@ def serve_command(
     inbox: InboxOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
-    name: Annotated[str, typer.Option("--name", help="部署名 · deployment name")] = "nightly",
+    name: Annotated[str, typer.Option("--name", help="Prefect 部署名 · deployment name")] = "nightly",
     port: Annotated[int, typer.Option("--port", help="无 PREFECT_API_URL 时本地 Prefect 服务的端口 · "
                                       "port of the local Prefect server started when PREFECT_API_URL is unset")] = 4200,
 ) -> None:
-    """Serve the pipeline on its schedule (tally.toml `schedule`, `timezone`) until stopped.
+    """按计划定时运行 · Run on the schedule until stopped.
 
+    The schedule is tally.toml's `schedule` in its `timezone`.
     Uses the Prefect server named by PREFECT_API_URL; without one, runs a local server meanwhile.
 
     \b
@@ -127,7 +128,9 @@ def runs_command(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """List every run: start, end, files, rows, problems and outcome (failed runs included).
+    """运行记录 · Every run so far.
+
+    Start, end, files, rows, problems and outcome, failed runs included.
 
     \b
     Example:
