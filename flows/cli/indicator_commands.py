@@ -59,7 +59,7 @@ CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year",
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
     """Open the warehouse read-only; with `build`, rebuild the models aside and publish them first."""
     if not warehouse.exists():
-        raise TallyError(f"仓库文件不存在：{warehouse}（先运行 tally run）")
+        return open_reader(warehouse)  # exits, saying where tally looked and what to do
     if build:
         rebuild(warehouse, memory_limit=memory_limit, lock_wait=lock_wait)
     return open_reader(warehouse)

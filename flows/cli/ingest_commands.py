@@ -16,6 +16,7 @@ from flows.cli.output import (
     WarehouseOption,
     console,
     emit,
+    looked_where,
     reading,
     say,
     settings,
@@ -75,7 +76,7 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     """
     s = settings(config, inbox=inbox, warehouse=warehouse, contract=contract)
     if not s.inbox.is_dir():
-        raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
+        raise typer.BadParameter(looked_where("收件箱目录", s.inbox, "--inbox"), param_hint="--inbox")
     lock_wait = wait if wait is not None else s.lock_wait
     try:
         preflight_key(s.warehouse)
