@@ -9,7 +9,6 @@ a message whole.
 from __future__ import annotations
 
 import polars as pl
-from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
@@ -20,12 +19,12 @@ from flows.cli.output import visible
 OUTCOME_ZH = {"completed": "完成", "failed": "失败", "interrupted": "中断", "running": "运行中"}
 HEADINGS = {
     "run_id": "运行编号\nrun", "started": "开始\nstarted", "outcome": "结果\noutcome",
-    "files": "载入/退回\nfiles in/out", "rows": "载入行\nrows", "problems": "问题\nproblems",
+    "files": "载入/退回\nfiles", "rows": "载入行\nrows", "problems": "问题\nproblems",
     "message": "说明\nmessage",
 }  # fmt: skip
-GAP = 3  # cells between two columns: padding, the (blank) rule, padding
+GAP = 2  # cells between two columns: the padding on either side (no rules)
 MIN_MESSAGE = 12  # narrower than this, the message is left for `--run`
-TRUNCATED_HINT = "说明已截断，完整内容见 · cut short, see whole: tally runs --run ID（或 --format json）"
+TRUNCATED_HINT = "说明已截断，全文见 · messages cut, see: tally runs --run ID（或 --format json）"
 
 
 def one_line(value: object) -> str:
@@ -67,8 +66,8 @@ def print_runs(frame: pl.DataFrame, console: Console) -> None:
     room = console.width - used
     show_message = room >= MIN_MESSAGE
     cut = False
-    table = Table(title="运行记录 · runs", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
-                  title_justify="left")
+    table = Table(title="运行记录 · runs", box=None, padding=(0, 1), pad_edge=False, title_justify="left",
+                  header_style="bold")
     for column in fixed:
         table.add_column(HEADINGS[column], no_wrap=True,
                          justify="left" if column in ("run_id", "started", "outcome") else "right")
