@@ -28,7 +28,7 @@ from flows.cli.output import (
     settings,
     unreadable,
 )
-from flows.cli.spellings import refuse_folder, stdout_to
+from flows.cli.spellings import refuse_folder, refuse_table_output, stdout_to
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
@@ -127,6 +127,7 @@ def indicators_command(
         tally indicators --year 2024 --format csv -o indicators-2024.csv
     """
     refuse_folder(output)
+    refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
@@ -184,6 +185,7 @@ def explain_command(
         tally explain cases_filed --year 2024 --format csv -o cases_filed-2024.csv
     """
     refuse_folder(output)
+    refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse)
     code = indicator_code(code)
     try:

@@ -23,7 +23,13 @@ from flows.cli.output import (
     safe_frame,
     settings,
 )
-from flows.cli.spellings import OldOutOption, deprecated, refuse_folder, stdout_to
+from flows.cli.spellings import (
+    OldOutOption,
+    deprecated,
+    refuse_folder,
+    refuse_table_output,
+    stdout_to,
+)
 from flows.report.formats import ExportFormat, ListFormat, OutputFormat
 from flows.report.problem_report import (
     by_unit,
@@ -83,6 +89,7 @@ def problems_command(
         # suffix (or a folder) is still read as the folder, for one release, and said so.
         out_dir, output = deprecated(output, None, "-o（作文件夹用 · as a folder）", "--out-dir"), None
     refuse_folder(output)
+    refuse_table_output(output, fmt.value)
     if ledger is not None:
         ledger = ledger_code(ledger)
     s = settings(config, warehouse=warehouse)

@@ -48,6 +48,14 @@ def refuse_folder(path: Path | None, option: str = "--output") -> None:
         raise typer.Exit(2)
 
 
+def refuse_table_output(path: Path | None, fmt: str) -> None:
+    """Stop (exit 2, one line) when a file is asked for a terminal table, instead of ignoring it."""
+    if path is not None and fmt == "table":
+        say("参数错误 · bad --output:", f"表格只显示在屏幕上；要写入 {path}，请加 --format（如 csv、excel-csv、xlsx）"
+            " · a table is for the screen: give --format to write a file")
+        raise typer.Exit(2)
+
+
 @contextlib.contextmanager
 def stdout_to(path: Path | None):
     """Send what a command writes to stdout into a file (UTF-8, line ends as written), or leave it."""

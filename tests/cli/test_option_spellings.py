@@ -116,3 +116,10 @@ def test_sample_takes_out_dir_and_the_old_spellings(tmp_path, monkeypatch):
     assert DEPRECATED in tally("sample", "-y", 2024, "-o", tmp_path / "c").stderr
     assert written == [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
     assert "--out-dir" in tally("sample", "-y", 2024, code=2).output
+
+
+@pytest.mark.parametrize("command", [["indicators"], ["explain", "cases_filed"], ["problems"]], ids=lambda c: c[0])
+def test_a_file_asked_for_a_screen_table_is_refused_not_ignored(site, tmp_path, command):
+    target = tmp_path / "x.csv"
+    result = tally(*command, "-y", 2024, "-o", target, "-w", site.warehouse, code=2)
+    assert "--format" in result.stderr and not target.exists()
