@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: install
 	rm -rf $(INBOX)
-	$(BIN)/tally sample --year $(YEAR) --out $(INBOX)
+	$(BIN)/tally sample --year $(YEAR) --out-dir $(INBOX)
 	$(BIN)/tally run --inbox $(INBOX) --warehouse warehouse/tally.duckdb
 	$(BIN)/tally files --summary --warehouse warehouse/tally.duckdb
 	$(BIN)/tally indicators --year $(YEAR) --warehouse warehouse/tally.duckdb

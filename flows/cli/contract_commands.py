@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.app import app
+from flows.cli.app import CONTEXT, app
 from flows.cli.output import ConfigOption, ContractOption, console, data, out, say
 from flows.contract.catalog import read_catalog
 from flows.contract.spec import Contract, ContractError, load_contract
@@ -18,8 +18,9 @@ from flows.transform.models import discover
 from flows.validate.suites import RULE_SETS, ledger_suite
 
 contract_app = typer.Typer(
-    help="台账与指标契约 · the bureau's contract (ledgers, sections, indicators)",
+    help="台账与指标契约 · The bureau's contract.",
     no_args_is_help=True,
+    context_settings=CONTEXT,
 )
 app.add_typer(contract_app, name="contract")
 
@@ -37,7 +38,9 @@ OverridesOption = Annotated[
 def check_command(
     contract: ContractOption = None, overrides: OverridesOption = None, config: ConfigOption = None
 ) -> None:
-    """Check the contract (folder and overrides) against its schema; exit 1 naming file and line.
+    """检查契约 · Check the contract against its schema.
+
+    The folder and the bureau's overrides; exit 1 naming each mistake's file and line.
 
     \b
     Example:

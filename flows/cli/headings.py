@@ -29,7 +29,7 @@ COLUMN_ZH = {
     "run_id": "运行编号", "started_at": "开始时间", "ended_at": "结束时间", "inbox": "收件箱",
     "outcome": "结果", "files_loaded": "载入文件数", "files_unchanged": "未变文件数",
     "files_superseded": "被替代文件数", "files_rejected": "退回文件数", "warnings": "警告数",
-    "message": "说明",
+    "message": "说明", "problems": "问题数",
 }  # fmt: skip
 
 

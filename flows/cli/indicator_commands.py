@@ -14,6 +14,7 @@ from rich.text import Text
 
 from flows.cli.app import app
 from flows.cli.exports import indicator_format, write_xlsx
+from flows.cli.names import indicator_code
 from flows.cli.output import (
     ConfigOption,
     ContractOption,
@@ -27,6 +28,7 @@ from flows.cli.output import (
     settings,
     unreadable,
 )
+from flows.cli.spellings import refuse_folder, refuse_table_output, stdout_to
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
@@ -37,9 +39,12 @@ from flows.run.ingest import new_run_id
 from flows.transform import indicators
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="报告年度 · report year")]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="xlsx 输出文件 · xlsx file to write")
-]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", "-o", show_default=False,
+    help="输出文件（csv、excel-csv、json、md、xlsx；默认 xlsx 写入当前文件夹，其余写到屏幕）· the file to write "
+         "(default: xlsx to the current folder, the others to stdout)")]
+FormatOption = Annotated[IndicatorFormat, typer.Option(
+    "--format", "-f", help="输出格式 · output format")]
 # Every run rebuilds the models, so reading is the default: it never takes the warehouse's
 # write lock away from a run or from an analyst holding it open read-only.
 NoBuildOption = Annotated[
@@ -54,7 +59,7 @@ CSV_COLUMNS = ("code", "name_zh", "value", "unit", "printed", "section", "year",
 def open_built(warehouse: Path, *, build: bool, memory_limit: str | None = "1GB", lock_wait: float = 0.0):
     """Open the warehouse read-only; with `build`, rebuild the models aside and publish them first."""
     if not warehouse.exists():
-        raise TallyError(f"仓库文件不存在：{warehouse}（先运行 tally run）")
+        return open_reader(warehouse)  # exits, saying where tally looked and what to do
     if build:
         rebuild(warehouse, memory_limit=memory_limit, lock_wait=lock_wait)
     return open_reader(warehouse)
@@ -107,18 +112,22 @@ def fail(exc: TallyError) -> typer.Exit:
 def indicators_command(
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[IndicatorFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
     contract: ContractOption = None,
 ) -> None:
-    """Show the report's figures for a year: value, unit and how the report prints it.
+    """年度指标 · The year's report figures.
+
+    Each figure's value, unit and the way the report prints it (1.365万元, 7.2万余张).
 
     \b
     Example:
-        tally indicators --year 2024 --format csv > indicators-2024.csv
+        tally indicators --year 2024 --format csv -o indicators-2024.csv
     """
+    refuse_folder(output)
+    refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
@@ -132,14 +141,12 @@ def indicators_command(
     if table.is_empty():
         raise fail(TallyError(f"{year} 年没有任何台账数据"))
     text = indicators.export_frame(table).select(CSV_COLUMNS)
-    if fmt is OutputFormat.csv:
-        emit(text, "csv")
-    elif fmt == OutputFormat.excel_csv:
-        emit(text, "excel-csv")
-    elif fmt == OutputFormat.json:
-        emit(table, "json")
-    elif fmt is OutputFormat.md:
-        sys.stdout.write(markdown(text))
+    if fmt in (OutputFormat.csv, OutputFormat.excel_csv, OutputFormat.json, OutputFormat.md):
+        with stdout_to(output):
+            if fmt is OutputFormat.md:
+                sys.stdout.write(markdown(text))
+            else:
+                emit(table if fmt is OutputFormat.json else text, fmt.value)
     elif fmt is OutputFormat.xlsx:
         path = output or Path(f"indicators-{year}.xlsx")
         write_xlsx(path, {f"{year}年指标": table.select(CSV_COLUMNS)}, cell_format=indicator_format)
@@ -156,21 +163,31 @@ def indicators_command(
 
 @app.command("explain")
 def explain_command(
-    code: Annotated[str, typer.Argument(help="指标代码 · indicator code, e.g. cases_filed")],
+    code: Annotated[str, typer.Argument(
+        metavar="INDICATOR", help="指标代码或中文名 · indicator code or Chinese name, e.g. cases_filed, 行政处罚罚款")],
     year: YearOption,
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     output: OutputOption = None,
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
 ) -> None:
-    """Explain one figure: its definition, its value and the ledger rows (file, sheet, row) behind it.
+    """一个指标及其来源行 · One figure and the rows behind it.
+
+    Its definition, its value, and the ledger rows it counts, each with its file, sheet and
+    row as the spreadsheet shows them.
+
+    The rows are given with their file, sheet and row as the spreadsheet shows them.
 
     \b
-    Example:
-        tally explain cases_filed --year 2024 --format csv > cases_filed-2024.csv
+    Examples:
+        tally explain 行政处罚罚款 --year 2024
+        tally explain cases_filed --year 2024 --format csv -o cases_filed-2024.csv
     """
+    refuse_folder(output)
+    refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse)
+    code = indicator_code(code)
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:
@@ -182,7 +199,8 @@ def explain_command(
     summary = explained.summary()
     rows = explained.rows.with_columns(code=pl.lit(code), year=pl.lit(year))
     if fmt in (OutputFormat.csv, OutputFormat.excel_csv):
-        emit(rows.select("code", "year", *explained.rows.columns), fmt.value)
+        with stdout_to(output):
+            emit(rows.select("code", "year", *explained.rows.columns), fmt.value)
     elif fmt == OutputFormat.xlsx:
         path = output or Path(f"explain-{code}-{year}.xlsx")
         # The figure's header with its value as a number, then its rows, typed.

@@ -16,6 +16,7 @@ from flows.cli.output import (
     WarehouseOption,
     console,
     emit,
+    looked_where,
     out,
     reading,
     say,
@@ -65,7 +66,10 @@ WaitOption = Annotated[
 @app.command("run")
 def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wait: WaitOption = None,
                 config: ConfigOption = None, contract: ContractOption = None) -> None:
-    """Load what is new or changed in the inbox, build the figures and publish the warehouse.
+    """载入、计算并发布 · Load what is new, build the figures, publish.
+
+    Loads what is new or changed in the inbox, checks it, builds the figures and publishes
+    the warehouse.
 
     \b
     Example:
@@ -73,7 +77,7 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     """
     s = settings(config, inbox=inbox, warehouse=warehouse, contract=contract)
     if not s.inbox.is_dir():
-        raise typer.BadParameter(f"收件箱目录不存在：{s.inbox}", param_hint="--inbox")
+        raise typer.BadParameter(looked_where("收件箱目录", s.inbox, "--inbox"), param_hint="--inbox")
     lock_wait = wait if wait is not None else s.lock_wait
     try:
         preflight_key(s.warehouse)
@@ -138,12 +142,14 @@ def print_summary(summary: RunSummary) -> None:
 @app.command("files")
 def files_command(
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     config: ConfigOption = None,
     summary: Annotated[bool, typer.Option(
         "--summary", help="按台账和状态计数，不逐个列出 · counts by ledger and status, not one row per file")] = False,
 ) -> None:
-    """List every file version ever seen, with its status, row counts and reason.
+    """文件版本清单 · Every file version ever seen.
+
+    Each with its status, row counts and reason.
 
     \b
     Example:

@@ -25,7 +25,9 @@ def rekey_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, 
                   wait: Annotated[float, typer.Option("--wait", help="等待进行中运行的秒数 · seconds to wait "
                                                       "for a run in progress")] = 0.0,
                   config: ConfigOption = None) -> None:
-    """Recompute every keyed hash under a new key, re-reading the loaded files from the inbox.
+    """换密钥重算哈希 · Recompute every keyed hash under a new key.
+
+    Re-reads the loaded files from the inbox.
 
     Use it when the key is lost or must change. Every loaded file must still be in the inbox
     with the content it was loaded with (its sha256 is checked): the clear values are not in

@@ -23,7 +23,13 @@ from flows.contract.spec import ContractError
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.report.formula_safe import safe_frame
-from flows.run.settings import Settings, load_settings, use_settings_contract
+from flows.run.settings import (
+    CONFIG_ENV,
+    Settings,
+    find_config,
+    load_settings,
+    use_settings_contract,
+)
 
 console = Console(stderr=True)
 out = Console(soft_wrap=True)
@@ -34,7 +40,8 @@ WarehouseOption = Annotated[
 InboxOption = Annotated[
     Path | None, typer.Option("--inbox", "-i", help="收件箱目录 · inbox folder (default: tally.toml)")
 ]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="tally.toml to read")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="要读的 tally.toml（默认当前或上级文件夹的）· the tally.toml to read", show_default=False)]
 ContractOption = Annotated[Path | None, typer.Option(
     "--contract", help="契约文件夹（默认 tally.toml 的 contract，或项目自带的）· contract folder", show_default=False)]
 
@@ -63,8 +70,14 @@ def say(label: str, value: object, *, style: str = "red", to: Console | None = N
     (to or console).print(text, soft_wrap=True)  # one line, whole, for a log or a search
 
 
+# The tally.toml this command read (None: none was found), for messages that say where tally
+# looked. One command runs per process; each sets it before it opens anything.
+consulted: dict[str, Path | None] = {"config": None}
+
+
 def settings(config: Path | None = None, **overrides) -> Settings:
     """Read tally.toml (or the one given) and apply the flags that were set; a bad file exits 2."""
+    consulted["config"] = config or find_config()
     try:
         loaded = load_settings(config).override(**overrides)
         if overrides.get("contract") is not None or overrides.get("contract_overrides") is not None:
@@ -76,8 +89,31 @@ def settings(config: Path | None = None, **overrides) -> Settings:
         raise typer.Exit(2) from exc
 
 
+def looked_where(what: str, path: Path, flag: str) -> str:
+    """Say where tally looked for a warehouse or an inbox that is not there, and what to do.
+
+    Run from another folder, tally finds no tally.toml and falls back on its defaults
+    (`warehouse/tally.duckdb` under the current folder): the message names that folder and the
+    settings file it looked for, so that the fix (cd, or the flag) is plain.
+    """
+    config = consulted["config"]
+    where = f"{what}不存在：{path.absolute()} · no {'warehouse' if flag == '--warehouse' else 'inbox'} there。"
+    if config is None:
+        return (f"{where}当前文件夹 {Path.cwd()} 及其上级中没有 tally.toml（也没有设 ${CONFIG_ENV}），"
+                f"只能按默认设置找 · no tally.toml in {Path.cwd()} or above it, so the defaults were used。"
+                f"请 cd 到本局放 tally.toml 的文件夹再运行，或用 {flag} PATH 指定（或 --config 指定 tally.toml）"
+                f" · cd to the bureau's folder (the one holding tally.toml), or give {flag} PATH")
+    return (f"{where}按 {config.absolute()} 的设置 · as {config.name} there says。"
+            f"{'先运行 tally run 建立仓库，' if flag == '--warehouse' else '请建立该文件夹，'}"
+            f"或用 {flag} PATH 指定 · {'run tally run first' if flag == '--warehouse' else 'create it'}, "
+            f"or give {flag} PATH")
+
+
 def open_reader(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-only, or exit saying why: 1 when there is none yet, 2 when it is unusable."""
+    if not warehouse.exists():
+        say("", looked_where("仓库文件", warehouse, "--warehouse"))
+        raise typer.Exit(1)
     try:
         return connect(warehouse, read_only=True)
     except TallyError as exc:

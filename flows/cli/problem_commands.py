@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from flows.cli.app import app
+from flows.cli.names import ledger_code
 from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
@@ -22,7 +23,13 @@ from flows.cli.output import (
     safe_frame,
     settings,
 )
-from flows.contract.ledgers import LEDGERS
+from flows.cli.spellings import (
+    OldOutOption,
+    deprecated,
+    refuse_folder,
+    refuse_table_output,
+    stdout_to,
+)
 from flows.report.formats import ExportFormat, ListFormat, OutputFormat
 from flows.report.problem_report import (
     by_unit,
@@ -39,6 +46,8 @@ YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
 
 
 class Severity(enum.StrEnum):
+    """A problem's severity: an error quarantined its row, a warning let it load."""
+
     error = "error"
     warning = "warning"
 
@@ -51,23 +60,38 @@ def open_read_only(warehouse: Path):
 @app.command("problems")
 def problems_command(
     year: Annotated[int | None, typer.Option("--year", "-y", help="年度（默认：历年）· year (default: all)")] = None,
-    ledger: Annotated[str | None, typer.Option("--ledger", "-l", help="台账代码 · ledger code")] = None,
-    severity: Annotated[Severity | None, typer.Option("--severity", "-s")] = None,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = OutputFormat.table,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="输出目录，每个单位一个文件 · folder, a file per unit")] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="xlsx：所有单位写入一个文件 · one workbook for all units")] = None,
+    ledger: Annotated[str | None, typer.Option(
+        "--ledger", "-l", help="台账代码或中文名 · ledger code or Chinese name, e.g. inspections, 执法检查台账")] = None,
+    severity: Annotated[Severity | None, typer.Option(
+        "--severity", "-s", help="只列错误或警告 · errors or warnings only")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out-dir", help="输出文件夹，每个单位一个文件 · folder to write, a file per unit", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="输出文件，所有单位写入一个文件 · one file for all units", show_default=False)] = None,
+    old_out: OldOutOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """List what each unit must fix, file by file: quarantined rows, warnings, rejected files.
+    """各单位要改正的问题 · What each unit must fix, file by file.
+
+    Quarantined rows, warnings and rejected files, each with its sheet, row, header and value.
 
     \b
     Examples:
-        tally problems --year 2024
-        tally problems --year 2024 --severity error --format xlsx --out 退回
+        tally problems --year 2024 --ledger 执法检查台账
+        tally problems --year 2024 --severity error --format xlsx --out-dir 退回
+        tally problems --year 2024 --format xlsx -o 2024年问题清单.xlsx
     """
-    if ledger is not None and ledger not in LEDGERS:
-        raise typer.BadParameter(f"未知的台账：{ledger}（可用：{'、'.join(LEDGERS)}）", param_hint="--ledger")
+    out_dir = deprecated(old_out, out_dir, "--out", "--out-dir")
+    if output is not None and out_dir is None and (output.is_dir() or not output.suffix):
+        # `-o` named the folder here before it meant a file everywhere: a path with no file
+        # suffix (or a folder) is still read as the folder, for one release, and said so.
+        out_dir, output = deprecated(output, None, "-o（作文件夹用 · as a folder）", "--out-dir"), None
+    refuse_folder(output)
+    refuse_table_output(output, fmt.value)
+    if ledger is not None:
+        ledger = ledger_code(ledger)
     s = settings(config, warehouse=warehouse)
     with open_read_only(s.warehouse) as con:
         rows = problem_rows(con, year, ledger=ledger, severity=severity.value if severity else None)
@@ -88,7 +112,8 @@ def problems_command(
         return
     if fmt in csv_forms:
         bom = "\ufeff" if fmt is OutputFormat.excel_csv else ""
-        sys.stdout.write(bom + safe_frame(for_clerks(rows)).write_csv())
+        with stdout_to(output):
+            sys.stdout.write(bom + safe_frame(for_clerks(rows)).write_csv())
         return
     print_by_unit(rows, year)
 
@@ -117,11 +142,11 @@ def completeness_command(
         "--deadline-day", min=1, max=28,
         help=f"次月报送截止日 · deadline day of the following month (default {DEADLINE_DAY}, or tally.toml)",
     )] = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Say, for each ledger and month, whether it was submitted, late or missing.
+    """台账报送情况 · Submitted, late or missing, by ledger and month.
 
     \b
     Example:

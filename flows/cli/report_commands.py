@@ -22,6 +22,7 @@ from flows.cli.output import (
     settings,
     unreadable,
 )
+from flows.cli.spellings import OldOutOption, deprecated
 from flows.errors import TallyError
 from flows.report import ReportFormat, default_path, load_report, render_text, write_report
 from flows.report.draft_check import DraftCheck, check_draft
@@ -35,12 +36,12 @@ def _open(warehouse: Path | None, config: Path | None):
 
 
 def check_out_file(out_file: Path | None, name: str) -> None:
-    """Refuse, before any work and in one line (exit 2), an --out that names a folder."""
+    """Refuse, before any work and in one line (exit 2), an --output that names a folder."""
     if out_file is None or str(out_file) == "-":
         return
     if out_file.is_dir():
-        say("参数错误 · bad --out:", f"{out_file} 是文件夹，请给出要写入的文件名，如 {out_file / name}"
-                                     f" · --out must name a file, not a folder")
+        say("参数错误 · bad --output:", f"{out_file} 是文件夹，请给出要写入的文件名，如 {out_file / name}"
+                                        f" · --output must name a file, not a folder")
         raise typer.Exit(2)
 
 
@@ -48,11 +49,12 @@ def check_out_file(out_file: Path | None, name: str) -> None:
 def report_command(
     year: YearOption,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="docx | xlsx | md | html")
+        ReportFormat, typer.Option("--format", "-f", help="报告格式 · report format")
     ] = ReportFormat.html,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="输出文件（md/html 可用 - 输出到屏幕）")
-    ] = None,
+    out_file: Annotated[Path | None, typer.Option(
+        "--output", "-o", show_default=False,
+        help="输出文件（md、html 可用 - 输出到屏幕）· the file to write (md, html: - for stdout)")] = None,
+    old_out: OldOutOption = None,
     deadline_day: Annotated[int | None, typer.Option(
         "--deadline-day", min=1, max=28,
         help="次月报送截止日（同 tally completeness）· deadline day, as for tally completeness",
@@ -60,15 +62,18 @@ def report_command(
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the year's indicator tables, with last year's values, charts and completeness.
+    """年度指标报告 · The year's figures as a document.
+
+    With last year's values, charts and the completeness grid.
 
     \b
     Example:
-        tally report --year 2024 --format docx --out 2024年指标.docx
+        tally report --year 2024 --format docx -o 2024年指标.docx
     """
+    out_file = deprecated(old_out, out_file, "--out", "--output")
     check_out_file(out_file, default_path(year, fmt).name)
     if out_file is not None and str(out_file) == "-" and fmt in (ReportFormat.docx, ReportFormat.xlsx):
-        say("", f"{fmt.value} 是二进制格式，请用 --out 指定文件")
+        say("", f"{fmt.value} 是二进制格式，请用 --output 指定文件 · a binary format: give --output a file")
         raise typer.Exit(1)
     s = settings(config, warehouse=warehouse)
     con = _open(warehouse, config)
@@ -119,7 +124,7 @@ def print_check(result: DraftCheck) -> None:
 
 @app.command("check-draft")
 def check_draft_command(
-    draft: Annotated[Path, typer.Argument(help="草稿文件（.txt、.md、.docx）")],
+    draft: Annotated[Path, typer.Argument(help="草稿文件（.txt、.md、.docx）· the draft file")],
     year: YearOption,
     strict: Annotated[
         bool,
@@ -128,7 +133,9 @@ def check_draft_command(
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check every figure a draft report cites against the warehouse; exit 1 when one disagrees.
+    """核对草稿数字 · Check a draft's figures against the warehouse.
+
+    Exit 1 when one disagrees.
 
     A number with a unit that no indicator claims is listed as unmatched, with its sentence.
     With --strict an unmatched number makes the exit code 1 too.
@@ -153,23 +160,28 @@ def check_draft_command(
 
 @app.command("fill")
 def fill_command(
-    draft: Annotated[Path, typer.Argument(help="带占位符的 Word 草稿（.docx）")],
+    draft: Annotated[Path, typer.Argument(help="带占位符的 Word 草稿（.docx）· a Word draft with placeholders")],
     year: YearOption,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="写出的 .docx")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="写出的 .docx（必填）· the .docx to write (required)", show_default=False)] = None,
+    old_out: OldOutOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Fill a Word draft's placeholders ({{出动检查人次}}, {{表:一(二)}}) with the year's figures.
+    """填写草稿占位符 · Fill a Word draft's placeholders with the figures.
 
-    A placeholder that cannot be filled stays as written and is listed (exit code 1).
+    Placeholders such as {{出动检查人次}} or {{表:一(二)}}. A placeholder that cannot be filled stays as written and is listed (exit code 1).
     Forms: {{NAME|printed}} (default), {{NAME|number}}, {{NAME|exact}}, {{NAME|value}}.
 
     \b
     Example:
-        tally fill 2025年报告（模板）.docx --year 2025 --out 2025年报告.docx
+        tally fill 2025年报告（模板）.docx --year 2025 -o 2025年报告.docx
     """
     from flows.report.fill import fill_from_warehouse
 
+    out_file = deprecated(old_out, out_file, "--out", "--output")
+    if out_file is None:
+        raise typer.BadParameter("请用 --output 指定要写出的 .docx · give the .docx to write", param_hint="--output")
     check_out_file(out_file, "报告.docx")
     con = _open(warehouse, config)
     try:

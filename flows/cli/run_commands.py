@@ -20,10 +20,13 @@ from flows.cli.output import (
     console,
     data,
     emit,
+    looked_where,
+    out,
     say,
     settings,
     unreadable,
 )
+from flows.cli.runs_table import pick_run, print_run, print_runs
 from flows.errors import TallyError
 from flows.load.warehouse import connect
 from flows.publish import swap as publish
@@ -46,12 +49,13 @@ def serve_command(
     inbox: InboxOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
-    name: Annotated[str, typer.Option("--name", help="部署名 · deployment name")] = "nightly",
+    name: Annotated[str, typer.Option("--name", help="Prefect 部署名 · deployment name")] = "nightly",
     port: Annotated[int, typer.Option("--port", help="无 PREFECT_API_URL 时本地 Prefect 服务的端口 · "
                                       "port of the local Prefect server started when PREFECT_API_URL is unset")] = 4200,
 ) -> None:
-    """Serve the pipeline on its schedule (tally.toml `schedule`, `timezone`) until stopped.
+    """按计划定时运行 · Run on the schedule until stopped.
 
+    The schedule is tally.toml's `schedule` in its `timezone`.
     Uses the Prefect server named by PREFECT_API_URL; without one, runs a local server meanwhile.
 
     \b
@@ -124,13 +128,21 @@ def runs_frame(warehouse: Path, timezone: str = "Asia/Shanghai") -> pl.DataFrame
 @app.command("runs")
 def runs_command(
     warehouse: WarehouseOption = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
+    run: Annotated[str | None, typer.Option(
+        "--run", help="只看一次运行的全部内容（运行编号或其开头）· one run in full, by its id or the start of it",
+        show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
-    """List every run: start, end, files, rows, problems and outcome (failed runs included).
+    """运行记录 · Every run so far.
+
+    On a terminal, one line per run: start, outcome, files loaded and rejected, rows, problems
+    and as much of the message as fits; --run ID shows one run whole, failed runs included.
 
     \b
-    Example:
+    Examples:
+        tally runs
+        tally runs --run 20241130T180000
         tally runs --format csv > runs.csv
     """
     s = settings(config, warehouse=warehouse)
@@ -141,4 +153,20 @@ def runs_command(
         raise typer.Exit(1) from exc
     except duckdb.Error as exc:
         raise unreadable(s.warehouse, exc) from exc
-    emit(frame, fmt.value, title="运行记录 · runs")
+    if frame.is_empty() and not s.warehouse.exists():
+        say("", looked_where("仓库文件", s.warehouse, "--warehouse"))
+        raise typer.Exit(1)
+    if run is not None:
+        frame = pick_run(frame, run)
+        if frame.height != 1:
+            ids = "、".join(frame["run_id"].head(5))
+            say("没有这次运行 · no such run:" if frame.is_empty() else "不止一次运行 · several runs:",
+                f"{run}（{'以此开头的有 ' + ids + ' · ' if ids else ''}运行编号见 tally runs · the ids are in tally runs）")
+            raise typer.Exit(1)
+        if fmt is OutputFormat.table:
+            print_run(frame, out)
+            return
+    if fmt is OutputFormat.table:
+        print_runs(frame, out)
+    else:
+        emit(frame, fmt.value, title="运行记录 · runs")

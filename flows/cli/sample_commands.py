@@ -11,6 +11,7 @@ from rich.table import Table
 
 from flows.cli.app import app
 from flows.cli.output import console, data, say
+from flows.cli.spellings import OldOutOption, OldShortOutOption, deprecated
 from flows.sample import DEFAULT_SEED, write_sample_inbox
 from flows.sample.writers import INSTALL_HINT, missing_extra
 
@@ -18,17 +19,25 @@ from flows.sample.writers import INSTALL_HINT, missing_extra
 @app.command("sample")
 def sample_command(
     year: Annotated[int, typer.Option("--year", "-y", help="年份 · the year to generate")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="收件箱目录 · inbox folder to write")],
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out-dir", help="要写入的收件箱文件夹（必填）· the inbox folder to write (required)", show_default=False)] = None,
     seed: Annotated[
-        int, typer.Option("--seed", help="随机种子 · same seed, same files")
+        int, typer.Option("--seed", help="随机种子，同一种子同样的文件 · same seed, same files")
     ] = DEFAULT_SEED,
+    old_out: OldOutOption = None,
+    old_short: OldShortOutOption = None,
 ) -> None:
-    """Write a sample inbox: a year of messy ledger files whose figures are known.
+    """写出样例收件箱 · Write a sample inbox.
+
+    A year of messy ledger files whose figures are known.
 
     \b
     Example:
-        tally sample --year 2024 --out warehouse/inbox-2024
+        tally sample --year 2024 --out-dir warehouse/inbox-2024
     """
+    out = deprecated(old_short, deprecated(old_out, out_dir, "--out", "--out-dir"), "-o", "--out-dir")
+    if out is None:
+        raise typer.BadParameter("请用 --out-dir 指定收件箱文件夹 · give the folder to write", param_hint="--out-dir")
     if missing := missing_extra():  # checked first: never half an inbox
         say("缺少样例生成所需的可选依赖 · the sample generator needs an extra:",
             f"{missing} 未安装 · not installed; 请安装 · install it with: {INSTALL_HINT}")

@@ -58,6 +58,16 @@ class RunSummary:
     rows_skipped: int = 0  # footers, notes, hidden rows and a zero report's 无: read, not loaded
     warnings: int = 0
     rejected: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # The paths counted under each verdict: a workbook of twelve monthly sheets is one file
+    # loaded, not twelve (its sheets are still each a version in `file_versions`).
+    counted: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def count_file(self, verdict: str, path: str) -> None:
+        """Count a file once under a verdict (loaded, unchanged, superseded, rejected), however many sheets."""
+        paths = self.counted.setdefault(verdict, set())
+        if path not in paths:
+            paths.add(path)
+            setattr(self, f"files_{verdict}", getattr(self, f"files_{verdict}") + 1)
 
 
 @dataclass
@@ -191,7 +201,7 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
     ), seen_at)  # fmt: skip
     if pending is None:
         record_versions(con, list(queue.versions.values()))
-    summary.files_rejected += 1
+    summary.count_file("rejected", source.rel)
     summary.rejected.append((source.rel, sheet, reason))
 
 
@@ -255,7 +265,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     if current is not None and current[1] == digest and same_contract:
         queue.record(Version(**base, status="unchanged",
                              reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
-        summary.files_unchanged += 1
+        summary.count_file("unchanged", source.rel)
         if pending is None:
             queue.flush(con, key)
         return
@@ -298,11 +308,11 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     ), seen_at)  # fmt: skip
     if current is not None:
         queue.supersede(slot, current[0], (version_id, digest, source.rel))
-        summary.files_superseded += 1
+        summary.count_file("superseded", source.rel)
     else:
         queue.loaded[slot] = (version_id, digest, source.rel)
     queue.contracts[slot] = base["contract"]
-    summary.files_loaded += 1
+    summary.count_file("loaded", source.rel)
     summary.rows_read += parsed.rows_read
     summary.rows_loaded += loaded.height
     summary.rows_quarantined += quarantined.height

@@ -40,6 +40,10 @@ _HEADING = re.compile(
 # (1.加强 and (1) are items; 3.1万份 at the start of a line is a figure that wrapped.)
 _ITEM = re.compile(r"(?:>|[-*+]\s|[0-9]+(?:\.(?![0-9])|\)|、)|[(（][0-9]+[)）])")
 _THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
+# Digits grouped by a space, a no-break space or a thin space (`1 776`, `12 345 678`): one
+# number, as SI and GB/T 15835 write it. Only a lead of 1-3 digits then groups of exactly 3,
+# so that `2024 100` (a year, then a count) stays two numbers.
+_SPACE_GROUPED = re.compile(r"(?<![0-9.,])[0-9]{1,3}(?:[ \xa0\u2009\u202f][0-9]{3})+(?![0-9])")
 _WS = re.compile(r"[ \t\n\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _ASCII_WORD = re.compile(r"[0-9A-Za-z]")
 _NUMBER_CHAR = re.compile(r"[0-9.]")
@@ -94,6 +98,8 @@ def _hard_break(before: str, prev_line: str, next_line: str) -> bool:
 def prepare_draft(text: str) -> PreparedDraft:
     """Return the searchable form of a draft's text (see the module's docstring)."""
     source = normalise_source(text)
+    grouping = {m.start() + i for m in _SPACE_GROUPED.finditer(source)
+                for i, ch in enumerate(m.group()) if not ch.isdigit()}
     out: list[str] = []
     origin: list[int] = []
     pos = 0
@@ -103,6 +109,8 @@ def prepare_draft(text: str) -> PreparedDraft:
             origin.append(i)
         pos = ws.end()
         run = ws.group(0)
+        if ws.start() in grouping:
+            continue  # a thousands separator: the number goes on (its written form keeps it)
         prev_char = source[ws.start() - 1] if ws.start() else ""
         next_char = source[ws.end()] if ws.end() < len(source) else ""
         if "\n" in run:

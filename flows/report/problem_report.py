@@ -61,16 +61,25 @@ def problem_log_source(con) -> str:
 
 def problem_rows(con, year: int | None, *, ledger: str | None = None,
                  severity: str | None = None) -> pl.DataFrame:
-    """Return a year's problems (all years: None; optionally one ledger or severity), with unit and names."""
+    """Return a year's problems (all years: None; optionally one ledger or severity), with unit and names.
+
+    A file rejected without a period (dropped at the inbox's root, in a folder that names no
+    ledger) has no year but the day it was seen: it is listed under every year its path does
+    not contradict (a path naming no year, or naming this one), so that it is sent back.
+    """
     source = problem_log_source(con)
     frame = con.execute(
         f"""
         SELECT * FROM {source} AS log
-        WHERE (CAST(? AS INTEGER) IS NULL OR year(dated) = ?) AND (CAST(? AS VARCHAR) IS NULL OR ledger = ?)
+        WHERE (CAST(? AS INTEGER) IS NULL OR year(dated) = ?
+               OR (source = 'rejected' AND period IS NULL
+                   AND (NOT regexp_matches(path, '(^|[^0-9])(19|20)[0-9]{{2}}([^0-9]|$)')
+                        OR regexp_matches(path, '(^|[^0-9])' || CAST(? AS VARCHAR) || '([^0-9]|$)'))))
+          AND (CAST(? AS VARCHAR) IS NULL OR ledger = ?)
           AND (CAST(? AS VARCHAR) IS NULL OR severity = ?)
         ORDER BY path, sheet NULLS FIRST, "row" NULLS FIRST, severity, rule
         """,
-        [year, year, ledger, ledger, severity, severity],
+        [year, year, year, ledger, ledger, severity, severity],
     ).pl()
     units = pl.DataFrame({
         "ledger": list(LEDGERS), "ledger_zh": [x.name_zh for x in LEDGERS.values()],

@@ -172,7 +172,15 @@ class RunFailed(TallyError):
 
 
 def add_summaries(a: RunSummary, b: RunSummary) -> RunSummary:
-    """Return a new summary with the counts of both and the rejections of a, then b."""
+    """Return a new summary with the counts of both and the rejections of a, then b.
+
+    A file counted under the same verdict by both (its sheets split over two batches) counts once.
+    """
     counts = {f.name: getattr(a, f.name) + getattr(b, f.name)
-              for f in dataclasses.fields(RunSummary) if f.name not in ("run_id", "rejected")}
-    return RunSummary(run_id=a.run_id, rejected=[*a.rejected, *b.rejected], **counts)
+              for f in dataclasses.fields(RunSummary) if f.name not in ("run_id", "rejected", "counted")}
+    counted = {}
+    for verdict in a.counted.keys() | b.counted.keys():
+        mine, theirs = a.counted.get(verdict, set()), b.counted.get(verdict, set())
+        counts[f"files_{verdict}"] -= len(mine & theirs)
+        counted[verdict] = mine | theirs
+    return RunSummary(run_id=a.run_id, rejected=[*a.rejected, *b.rejected], counted=counted, **counts)

@@ -79,7 +79,7 @@ def test_explain_writes_terminal_escapes_as_text(site):
 
 
 def test_the_markdown_report_escapes_a_county_folder_name(site):
-    result = tally(site, "report", "--year", "2024", "--format", "md", "--out", "-")
+    result = tally(site, "report", "--year", "2024", "--format", "md", "--output", "-")
     assert result.exit_code == 0, result.output
     assert re.search(r"(?<!\\)[<>]", result.stdout) is None  # every < and > is backslashed
     assert "\\<img src=x onerror=alert(1)\\>县\\[b\\]" in result.stdout
@@ -101,7 +101,7 @@ def test_check_draft_shows_markup_in_a_draft_as_text(site):
 
 def test_the_html_report_escapes_a_county_folder_name(site, tmp_path):
     out = tmp_path / "r.html"
-    result = tally(site, "report", "--year", "2024", "--format", "html", "--out", str(out))
+    result = tally(site, "report", "--year", "2024", "--format", "html", "--output", str(out))
     assert result.exit_code == 0, result.output
     assert "<img src=x" not in out.read_text(encoding="utf-8")
 

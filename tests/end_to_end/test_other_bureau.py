@@ -116,7 +116,7 @@ def test_its_tally_toml_names_the_contract_and_its_report_has_its_sections(burea
         assert result.exit_code == 0, (args, result.output)
     report = bureau / "report.md"
     result = runner.invoke(
-        app, ["report", "--year", "2024", "--format", "md", "--out", str(report), *config]
+        app, ["report", "--year", "2024", "--format", "md", "--output", str(report), *config]
     )
     assert result.exit_code == 0, result.output
     text = report.read_text(encoding="utf-8")

@@ -159,7 +159,7 @@ def test_the_wheel_carries_the_package_and_its_data_and_runs_from_a_fresh_venv(t
         assert f" {command} " in helped.stdout, command
 
     # The sample generator is an extra: without it, one line says how to get it.
-    sample = tally(venv, "sample", "--year", "2024", "--out", str(work / "sample"), cwd=work)
+    sample = tally(venv, "sample", "--year", "2024", "--out-dir", str(work / "sample"), cwd=work)
     assert sample.returncode == 2, sample.stdout + sample.stderr
     said = [line for line in sample.stderr.splitlines() if line.strip()]
     assert len(said) == 1 and "pip install 'tally[sample]'" in said[0], sample.stderr

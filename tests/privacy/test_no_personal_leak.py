@@ -175,7 +175,7 @@ def test_personal_values_in_every_form_leak_nowhere(ws, tmp_path):
     if found := needles_found(problems.stdout):
         leaks["tally problems --format csv"] = found
     out = tmp_path / "sent-back"
-    sent = runner.invoke(app, ["problems", "--year", "2024", "--format", "xlsx", "--out", str(out), *w])
+    sent = runner.invoke(app, ["problems", "--year", "2024", "--format", "xlsx", "--out-dir", str(out), *w])
     assert sent.exit_code == 0, sent.output
     workbooks = list(out.rglob("*.xlsx"))
     assert workbooks

@@ -188,7 +188,7 @@ def test_a_read_only_warehouse_folder_stops_a_run_before_any_work(site):
 READERS = [
     ["files"], ["runs"], ["problems", "--year", "2024"], ["completeness", "--year", "2024"],
     ["indicators", "--year", "2024"], ["explain", "venue_inspections", "--year", "2024"],
-    ["report", "--year", "2024", "--format", "md", "--out", "-"],
+    ["report", "--year", "2024", "--format", "md", "--output", "-"],
 ]
 
 
@@ -232,7 +232,7 @@ def test_a_run_on_a_corrupt_warehouse_fails_and_keeps_it(tmp_path):
 def test_report_out_naming_a_folder_is_refused_before_any_work(site):
     folder = site.root / "reports"
     folder.mkdir()
-    result = CliRunner().invoke(app, ["report", "--year", "2024", "--format", "docx", "--out", str(folder),
+    result = CliRunner().invoke(app, ["report", "--year", "2024", "--format", "docx", "--output", str(folder),
                                       "--config", str(site.config)])
     assert result.exit_code == 2
     assert "是文件夹，请给出要写入的文件名" in result.output.replace("\n", "") and not any(folder.iterdir())

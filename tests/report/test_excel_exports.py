@@ -120,8 +120,8 @@ def test_human_csv_has_a_bom_chinese_headings_and_no_formula(warehouse, args, fi
 
 
 def test_problem_lists_per_unit_bom_for_people_none_for_machines(warehouse, tmp_path):
-    tally("problems", "-y", 2024, "-f", "excel-csv", "--out", tmp_path / "people", "-w", warehouse)
-    tally("problems", "-y", 2024, "-f", "csv", "--out", tmp_path / "machines", "-w", warehouse)
+    tally("problems", "-y", 2024, "-f", "excel-csv", "--out-dir", tmp_path / "people", "-w", warehouse)
+    tally("problems", "-y", 2024, "-f", "csv", "--out-dir", tmp_path / "machines", "-w", warehouse)
     people = sorted((tmp_path / "people").iterdir())
     machines = sorted((tmp_path / "machines").iterdir())
     assert people and [p.name for p in people] == [p.name for p in machines]

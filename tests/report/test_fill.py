@@ -141,7 +141,7 @@ def test_cli_writes_the_draft_and_exits_1_on_an_unresolved_placeholder(tmp_path,
     doc.add_paragraph("全年出动{{inspector_person_times}}，{{不存在的指标}}。")
     doc.save(tmp_path / "draft.docx")
     runner = CliRunner()
-    args = ["fill", str(tmp_path / "draft.docx"), "--year", "2024", "--out",
+    args = ["fill", str(tmp_path / "draft.docx"), "--year", "2024", "--output",
             str(tmp_path / "out.docx"), "--warehouse", str(warehouse)]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 1, result.output

@@ -63,7 +63,7 @@ def test_problems_filter_by_severity_and_ledger(ws):
 def test_problems_as_one_workbook_per_unit(ws, tmp_path):
     loaded(ws)
     folder = tmp_path / "out"
-    tally("problems", "--year", 2024, "--format", "xlsx", "--out", folder, "-w", ws.warehouse)
+    tally("problems", "--year", 2024, "--format", "xlsx", "--out-dir", folder, "-w", ws.warehouse)
     books = sorted(p.name for p in folder.iterdir())
     assert books == ["2024年台账问题清单-宣传股.xlsx", "2024年台账问题清单-执法大队.xlsx"]
     listed = pl.read_excel(folder / "2024年台账问题清单-执法大队.xlsx", sheet_name="问题清单")

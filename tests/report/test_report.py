@@ -236,7 +236,7 @@ def test_html_escapes_cell_text(data):
 def test_cli_writes_each_format(warehouse, tmp_path, fmt, monkeypatch):
     monkeypatch.setattr("flows.report.charts.report_charts", lambda data: [])  # charts have their tests
     out = tmp_path / f"report.{fmt}"
-    result = CliRunner().invoke(app, ["report", "--year", "2024", "--format", fmt, "--out", str(out),
+    result = CliRunner().invoke(app, ["report", "--year", "2024", "--format", fmt, "--output", str(out),
                                       "--warehouse", str(warehouse)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 1000

@@ -124,7 +124,7 @@ def test_fill_and_check_draft_refuse_an_unsubmitted_year(stray, tmp_path):
     doc = Document()
     doc.add_paragraph("出动检查人次{{出动检查人次}}。")
     doc.save(draft)
-    filled = runner.invoke(app, ["fill", str(draft), "--year", "2023", "--out", str(tmp_path / "out.docx"),
+    filled = runner.invoke(app, ["fill", str(draft), "--year", "2023", "--output", str(tmp_path / "out.docx"),
                                  "-w", str(stray)])
     assert filled.exit_code != 0, filled.output
     assert "2023 年没有报送任何台账" in " ".join(filled.output.split())

@@ -335,7 +335,7 @@ def test_registers_grow_month_by_month(inbox):
 def test_cli_writes_an_inbox(tmp_path):
     from flows.cli import app
 
-    result = CliRunner().invoke(app, ["sample", "--year", "2024", "--out", str(tmp_path / "i")])
+    result = CliRunner().invoke(app, ["sample", "--year", "2024", "--out-dir", str(tmp_path / "i")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "i" / "inspections" / "2024-06（修订）.xlsx").is_file()
 

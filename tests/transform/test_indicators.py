@@ -415,4 +415,4 @@ def test_cli_indicators_and_explain(tmp_path):
     ]
     assert runner.invoke(app, args).exit_code == 0 and xlsx.exists()
     result = runner.invoke(app, ["explain", "nope", "--year", "2024", "-w", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an unknown indicator is a usage error, naming the closest
