@@ -31,7 +31,7 @@ from flows.transform import submissions as rules
 DEADLINE_DAY = rules.DEADLINE_DAY
 RELATION = "submissions"
 SUBMISSIONS_SQL = SQL_DIR / "marts" / "submissions.sql"
-STATUS_ZH = {"on_time": "按时报送", "late": "逾期报送", "before_tracking": "已报送（开始跟踪前收到）",
+STATUS_ZH = {"on_time": "已按时报送", "late": "逾期报送", "before_tracking": "已报送（开始跟踪前收到）",
              "missing": "未报送", "not_due": "未到报送期限", "snapshot": "名录快照"}  # fmt: skip
 # The same statuses in the few characters a month's cell of a grid has room for; `已报*` is
 # handed in, but before tally was watching, so whether on time is not known.

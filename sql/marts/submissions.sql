@@ -28,7 +28,7 @@
 --   deadline         DATE         报送截止日 · the day of the following month the month is due
 --   due_by           TIMESTAMPTZ  最迟收到时间 · received before this instant is on time (deadline day's end plus the grace)
 --   status           VARCHAR      状态代码 · on_time | late | before_tracking | missing | not_due | snapshot
---   status_zh        VARCHAR      状态 · 按时报送 / 逾期报送 / 已报送（开始跟踪前收到） / 未报送 / 未到报送期限 / 名录快照
+--   status_zh        VARCHAR      状态 · 已按时报送 / 逾期报送 / 已报送（开始跟踪前收到） / 未报送 / 未到报送期限 / 名录快照
 --   submitted        BOOLEAN      是否已报送 · some version was accepted (a zero report counts)
 --   zero_report      BOOLEAN      是否零报告 · the current version says nothing happened
 --   on_time          BOOLEAN      是否按时 · received by due_by (null: not submitted, or not known)
@@ -235,7 +235,7 @@ select
     statuses.due_by,
     statuses.status,
     case statuses.status
-        when 'on_time' then '按时报送'
+        when 'on_time' then '已按时报送'
         when 'late' then '逾期报送'
         when 'before_tracking' then '已报送（开始跟踪前收到）'
         when 'missing' then '未报送'
