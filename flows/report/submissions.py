@@ -37,6 +37,9 @@ STATUS_ZH = {"on_time": "已按时报送", "late": "逾期报送", "before_track
 # handed in, but before tally was watching, so whether on time is not known.
 MARK_ZH = {"on_time": "已报", "late": "逾期", "before_tracking": "已报*", "missing": "未报",
            "not_due": "未到期"}  # fmt: skip
+# Two lines, each within 80 columns of a terminal.
+COMPLETENESS_LEGEND = ("已报 按时 · 零报告 按时，本月无事项 · 逾期 逾期报送 · 未报 过期未报\n"
+                       "未到期 未到截止日 · 已报* 开始跟踪前收到，是否按时不详")
 ZERO_MARK = "零报告"  # an on-time zero report; a late one is marked late
 ACCEPTED_STATUSES = ("on_time", "late", "before_tracking")
 COMPLETENESS_COLUMNS = (
@@ -59,6 +62,16 @@ def deadline_day_of(settings, flag: int | None = None) -> int | None:
     is read under the settings in use.
     """
     return flag or None
+
+
+def stored_deadline_day(con) -> int:
+    """Return the deadline day the warehouse stores (the settings' in use when it has none)."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ?", [rules.SEED_RULES]).fetchone()[0]  # fmt: skip
+    if found:
+        return int(con.execute(f"SELECT deadline_day FROM {rules.SEED_RULES}").fetchone()[0])
+    return rules.rules_in_use().deadline_day
 
 
 def has_relation(con) -> bool:
