@@ -42,7 +42,7 @@ class Settings:
     schedule: str = "0 2 * * *"
     lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
     memory_limit: str = "1GB"  # DuckDB's, for a run; beyond it the run spills to disk
-    notify_command: str | None = None
+    notify_command: tuple[str, ...] | str | None = None  # argv, or a line split by shlex (never a shell)
     notify_webhook: str | None = None
     max_file_mb: int = 200  # a larger inbox file is rejected unread
     file_timeout_s: float = 300.0  # a file that takes longer to read is rejected
@@ -76,7 +76,7 @@ EXPECTED = {
     "file_timeout_s": "大于 0 的秒数，如 300 · a number of seconds > 0",
     "reader_memory_mb": "不小于 512 的整数（MB），如 3072 · an integer ≥ 512",
     "notify": "一节 [notify]，含 command、webhook · a [notify] table",
-    "notify.command": "命令文本，如 \"/usr/local/bin/notify-legal-office\" · a command line as text",
+    "notify.command": "参数列表，如 [\"/usr/local/bin/notify-legal-office\", \"--to\", \"法制股\"]，或命令文本 · an argv list, or a command line as text",
     "notify.webhook": "以 http:// 或 https:// 开头的地址文本 · an http(s) URL as text",
     "completeness": "一节 [completeness]，含 deadline_day、grace_hours · a [completeness] table",
     "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
@@ -93,15 +93,23 @@ class _Section(BaseModel):
 
 
 class NotifyFile(_Section):
-    command: NonEmpty | None = None
+    # an argv list (["/usr/local/bin/notify", "--to", "法制股"]), or a command line that tally
+    # splits as a POSIX shell would (shlex) but never gives to a shell
+    # (checked by hand: a union's errors would name its members, not the key)
+    command: Any = None
     webhook: NonEmpty | None = None
 
     @field_validator("command")
     @classmethod
-    def _command_splits(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _command_splits(cls, value: Any) -> list[str] | str | None:
+        if isinstance(value, str) and value.strip():
             shlex.split(value)  # unbalanced quotes: a ValueError, named as this key's
-        return value
+            return value
+        if isinstance(value, list) and value and all(isinstance(a, str) and a for a in value):
+            return value
+        if value is None:
+            return value
+        raise ValueError("not an argv list or a command line")
 
     @field_validator("webhook")
     @classmethod
@@ -200,7 +208,8 @@ def load_settings(path: Path | None = None) -> Settings:
         schedule=checked.schedule,
         lock_wait=float(checked.lock_wait),
         memory_limit=checked.memory_limit,
-        notify_command=checked.notify.command,
+        notify_command=tuple(checked.notify.command) if isinstance(checked.notify.command, list)
+        else checked.notify.command,
         notify_webhook=checked.notify.webhook,
         max_file_mb=checked.max_file_mb,
         file_timeout_s=float(checked.file_timeout_s),
