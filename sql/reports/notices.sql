@@ -54,7 +54,7 @@ select
     found.scope,
     coalesce(units.unit_zh, '未识别单位') as unit_zh,
     coalesce(units.ledger_zh, '未识别台账') as ledger_zh,
-    coalesce(units.ledger_order, 0) as ledger_order,
+    coalesce(units.ledger_order, 9999) as ledger_order,
     found.period,
     found.path,
     found."rows",
@@ -62,4 +62,8 @@ select
 from found
 left join units on found.ledger = units.ledger
 where found.notice_key not in (select notice_key from notices_sent)
-order by found.scope, unit_zh, ledger_order, found.kind, found.period, found.path
+-- units in the contract's order of their first ledger; a file of no known ledger last
+order by
+    found.scope,
+    min(coalesce(units.ledger_order, 9999)) over (partition by found.scope, units.unit_zh),
+    ledger_order, found.kind, found.period, found.path
