@@ -436,6 +436,7 @@ def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None
         seen[model.name] = found
         # a view passes its definition on; a table shows its whole fingerprint to what reads it
         defined[model.name] = definition if model.materialization == "view" else found
+    submission_seeds.comment_relations(con)  # a replaced view has lost its comments
     return [m.name for m in models]
 
 

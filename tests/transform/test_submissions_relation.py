@@ -10,6 +10,7 @@ from ledgerfiles import write_xlsx
 
 from flows.report.submissions import completeness, submissions
 from flows.transform import indicators
+from flows.transform.submissions import MODEL_SQL, header_columns
 
 INSPECTION = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果"]
 
@@ -117,3 +118,39 @@ def test_a_resubmission_keeps_the_first_receipt_and_lists_both_files(ws):
     assert row[0] == datetime.fromisoformat("2024-03-20T09:00:00+08:00")
     assert row[1] == ["inspections/2024-02.xlsx", "inspections/2024-02（修订）.xlsx"]
     assert row[2] == "late"
+
+
+def test_the_relation_its_seeds_and_every_column_have_a_comment(ws):
+    history(ws)
+    with duckdb.connect(str(ws.warehouse), read_only=True) as con:
+        relations = dict(con.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE view_name = 'submissions' UNION ALL "
+            "SELECT table_name, comment FROM duckdb_tables() WHERE table_name IN "
+            "('seed_submission_rules', 'seed_ledger_units', 'notices_sent')").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE table_name IN "
+            "('submissions', 'seed_submission_rules', 'seed_ledger_units')").fetchall()
+    assert set(relations) == {"submissions", "seed_submission_rules", "seed_ledger_units"}
+    assert all(relations.values()) and relations["submissions"].startswith("台账报送情况")
+    assert len(columns) == 27 + 3 + 6
+    # the header's column list is the relation's, in its order
+    listed = list(header_columns(MODEL_SQL.read_text(encoding="utf-8")))
+    assert listed == [c for t, c, _ in columns if t == "submissions"]
+    assert [(t, c) for t, c, text in columns if not text or " · " not in text] == []
+
+
+def test_the_completeness_table_fits_80_columns_whole(ws, monkeypatch):
+    from rich.cells import cell_len
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    history(ws)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(app, ["completeness", "-y", "2024", "-w", str(ws.warehouse)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    assert "…" not in result.stdout  # nothing cut short
+    assert any(line.split()[:4] == ["执法大队", "执法检查台账", "2", "逾期"] for line in lines if line.strip())
+    assert any("已报*" in line and "开始跟踪前收到" in line for line in lines)  # the legend
