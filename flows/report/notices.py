@@ -52,6 +52,21 @@ def can_tell(con) -> bool:
     return all(name in have for name in NEEDS)
 
 
+def untold_missing(con) -> bool:
+    """Say whether a month is missing that no notification has named yet (read-only).
+
+    A month becomes missing when its deadline passes, with no file new: the nightly run then
+    runs anyway, so that the notification says it. A warehouse without `notices_sent` (never
+    notified) waits for its next run with new files.
+    """
+    have = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if not (can_tell(con) and SENT_TABLE in have):
+        return False
+    sql = NOTICES_SQL.read_text(encoding="utf-8").strip().rstrip(";")
+    return bool(con.execute(f"SELECT count(*) FROM ({sql}) AS n WHERE kind = 'missing'").fetchone()[0])
+
+
 def ensure_sent_table(con) -> None:
     """Create `notices_sent` (with its comments) when the warehouse does not have it yet."""
     con.execute(SENT_DDL)

@@ -110,7 +110,8 @@ def survey(ctx: Context) -> Look:
 
     A warehouse that does not exist, has never been built or cannot be read has seen nothing
     (the inbox is then listed by `discover`). When it has seen every file, the answer carries
-    its figures: a run that finds nothing new publishes nothing (`record_unchanged`).
+    its figures: a run that finds nothing new publishes nothing (`record_unchanged`), unless a
+    month has passed its deadline with nothing handed in and no notification has said so yet.
     """
     if not ctx.warehouse.exists():
         return Look()
@@ -123,6 +124,8 @@ def survey(ctx: Context) -> Look:
             unseen = tuple(f for f in files if (f.rel, f.sha256) not in known)
             if unseen:
                 return Look(files, unseen)
+            if notices.untold_missing(con):
+                return Look(files)  # a month newly past its deadline, unsent: run, to tell it once
             year = indicator_year(con, ctx.options.year)
             table = indicators.indicator_table(con, year) if year is not None else None
     except duckdb.Error:
