@@ -62,3 +62,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_submission_rules():
+    """Reading a tally.toml puts its deadline rule in use for the process: each test starts from the defaults."""
+    from flows.transform.submissions import SubmissionRules, use_rules
+
+    use_rules(SubmissionRules())
+    yield
+    use_rules(SubmissionRules())

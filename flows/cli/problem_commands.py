@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from flows.cli.app import app
@@ -40,7 +41,13 @@ from flows.report.problem_report import (
     write_workbooks,
     year_words,
 )
-from flows.report.submissions import DEADLINE_DAY, completeness, deadline_day_of
+from flows.report.submissions import (
+    COMPLETENESS_LEGEND,
+    DEADLINE_DAY,
+    completeness,
+    deadline_day_of,
+    stored_deadline_day,
+)
 
 YearOption = Annotated[int, typer.Option("--year", "-y", help="年度 · year")]
 
@@ -140,7 +147,7 @@ def completeness_command(
     year: YearOption,
     deadline_day: Annotated[int | None, typer.Option(
         "--deadline-day", min=1, max=28,
-        help=f"次月报送截止日 · deadline day of the following month (default {DEADLINE_DAY}, or tally.toml)",
+        help=f"次月报送截止日 · deadline day of the following month (default: the warehouse's rule, {DEADLINE_DAY} unless set)",
     )] = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
@@ -156,4 +163,32 @@ def completeness_command(
     day = deadline_day_of(s, deadline_day)
     with open_read_only(s.warehouse) as con:
         frame = completeness(con, year, deadline_day=day)
-    emit(frame, fmt.value, title=f"{year}年台账报送情况（次月{day}日前报送）")
+        stored = stored_deadline_day(con)
+    title = f"{year}年台账报送情况（次月{day or stored}日前报送）"
+    if fmt is OutputFormat.table:
+        print_completeness(frame, title)
+        return
+    emit(frame, fmt.value, title=title)
+
+
+def print_completeness(frame, title: str) -> None:
+    """Print one line per unit, ledger and month in under 80 columns: the mark, not the long status."""
+    table = Table(title=data(title), box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, justify in (("单位", "left"), ("台账", "left"), ("月", "right"), ("情况", "left"),
+                            ("收到日期", "left"), ("截止日期", "left")):
+        table.add_column(header, justify=justify, no_wrap=True)
+    scoped = frame["scope"].n_unique() > 1
+    last = None
+    for row in frame.iter_rows(named=True):
+        snapshot = row["month"] is None
+        mark = ("名录快照" if row["latest_snapshot"] else "未报") if snapshot else row["mark"]
+        received = row["latest_snapshot"] if snapshot else row["submitted_on"]
+        ledger = f"{row['scope']}·{row['ledger_zh']}" if scoped else row["ledger_zh"]
+        if last is not None and ledger != last:
+            table.add_section()
+        table.add_row(data(row["unit_zh"]), data(ledger), "" if snapshot else str(row["month"]),
+                      data(mark), data(received or ""), data(row["deadline"] or ""))
+        last = ledger
+    out.print(table)
+    for line in COMPLETENESS_LEGEND.splitlines():
+        out.print(data(line))

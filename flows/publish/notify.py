@@ -1,8 +1,10 @@
 """Tell the legal office when a run fails, quarantines rows or rejects files.
 
-`tally.toml` names the hook: `[notify] command = "…"` runs a program with the summary text on
-its stdin; `webhook = "http://…"` receives the summary as a JSON POST. A hook that fails is
-reported, never fatal: the run's outcome does not depend on the messenger.
+`tally.toml` names the hook: `[notify] command = ["program", "arg", …]` runs a program (no
+shell: `["sh", "-c", "…"]` for one) with the notification text on its stdin, UTF-8; a command
+given as one string is split as a POSIX shell would split it (shlex), still without a shell.
+`webhook = "http://…"` receives the run's summary and the text as a JSON POST. A hook that
+fails is reported, never fatal: the run's outcome does not depend on the messenger.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import shlex
 import subprocess
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 COMMAND_TIMEOUT = 60
 WEBHOOK_TIMEOUT = 10
@@ -32,13 +34,14 @@ def should_notify(payload: Mapping) -> bool:
     )
 
 
-def run_command(command: str, text: str, *, timeout: float = COMMAND_TIMEOUT) -> None:
-    """Run the notify command with the summary text on its stdin."""
+def run_command(command: Sequence[str] | str, text: str, *, timeout: float = COMMAND_TIMEOUT) -> None:
+    """Run the notify command (an argv list, or a line split by shlex; never a shell) with the text on stdin, UTF-8."""
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
     try:
-        done = subprocess.run(shlex.split(command), input=text.encode("utf-8"), capture_output=True,
+        done = subprocess.run(argv, input=text.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NotifyError(f"通知命令无法运行 · notify command failed: {command}: {exc}") from exc
+        raise NotifyError(f"通知命令无法运行 · notify command failed: {shlex.join(argv)}: {exc}") from exc
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip()[:500]
         raise NotifyError(f"通知命令退出码 {done.returncode} · notify command exited {done.returncode}: {err}")
@@ -64,7 +67,7 @@ def post_webhook(url: str, payload: Mapping, *, timeout: float = WEBHOOK_TIMEOUT
     raise NotifyError(f"通知地址无法送达 · webhook failed: {url}: {last}") from last
 
 
-def notify(payload: Mapping, text: str, *, command: str | None = None,
+def notify(payload: Mapping, text: str, *, command: Sequence[str] | str | None = None,
            webhook: str | None = None, attempts: int = WEBHOOK_ATTEMPTS) -> list[str]:
     """Send the run's summary through every configured hook; return the failures, if any."""
     failures = []

@@ -13,11 +13,14 @@ from datetime import date
 import polars as pl
 
 from flows.contract.ledgers import LEDGERS
-from flows.report.submissions import ACCEPTED_STATUSES, DEADLINE_DAY, MARK_ZH, ZERO_MARK
+from flows.report.submissions import ACCEPTED_STATUSES, MARK_ZH, ZERO_MARK
 from flows.report.submissions import completeness as month_statuses
 
 MONTHS = tuple(range(1, 13))
-SUBMITTED = MARK_ZH["submitted"]
+SUBMITTED = MARK_ZH["on_time"]
+UNTRACKED = MARK_ZH["before_tracking"]
+# What the grid's note says of a ledger with months handed in before tally was watching.
+UNTRACKED_NOTE = f"{UNTRACKED}：开始跟踪前收到，是否按时不详"
 LATE = MARK_ZH["late"]
 MISSING = MARK_ZH["missing"]
 NOT_DUE = MARK_ZH["not_due"]
@@ -42,7 +45,7 @@ def _months_of(status: str) -> pl.Expr:
     )
 
 
-def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,
+def completeness(con, year: int, *, deadline_day: int | None = None,
                  today: date | None = None) -> pl.DataFrame:
     """Return one row per (county,) ledger with each month's mark, as `tally completeness` says."""
     long = month_statuses(con, year, deadline_day=deadline_day, today=today)
@@ -58,6 +61,8 @@ def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,
         missing_months=_months_of("missing"),
         not_due=(pl.col("status") == "not_due").sum().cast(pl.Int64),
         rejected_files=pl.col("rejected_files").sum().cast(pl.Int64),
+        note=pl.when((pl.col("status") == "before_tracking").any())
+        .then(pl.lit(UNTRACKED_NOTE)).otherwise(pl.lit("")),
     )
     snapshots = long.filter(pl.col("month").is_null()).select(
         "scope", "ledger",
@@ -68,7 +73,7 @@ def completeness(con, year: int, *, deadline_day: int = DEADLINE_DAY,
         note=pl.format("名录快照：{}", pl.col("latest_snapshot").cast(pl.String).fill_null("未报送")),
     )  # fmt: skip
     names = long.select("scope", "ledger", "ledger_zh", "unit_zh").unique(["scope", "ledger"])
-    rows = pl.concat([counts.with_columns(note=pl.lit("")), snapshots], how="diagonal_relaxed")
+    rows = pl.concat([counts, snapshots], how="diagonal_relaxed")
     month_cols = [f"m{m:02d}" for m in MONTHS]
     return (
         rows.join(names, on=["scope", "ledger"], how="left")

@@ -38,7 +38,7 @@ p.meta { font-size: 13px; color: #555; margin: 2px 0; }
 """
 NUMERIC = {"value_text", "last_value_text", "submitted", "rejected_files"}
 # A month's cell of the completeness grid, coloured by what `flows.submissions` says of it.
-MARK_CLASSES = {"已报": "ok", "零报告": "zero", "逾期": "late", "未到期": "due", "": "blank"}
+MARK_CLASSES = {"已报": "ok", "已报*": "zero", "零报告": "zero", "逾期": "late", "未到期": "due", "": "blank"}
 
 
 def data_uri(png: bytes) -> str:

@@ -16,7 +16,6 @@ from flows.contract.catalog import load_catalog
 from flows.errors import TallyError
 from flows.report.completeness import completeness
 from flows.report.reported import NO_DATA, codes_with_data, year_reported
-from flows.report.submissions import DEADLINE_DAY
 from flows.transform.indicators import indicator_table, value_text
 
 # The report's chapters, in order, with tally's own short headings: the contract's sections.toml.
@@ -163,7 +162,7 @@ def check_built(con) -> None:
         )
 
 
-def load_report(con, year: int, bureau: str = "", *, deadline_day: int = DEADLINE_DAY,
+def load_report(con, year: int, bureau: str = "", *, deadline_day: int | None = None,
                 today: date | None = None) -> ReportData:
     """Read everything one year's report shows from a built warehouse.
 

@@ -136,7 +136,7 @@ def _completeness_sheet(wb, data: ReportData, fmts: dict) -> None:
             name = columns[c]
             fmt = fmts["cell"]
             if name.startswith("m") and name[1:].isdigit():
-                fmt = {"已报": fmts["ok"], "零报告": fmts["zero"], "逾期": fmts["late"],
+                fmt = {"已报": fmts["ok"], "已报*": fmts["zero"], "零报告": fmts["zero"], "逾期": fmts["late"],
                        "未到期": fmts["cell"]}.get(value, fmts["miss"])
                 if data.completeness["kind"][r - 1] == "snapshot":
                     fmt = fmts["cell"]

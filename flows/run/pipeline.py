@@ -31,7 +31,7 @@ from flows.run.stages import (
 )
 
 __all__ = ["BATCH_SIZE", "FLUSH_ROWS", "PAUSE_ENV", "PAUSE_MARKER_ENV", "PAUSE_POINTS", "RunFailed",
-           "RunResult", "Steps", "failures_of", "notify_run", "run_pipeline", "summary_markdown",
+           "RunResult", "Steps", "failures_of", "notification_text", "notify_run", "run_pipeline", "summary_markdown",
            "summary_text"]  # fmt: skip
 
 
@@ -123,13 +123,28 @@ def summary_markdown(result: RunResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def notify_run(result: RunResult, *, command: str | None, webhook: str | None,
+def notify_run(result: RunResult, *, command: tuple[str, ...] | str | None, webhook: str | None,
                attempts: int | None = None) -> list[str]:
     """Send the run's summary through the configured hooks when it needs attention."""
     from flows.publish import notify
 
-    if not (command or webhook) or not notify.should_notify(result.record()):
-        return []
+    if not (command or webhook) or (result.outcome == "completed" and not result.notice):
+        return []  # a completed run tells only what is new since the last notification
     options = {} if attempts is None else {"attempts": attempts}
-    return notify.notify(result.payload(), summary_text(result), command=command, webhook=webhook,
+    return notify.notify(result.payload(), notification_text(result), command=command, webhook=webhook,
                          **options)
+
+
+def notification_text(result: RunResult) -> str:
+    """Return what the notify hooks are given: the run's summary, then what is new for each unit.
+
+    A failed run has published nothing: its summary says why. A completed run's new notices
+    (`flows.report.notices`) name units, ledgers and checks in Chinese; the summary's own list
+    of rejected files and check codes is left out, the notices say them once.
+    """
+    if result.outcome != "completed" or not result.notice:
+        return summary_text(result)
+    head = summary_text(dataclasses.replace(result, failed_checks=(), summary=dataclasses.replace(
+        result.summary, rejected=[])))
+    return (f"{head}\n\n新情况（每项只通知一次）· new since the last notification:\n{result.notice}\n\n"
+            "详见 tally problems 与 tally completeness · see tally problems and tally completeness")

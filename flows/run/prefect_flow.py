@@ -105,7 +105,7 @@ def artifacts(result: RunResult) -> None:
 
 
 @task(name="notify", retries=2, retry_delay_seconds=[10, 60], timeout_seconds=120, **LOCAL)
-def notify(result: RunResult, command: str | None, webhook: str | None) -> None:
+def notify(result: RunResult, command: tuple[str, ...] | str | None, webhook: str | None) -> None:
     """Send the run's summary through the configured hooks, when it needs attention."""
     failures = pipeline.notify_run(result, command=command, webhook=webhook, attempts=1)
     if failures:

@@ -129,6 +129,7 @@ class RunResult:
     failed_checks: tuple[str, ...] = ()
     suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)  # for the Data Docs
     docs: subprocess.Popen | None = None  # the child rendering the Data Docs, once published
+    notice: str | None = None  # what is new for the units since the last notification (flows.report.notices)
 
     @property
     def run_id(self) -> str:
@@ -160,6 +161,7 @@ class RunResult:
         data["problems"] = self.problems
         data["rejected"] = [{"path": p, "sheet": s, "reason": r} for p, s, r in self.summary.rejected]
         data["failed_checks"] = list(self.failed_checks)
+        data["notice"] = self.notice
         return data
 
 

@@ -42,7 +42,7 @@ class Settings:
     schedule: str = "0 2 * * *"
     lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
     memory_limit: str = "1GB"  # DuckDB's, for a run; beyond it the run spills to disk
-    notify_command: str | None = None
+    notify_command: tuple[str, ...] | str | None = None  # argv, or a line split by shlex (never a shell)
     notify_webhook: str | None = None
     max_file_mb: int = 200  # a larger inbox file is rejected unread
     file_timeout_s: float = 300.0  # a file that takes longer to read is rejected
@@ -76,10 +76,11 @@ EXPECTED = {
     "file_timeout_s": "大于 0 的秒数，如 300 · a number of seconds > 0",
     "reader_memory_mb": "不小于 512 的整数（MB），如 3072 · an integer ≥ 512",
     "notify": "一节 [notify]，含 command、webhook · a [notify] table",
-    "notify.command": "命令文本，如 \"/usr/local/bin/notify-legal-office\" · a command line as text",
+    "notify.command": "参数列表，如 [\"/usr/local/bin/notify-legal-office\", \"--to\", \"法制股\"]，或命令文本 · an argv list, or a command line as text",
     "notify.webhook": "以 http:// 或 https:// 开头的地址文本 · an http(s) URL as text",
-    "completeness": "一节 [completeness]，含 deadline_day · a [completeness] table",
+    "completeness": "一节 [completeness]，含 deadline_day、grace_hours · a [completeness] table",
     "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
+    "completeness.grace_hours": "0 到 672 的整数（小时）· hours, an integer from 0 to 672",
     "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
     "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
 }
@@ -92,15 +93,23 @@ class _Section(BaseModel):
 
 
 class NotifyFile(_Section):
-    command: NonEmpty | None = None
+    # an argv list (["/usr/local/bin/notify", "--to", "法制股"]), or a command line that tally
+    # splits as a POSIX shell would (shlex) but never gives to a shell
+    # (checked by hand: a union's errors would name its members, not the key)
+    command: Any = None
     webhook: NonEmpty | None = None
 
     @field_validator("command")
     @classmethod
-    def _command_splits(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _command_splits(cls, value: Any) -> list[str] | str | None:
+        if isinstance(value, str) and value.strip():
             shlex.split(value)  # unbalanced quotes: a ValueError, named as this key's
-        return value
+            return value
+        if isinstance(value, list) and value and all(isinstance(a, str) and a for a in value):
+            return value
+        if value is None:
+            return value
+        raise ValueError("not an argv list or a command line")
 
     @field_validator("webhook")
     @classmethod
@@ -112,6 +121,9 @@ class NotifyFile(_Section):
 
 class CompletenessFile(_Section):
     deadline_day: int = Field(default=5, ge=1, le=28)
+    # tally sees a file at its next run: a day's grace lets the nightly run after the deadline
+    # day find what was dropped on it (flows.transform.submissions)
+    grace_hours: int = Field(default=24, ge=0, le=24 * 28)
 
 
 class ConfigFile(_Section):
@@ -180,7 +192,10 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or find_config()
     if path is None:
         settings = Settings()
-        use_settings_contract(settings)
+        contract = use_settings_contract(settings)
+        if contract.deadline_day:
+            settings = replace(settings, extra={"completeness": {"deadline_day": contract.deadline_day}})
+        use_submission_rules(settings)
         return settings
     checked = check_config(read_config(path, named=named), path)
     base = path.parent
@@ -193,7 +208,8 @@ def load_settings(path: Path | None = None) -> Settings:
         schedule=checked.schedule,
         lock_wait=float(checked.lock_wait),
         memory_limit=checked.memory_limit,
-        notify_command=checked.notify.command,
+        notify_command=tuple(checked.notify.command) if isinstance(checked.notify.command, list)
+        else checked.notify.command,
         notify_webhook=checked.notify.webhook,
         max_file_mb=checked.max_file_mb,
         file_timeout_s=float(checked.file_timeout_s),
@@ -203,12 +219,39 @@ def load_settings(path: Path | None = None) -> Settings:
         extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
     )
     contract = use_settings_contract(settings)
-    # The bureau's contract.toml may give its name and deadline day; tally.toml, when it says, wins.
+    # The bureau's contract.toml may give its name and deadline day, as tally.toml may: the two
+    # may say the same, never different things (one would silently lose).
+    said = checked.completeness.model_fields_set if checked.completeness else set()
+    conflicts = [
+        (key, mine, theirs) for key, mine, theirs, given in (
+            ("bureau", checked.bureau, contract.bureau, "bureau" in checked.model_fields_set),
+            ("completeness.deadline_day", checked.completeness and checked.completeness.deadline_day,
+             contract.deadline_day, "deadline_day" in said),
+        ) if given and theirs is not None and mine != theirs
+    ]  # fmt: skip
+    if conflicts:
+        raise ConfigError(f"{path}：" + "；".join(
+            f"{key} 为 {shown(mine)}，而 {overrides} 的 {key.split('.')[-1]} 为 {shown(theirs)}，"
+            "两处不一致，请只写在一处 · differs from contract.toml" for key, mine, theirs in conflicts))
     if contract.bureau and "bureau" not in checked.model_fields_set:
         settings = replace(settings, bureau=contract.bureau)
-    if contract.deadline_day and checked.completeness is None:
-        settings = replace(settings, extra={**settings.extra, "completeness": {"deadline_day": contract.deadline_day}})
+    if contract.deadline_day and "deadline_day" not in said:
+        settings = replace(settings, extra={**settings.extra, "completeness": {
+            **settings.extra.get("completeness", {}), "deadline_day": contract.deadline_day}})
+    use_submission_rules(settings)
     return settings
+
+
+def use_submission_rules(settings: Settings) -> None:
+    """Put the settings' deadline rule in use: the `submissions` seeds a build writes store it."""
+    from flows.transform.submissions import SubmissionRules, use_rules
+
+    completeness = settings.extra.get("completeness", {})
+    use_rules(SubmissionRules(
+        deadline_day=int(completeness.get("deadline_day", SubmissionRules.deadline_day)),
+        grace_hours=int(completeness.get("grace_hours", SubmissionRules.grace_hours)),
+        timezone=settings.timezone,
+    ))  # fmt: skip
 
 
 def use_settings_contract(settings: Settings):

@@ -56,6 +56,7 @@ from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
 from flows.privacy.protect import hash_key
 from flows.publish import swap
+from flows.report import notices
 from flows.run.context import (
     BATCH_SIZE,
     FLUSH_ROWS,
@@ -109,7 +110,8 @@ def survey(ctx: Context) -> Look:
 
     A warehouse that does not exist, has never been built or cannot be read has seen nothing
     (the inbox is then listed by `discover`). When it has seen every file, the answer carries
-    its figures: a run that finds nothing new publishes nothing (`record_unchanged`).
+    its figures: a run that finds nothing new publishes nothing (`record_unchanged`), unless a
+    month has passed its deadline with nothing handed in and no notification has said so yet.
     """
     if not ctx.warehouse.exists():
         return Look()
@@ -122,6 +124,8 @@ def survey(ctx: Context) -> Look:
             unseen = tuple(f for f in files if (f.rel, f.sha256) not in known)
             if unseen:
                 return Look(files, unseen)
+            if notices.untold_missing(con):
+                return Look(files)  # a month newly past its deadline, unsent: run, to tell it once
             year = indicator_year(con, ctx.options.year)
             table = indicators.indicator_table(con, year) if year is not None else None
     except duckdb.Error:
@@ -297,10 +301,12 @@ def finish(ctx: Context, ingested: Ingested, checked: Checked) -> RunResult:
     year = indicator_year(con, ctx.options.year)
     table = indicators.indicator_table(con, year) if year is not None else None
     ended = con.execute("SELECT ended_at FROM runs WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
+    # what is new for the units, remembered in the copy this run publishes (sent once)
+    notice = notices.take_new(con, ctx.run_id, ended) if notices.can_tell(con) else None
     swap.close_aside(con)
     pause_point("checkpointed")
     return RunResult(summary, ctx.inbox, "completed", ctx.started, ended.astimezone(UTC), message,
-                     year, table, checked.failed, ingested.suites)
+                     year, table, checked.failed, ingested.suites, notice=notice)
 
 
 def publish(ctx: Context, result: RunResult) -> RunResult:

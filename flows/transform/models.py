@@ -51,6 +51,7 @@ from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load import current
 from flows.load.ddl import quote
+from flows.transform import submissions as submission_seeds
 from flows.validate.cross_checks import ensure_check_table
 
 SQL_DIR = resources.SQL_DIR
@@ -60,6 +61,7 @@ LAYERS = ("staging", "marts", "indicators")
 SHARED_MODELS = (
     ("staging", "current_versions"), ("marts", "problem_log"),
     ("indicators", "indicator_totals"), ("indicators", "indicator_series_monthly"),
+    ("marts", "submissions"),
 )
 VIEW_LAYERS = ("staging",)
 SEED_CALENDAR = "seed_official_calendar"
@@ -216,11 +218,18 @@ def _write_seed(con, name: str, frame: pl.DataFrame) -> str:
 
 
 def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, str]:
-    """Write the calendar and catalog seeds that the models read; return their fingerprints."""
-    return {
+    """Write the calendar, catalog and submission seeds that the models read; return their fingerprints.
+
+    The submission seeds (the deadline rule in use and each ledger's unit) are
+    `flows.transform.submissions`'s.
+    """
+    written = {
         SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
         SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
     }
+    for name, frame in submission_seeds.seed_frames().items():
+        written[name] = _write_seed(con, name, frame)
+    return written
 
 
 def register_functions(con, catalog: dict[str, Indicator] | None = None) -> None:
@@ -427,6 +436,7 @@ def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None
         seen[model.name] = found
         # a view passes its definition on; a table shows its whole fingerprint to what reads it
         defined[model.name] = definition if model.materialization == "view" else found
+    submission_seeds.comment_relations(con)  # a replaced view has lost its comments
     return [m.name for m in models]
 
 

@@ -110,3 +110,12 @@ def test_printed_reads_as_the_report_prints_it(loaded):
     assert printed["posters"] == "7.2万余张"
     assert printed["case_closure_rate"] == "100%"
     assert printed["confiscated_yuan"] == "约0.7万元"
+
+
+def test_the_sample_year_is_handed_in_before_tracking_but_two_forgotten_zero_reports(loaded):
+    """Loaded in one first run, long after its deadlines: when each month came in is not known."""
+    _, warehouse, _ = loaded
+    statuses = dict(query(warehouse, "SELECT status, count(*) FROM submissions WHERE year = 2024 GROUP BY 1"))
+    assert statuses == {"before_tracking": 9 * 12 - 2, "missing": 2, "snapshot": 1}
+    assert query(warehouse, "SELECT ledger, month FROM submissions WHERE year = 2024 AND missing ORDER BY month") == [
+        ("safety_incidents", 7), ("safety_incidents", 10)]

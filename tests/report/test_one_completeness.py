@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 
 import duckdb
 import polars as pl
 from ledgerfiles import write_xlsx
+from received_at import received
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -21,8 +21,9 @@ runner = CliRunner()
 
 
 def submit(ws, rel: str, rows: list, when: datetime) -> None:
-    path = write_xlsx(ws.path(rel), {"S": rows})
-    os.utime(path, (when.timestamp(), when.timestamp()))
+    """Write a file that tally will be said to have first seen at `when`."""
+    write_xlsx(ws.path(rel), {"S": rows})
+    ws.__dict__.setdefault("sent", {})[rel] = when
 
 
 def inspection(day: str) -> list:
@@ -35,6 +36,7 @@ def four_months(ws) -> None:
     submit(ws, "inspections/2024-02.xlsx", [INSPECTION, inspection("2024-02-09")], datetime(2024, 3, 20, 9))
     submit(ws, "wechat_posts/2024-01.xlsx", [["推送日期", "标题"]], datetime(2024, 2, 1, 9))  # zero report
     ws.run()
+    received(ws.warehouse, ws.sent)
     with duckdb.connect(str(ws.warehouse)) as con:
         indicators.build(con)
 
@@ -46,7 +48,7 @@ def test_the_report_grid_is_the_completeness_commands_statuses(ws):
         statuses = completeness(con, 2024, today=may_first)
         grid = load_report(con, 2024, today=may_first).completeness
     months = statuses.filter(pl.col("ledger") == "inspections").sort("month")
-    assert months["status"].to_list()[:5] == ["submitted", "late", "missing", "not_due", "not_due"]
+    assert months["status"].to_list()[:5] == ["on_time", "late", "missing", "not_due", "not_due"]
     row = grid.filter(pl.col("ledger") == "inspections").row(0, named=True)
     assert [row[f"m{m:02d}"] for m in range(1, 6)] == ["已报", "逾期", "未报", "未到期", "未到期"]
     assert (row["submitted"], row["late_months"], row["missing_months"], row["not_due"]) == (
@@ -56,7 +58,7 @@ def test_the_report_grid_is_the_completeness_commands_statuses(ws):
     # Every month of every ledger: the grid's mark is the command's status, word for word.
     for line in statuses.filter(pl.col("month").is_not_null()).iter_rows(named=True):
         cell = grid.filter(pl.col("ledger") == line["ledger"]).row(0, named=True)[f"m{line['month']:02d}"]
-        expected = "零报告" if line["zero_report"] and line["status"] == "submitted" else MARK_ZH[line["status"]]
+        expected = "零报告" if line["zero_report"] and line["status"] == "on_time" else MARK_ZH[line["status"]]
         assert cell == expected, line
     assert completeness_summary(grid).startswith("已报送 3 / 109 个台账期次（其中逾期 1 个），未报送 24 个")
 

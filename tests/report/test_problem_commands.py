@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 
 import duckdb
 import polars as pl
 from ledgerfiles import write_xlsx
+from received_at import received
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -85,36 +85,45 @@ def test_problems_without_cross_checks_still_list_the_load(ws):
 
 
 def submit(ws, rel: str, rows: list, when: datetime) -> None:
-    path = write_xlsx(ws.path(rel), {"S": rows})
-    os.utime(path, (when.timestamp(), when.timestamp()))
+    """Write a file that tally will be said to have first seen at `when` (see `run_received`)."""
+    write_xlsx(ws.path(rel), {"S": rows})
+    ws.__dict__.setdefault("sent", {})[rel] = when
+
+
+def run_received(ws) -> None:
+    ws.run()
+    received(ws.warehouse, ws.sent)
 
 
 def test_completeness_says_submitted_late_missing_and_zero_report(ws):
     ok = ["2024-01-05", "日常检查", "某网吧", "网吧", 2, "未发现问题"]
     submit(ws, "inspections/2024-01.xlsx", [INSPECTION, ok], datetime(2024, 2, 5, 17, 0))
-    submit(ws, "inspections/2024-02.xlsx", [INSPECTION], datetime(2024, 3, 6, 9, 0))  # zero report, late
+    submit(ws, "inspections/2024-02.xlsx", [INSPECTION], datetime(2024, 3, 8, 9, 0))  # zero report, late
     submit(ws, "inspections/2024-03.xlsx", [INSPECTION, ok], datetime(2024, 4, 2, 9, 0))
     submit(ws, "inspections/2024-03（修订）.xlsx", [INSPECTION, ok, ok], datetime(2024, 5, 20, 9, 0))
     submit(ws, "staff/执法人员名录2024-06-30.xlsx", [["姓名", "岗位"], ["张三", "执法"]], datetime(2024, 7, 1))
     submit(ws, "staff/执法人员名录2024-12-31.xlsx", [["姓名", "岗位"], ["张三", "执法"]], datetime(2025, 1, 1))
-    ws.run()
+    run_received(ws)
     with duckdb.connect(str(ws.warehouse), read_only=True) as con:
         frame = completeness(con, 2024, today=date(2025, 3, 1))
         early = completeness(con, 2024, deadline_day=10, today=date(2024, 5, 1))
     inspections = frame.filter(pl.col("ledger") == "inspections").sort("month")
-    assert inspections["status"].to_list()[:4] == ["submitted", "late", "submitted", "missing"]
+    assert inspections["status"].to_list()[:4] == ["on_time", "late", "on_time", "missing"]
     assert inspections["zero_report"].to_list()[:3] == [False, True, False]
-    assert inspections["submitted_on"].to_list()[:2] == [date(2024, 2, 5), date(2024, 3, 6)]
+    assert inspections["submitted_on"].to_list()[:2] == [date(2024, 2, 5), date(2024, 3, 8)]
     assert frame.filter(pl.col("ledger") == "staff")[["status", "latest_snapshot"]].row(0) == (
         "snapshot", date(2024, 12, 31))
     assert frame.filter(pl.col("ledger") == "hotline")["status"].unique().to_list() == ["missing"]
     late_or_not = early.filter(pl.col("ledger") == "inspections").sort("month")["status"].to_list()
-    assert late_or_not[:5] == ["submitted", "submitted", "submitted", "not_due", "not_due"]
+    assert late_or_not[:5] == ["on_time", "on_time", "on_time", "not_due", "not_due"]
 
 
 def test_completeness_command_reads_the_deadline_from_its_flag(ws):
-    submit(ws, "inspections/2024-02.xlsx", [INSPECTION], datetime(2024, 3, 6, 9, 0))
-    ws.run()
+    # tally has watched the inbox since January's file came; February's was first seen on the
+    # 7th at 09:00: after the 5th and its day of grace, inside the 6th's
+    submit(ws, "inspections/2024-01.xlsx", [INSPECTION], datetime(2024, 2, 3, 9, 0))
+    submit(ws, "inspections/2024-02.xlsx", [INSPECTION], datetime(2024, 3, 7, 9, 0))
+    run_received(ws)
     late = tally("completeness", "-y", 2024, "-f", "csv", "-w", ws.warehouse).stdout
     on_time = tally("completeness", "-y", 2024, "--deadline-day", 6, "-f", "csv", "-w", ws.warehouse).stdout
     row = {"late": pl.read_csv(late.encode()), "on_time": pl.read_csv(on_time.encode())}

@@ -84,13 +84,14 @@ def test_change_text(value, last, unit, text):
 def test_completeness_marks_submitted_zero_and_missing_months(data):
     frame = data.completeness
     inspections = by_code(frame.rename({"ledger": "code"}), "inspections")
-    # The files were written today, long after the 2024 deadlines: late, as `tally completeness` says.
-    assert [inspections[f"m{m:02d}"] for m in (1, 2, 3, 4)] == ["逾期", "逾期", "逾期", "未报"]
+    # The files were first seen by tally's first run, long after the 2024 deadlines: handed in,
+    # when is not known (never counted late or on time), as `tally completeness` says.
+    assert [inspections[f"m{m:02d}"] for m in (1, 2, 3, 4)] == ["已报*", "已报*", "已报*", "未报"]
     assert (inspections["submitted"], inspections["expected"]) == (3, 12)
-    assert inspections["late_months"] == "1、2、3"
+    assert (inspections["late_months"], inspections["note"]) == ("", "已报*：开始跟踪前收到，是否按时不详")
     assert inspections["missing_months"] == "4、5、6、7、8、9、10、11、12"
     safety = by_code(frame.rename({"ledger": "code"}), "safety_incidents")
-    assert (safety["m02"], safety["submitted"]) == ("逾期", 1)
+    assert (safety["m02"], safety["submitted"]) == ("已报*", 1)
     staff = by_code(frame.rename({"ledger": "code"}), "staff")
     assert (staff["submitted"], staff["expected"], staff["note"]) == (1, 1, "名录快照：2024-12-31")
     assert frame["ledger"].to_list()[0] == "inspections" and frame.height == 10
@@ -133,7 +134,7 @@ def test_markdown_tables(data, tmp_path):
     assert "## 二、主要负责人履职与学法培训" in text and "## 三、存在的不足" in text
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 出动检查人次 ")]
     assert rows == [["| 出动检查人次", "21余人次", "21", "人次", "4", "+17 |"]]
-    assert "| 执法检查台账 | 执法大队 | 逾期 | 逾期 | 逾期 | 未报 |" in text
+    assert "| 执法检查台账 | 执法大队 | 已报\\* | 已报\\* | 已报\\* | 未报 |" in text
 
 
 def test_docx_has_a_table_per_section_the_charts_and_completeness(data, charts, tmp_path):
@@ -167,7 +168,7 @@ def test_xlsx_sheets_values_and_images(data, charts, tmp_path):
     assert (fines["上年数值"], fines["同比变化"]) == ("—", "—")
     assert sheet.height == data.rows.height
     completeness = pl.read_excel(path, sheet_name="报送情况")
-    assert completeness.row(0, named=True)["1月"] == "逾期"
+    assert completeness.row(0, named=True)["1月"] == "已报*"
     monthly = pl.read_excel(path, sheet_name="月度")
     person = monthly.filter((pl.col("指标") == "出动检查人次") & (pl.col("年份") == 2024)).row(
         0, named=True
