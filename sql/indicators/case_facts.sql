@@ -1,10 +1,12 @@
 -- case_facts
+-- relation: 行政处罚指标明细 · indicator rows of the administrative-penalty figures
 -- materialized: view
 -- Grain: one row per (indicator code, case) for the administrative-penalty figures. Counts by
 -- filing year (立案) or decision year (处罚决定), as each figure's definition says; a case filed
 -- in December and closed in January counts as filed, not as closed, in its filing year.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with case_rows as not materialized (
     select * from cases
 ),

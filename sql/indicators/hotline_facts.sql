@@ -1,10 +1,12 @@
 -- hotline_facts
+-- relation: 12345 热线指标明细 · indicator rows of the hotline figures
 -- materialized: view
 -- Grain: one row per (indicator code, hotline ticket received in the year).
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with ticket_rows as not materialized (
-    select * from hotline_tickets
+    select * from hotline
 ),
 
 ticket_facts as (

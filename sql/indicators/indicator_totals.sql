@@ -1,9 +1,15 @@
 -- indicator_totals
+-- relation: 指标月度小计（每个指标、年、月、去重值一行） · per (indicator, year, month, distinct value): rows, numerator rows, sum
 -- Grain: one row per (indicator code, year, month, distinct key): the rows of `indicator_facts`
 -- counted, counted in the numerator, and summed. It is the one model that reads the row-level
 -- facts in full; the annual figures, the series and the years add up its few thousand rows
 -- instead of scanning every ledger row once each. Keeping the distinct key in the grain lets a
 -- distinct count over any span of months be counted again exactly.
+-- columns:
+--   month            月 · month of dated_on
+--   row_count        行数 · rows counted
+--   numerator_count  分子行数 · rows in the numerator
+--   amount_sum       数量或金额合计 · sum of amount
 with facts as (
     select * from indicator_facts
 ),

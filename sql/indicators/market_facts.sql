@@ -1,4 +1,5 @@
 -- market_facts
+-- relation: 文化市场执法指标明细（报告一(二)） · indicator rows of the cultural-market enforcement figures (section 一(二))
 -- materialized: view
 -- Grain: one row per (indicator code, ledger row) for the cultural-market enforcement figures
 -- of report section 一(二): each row is a row that the figure counts, sums or (for a rate)
@@ -7,6 +8,7 @@
 -- in_numerator, ledger, record_key, label, version_id, path, sheet, row.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with inspection_rows as not materialized (
     select * from inspections
 ),
@@ -20,7 +22,7 @@ publication_rows as (
 ),
 
 incident_rows as (
-    select * from incidents
+    select * from safety_incidents
 ),
 
 inspection_facts as (

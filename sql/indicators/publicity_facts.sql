@@ -1,15 +1,17 @@
 -- publicity_facts
+-- relation: 普法宣传指标明细（报告一(三)） · indicator rows of the legal-publicity figures (section 一(三))
 -- materialized: view
 -- Grain: one row per (indicator code, publicity event or WeChat post) for the legal-publicity
 -- figures of report section 一(三). Sums keep only the rows that add something.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with event_rows as not materialized (
     select * from publicity_events
 ),
 
 post_rows as (
-    select * from posts
+    select * from wechat_posts
 ),
 
 event_facts as (

@@ -1,11 +1,13 @@
 -- roster_facts
+-- relation: 执法人员名录指标明细 · indicator rows of the roster figures
 -- materialized: view
 -- Grain: one row per (indicator code, person on the latest roster snapshot of the year).
 -- `year` is the snapshot's year and `dated_on` its date.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with roster_rows as not materialized (
-    select * from roster
+    select * from staff
 ),
 
 person_facts as (

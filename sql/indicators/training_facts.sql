@@ -1,8 +1,10 @@
 -- training_facts
+-- relation: 学法培训指标明细（报告二） · indicator rows of the study and training figures (section 二)
 -- materialized: view
 -- Grain: one row per (indicator code, study session) for the figures of report section 二.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with session_rows as not materialized (
     select * from study_sessions
 ),

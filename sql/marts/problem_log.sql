@@ -1,4 +1,5 @@
 -- problem_log
+-- relation: 问题清单（tally problems 所列：现行版本的问题、退回的文件、交叉核对警告） · what tally problems lists: problems of current versions, rejected files, cross-check warnings
 -- materialized: view
 -- Grain: one row per thing a clerk must look at, each with the ledger, scope and period of its
 -- file so that it goes back to the unit that keeps the ledger:
@@ -8,6 +9,9 @@
 --   check    a cross-ledger warning (`check_warnings`, rebuilt by the checks after the models:
 --            the build creates it empty until they first run)
 -- `dated` places a row in a year: the period's first day, else the day the file was seen.
+-- columns:
+--   source  来源 · load (a row's problem) | rejected (a file) | check (a cross-check warning)
+--   dated   归属日期（期间首日，否则发现日期） · the day that places it in a year: the period's first day, else the day the file was seen
 with versions as (
     select
         version_id, path, scope, ledger, period, sheet, status, reason,
