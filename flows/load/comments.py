@@ -62,8 +62,7 @@ LINEAGE_DOCS = {
     "_version_id": bilingual("文件版本号", "the file version the row came from (file_versions.version_id)"),
     "_sheet": bilingual("工作表", "the sheet the row is on"),
     "_row": bilingual("行号（与表格所示一致）", "the row number as the spreadsheet shows it, 1-based"),
-}
-
+}  # one per ddl.LINEAGE column
 
 
 def ledger_column_docs(ledger: Ledger) -> dict[str, str]:

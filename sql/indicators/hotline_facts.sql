@@ -11,7 +11,7 @@ with ticket_rows as not materialized (
 
 ticket_facts as (
     select
-        'hotline_tickets' as code, true as in_numerator, *
+        'hotline_tickets' as code, true as meets_condition, *
     from ticket_rows
 
     union all
@@ -26,7 +26,7 @@ ticket_facts as (
 
 all_facts as (
     select
-        code, year, received_on as dated_on, 1 as amount, null as distinct_key, in_numerator,
+        code, year, received_on as dated_on, 1 as amount, null as distinct_value, meets_condition,
         'hotline' as ledger, ticket_no as record_key, category as label,
         version_id, path, sheet, "row"
     from ticket_facts

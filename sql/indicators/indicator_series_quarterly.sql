@@ -2,7 +2,7 @@
 -- relation: 指标季度序列 · per (year, quarter, indicator) for the figures that add up over months
 -- Grain: one row per (year, quarter, indicator code) for the count and sum figures that add up
 -- over the year (catalog `series`), quarters 1–4 of every year that has data, 0 for a quarter
--- without rows. A distinct count is the distinct keys within the quarter.
+-- without rows. A distinct count is the distinct values within the quarter.
 -- columns:
 --   quarter       季度 · quarter (1–4)
 --   period        期间（2024Q1） · the quarter as text, 2024Q1
@@ -31,7 +31,7 @@ aggregated as (
         (month + 2) // 3 as quarter,
         cast(sum(row_count) as bigint) as row_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_key) as distinct_count
+        count(distinct distinct_value) as distinct_count
     from totals
     group by code, year, (month + 2) // 3
 ),

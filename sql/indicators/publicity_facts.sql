@@ -25,8 +25,8 @@ event_facts as (
 
 labelled_event_facts as (
     select
-        code, year, event_date as dated_on, amount, null as distinct_key,
-        true as in_numerator, 'publicity_events' as ledger, theme as record_key,
+        code, year, event_date as dated_on, amount, null as distinct_value,
+        true as meets_condition, 'publicity_events' as ledger, theme as record_key,
         title as label, version_id, path, sheet, "row"
     from event_facts
 ),
@@ -34,7 +34,7 @@ labelled_event_facts as (
 post_facts as (
     select
         'wechat_posts' as code, year, posted_on as dated_on, 1 as amount,
-        null as distinct_key, true as in_numerator, 'wechat_posts' as ledger,
+        null as distinct_value, true as meets_condition, 'wechat_posts' as ledger,
         section as record_key, title as label, version_id, path, sheet, "row"
     from post_rows
 ),

@@ -11,7 +11,7 @@ with roster_rows as not materialized (
 ),
 
 person_facts as (
-    select 'certified_officer_rate' as code, certified_at_year_end as in_numerator, *
+    select 'certified_officer_rate' as code, certified_at_year_end as meets_condition, *
     from roster_rows
     where role = '执法'
 
@@ -23,8 +23,8 @@ person_facts as (
 
 all_facts as (
     select
-        code, year, snapshot_date as dated_on, 1 as amount, null as distinct_key,
-        in_numerator, 'staff' as ledger, cert_no as record_key, name as label,
+        code, year, snapshot_date as dated_on, 1 as amount, null as distinct_value,
+        meets_condition, 'staff' as ledger, cert_no as record_key, name as label,
         version_id, path, sheet, "row"
     from person_facts
 )

@@ -28,8 +28,8 @@ session_facts as (
 
 all_facts as (
     select
-        code, year, held_on as dated_on, 1 as amount, null as distinct_key,
-        true as in_numerator, 'study_sessions' as ledger, format as record_key,
+        code, year, held_on as dated_on, 1 as amount, null as distinct_value,
+        true as meets_condition, 'study_sessions' as ledger, format as record_key,
         coalesce(content, topic) as label, version_id, path, sheet, "row"
     from session_facts
 )

@@ -14,7 +14,7 @@
 --   dated   归属日期（期间首日，否则发现日期） · the day that places it in a year: the period's first day, else the day the file was seen
 with versions as (
     select
-        version_id, path, scope, ledger, period, sheet, status, reason,
+        version_id, path, scope, ledger, period, period_start, sheet, status, reason,
         coalesce(period_start, cast(seen_at as date)) as dated
     from file_versions
 ),
@@ -29,7 +29,8 @@ load_problems as (
     select
         'load' as source, v.ledger, v.scope, v.period, v.dated,
         p.version_id, p.path, p.sheet, p."row", p."column", p.header, p.raw_value, p.rule,
-        p.severity, p.message
+        p.severity, p.message,
+        v.period_start
     from problems as p
     inner join versions as v using (version_id)
     inner join current_versions as c using (version_id)
@@ -39,7 +40,8 @@ rejected_files as (
     select
         'rejected' as source, v.ledger, v.scope, v.period, v.dated,
         v.version_id, v.path, v.sheet, null as "row", null as "column", null as header,
-        null as raw_value, 'file_rejected' as rule, 'error' as severity, v.reason as message
+        null as raw_value, 'file_rejected' as rule, 'error' as severity, v.reason as message,
+        v.period_start
     from versions as v
     inner join latest_per_path using (version_id)
     where v.status = 'rejected'
@@ -49,7 +51,8 @@ check_problems as (
     select
         'check' as source, v.ledger, v.scope, v.period, v.dated,
         w.version_id, w.path, w.sheet, w."row", w."column", w.header, w.raw_value, w.rule,
-        w.severity, w.message
+        w.severity, w.message,
+        v.period_start
     from check_warnings as w
     inner join versions as v using (version_id)
 )
