@@ -530,7 +530,10 @@ def load_contract(folder: Path | None = None, overrides: Path | None = None) -> 
         SectionsFile, sections_data, sections_path, sections_text, locate_base
     )
     ledgers = {spec.code: _ledger(spec) for spec in ledgers_file.ledger}
-    prints = {spec.code: _digest(spec.model_dump()) for spec in ledgers_file.ledger}
+    # A column's `doc` only words a comment: it changes nothing a file's reading depends on, so
+    # it is not part of the fingerprint (which would make every file be read again).
+    prints = {spec.code: _digest(spec.model_dump(exclude={"column": {"__all__": {"doc"}}}))
+              for spec in ledgers_file.ledger}
     prints[""] = _digest(sorted((x.code, x.name_zh) for x in ledgers.values()))
     return Contract(
         folder=folder, overrides=overrides, ledgers=ledgers,
