@@ -186,9 +186,12 @@ def fallback_comment(model) -> str:
     return bilingual(f"模型 {model.name}", grain.group(1).strip() if grain else model.name)
 
 
+CHECK_DOCS = RelationDoc("main", CHECK_TABLE, *CHECK_TABLE_DOC)
+
+
 def fixed_docs() -> list[RelationDoc]:
     """Return the comments of the relations written from Python: loader, seeds, builds, checks."""
-    return [*ddl_docs.loader_docs(), *BUILDER_DOCS, RelationDoc("main", CHECK_TABLE, *CHECK_TABLE_DOC)]
+    return [*ddl_docs.loader_docs(), *BUILDER_DOCS, CHECK_DOCS]
 
 
 def catalog_columns(con) -> dict[tuple[str, str], list[str]]:
@@ -232,10 +235,12 @@ def relation_table(models: Iterable | None = None) -> str:
         kind = "view" if model.materialization == "view" else "table"
         comment = header.comment or fallback_comment(model)
         lines.append(f"| `{model.name}` ({kind}) | {_cell(comment)} |")
-    for doc in [*ddl_docs.LOADER_DOCS, *BUILDER_DOCS, RelationDoc("main", CHECK_TABLE, *CHECK_TABLE_DOC)]:
+    for doc in [*ddl_docs.LOADER_DOCS, *BUILDER_DOCS, CHECK_DOCS]:
         lines.append(f"| `{doc.name}` (table) | {_cell(doc.comment)} |")
     codes = ", ".join(f"`raw.{code}`" for code in LEDGERS)
-    lines.append(f"| {codes} (tables) | {_cell(bilingual('各台账原始行（每个载入版本的每一行，只增不改）', 'every row of every loaded file version, append-only, with _version_id, _sheet and _row'))} |")
+    raw = bilingual("各台账原始行（每个载入版本的每一行，只增不改）",
+                    "every row of every loaded file version, append-only, with _version_id, _sheet and _row")
+    lines.append(f"| {codes} (tables) | {_cell(raw)} |")
     return "\n".join(lines) + "\n"
 
 
