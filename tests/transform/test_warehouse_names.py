@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from analystinbox import build, write_inspections
+from analystinbox import build
 
 from flows.run.pipeline import run_pipeline
 
@@ -69,14 +69,12 @@ def test_a_warehouse_of_the_previous_release_opens_and_its_next_run_migrates_it(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute(FIGURES).fetchall() == figures  # readers open it as it is
         assert kinds(con)["roster"] == "table"
-    inbox = tmp_path / "inbox"
-    write_inspections(inbox, 2, [(3, "网吧")])
-    run_pipeline(inbox, warehouse, checks=())
+    # nothing new in the inbox: the run still builds, for the warehouse lacks the new marts
+    run_pipeline(tmp_path / "inbox", warehouse, checks=())
     with duckdb.connect(str(warehouse), read_only=True) as con:
         found = kinds(con)
         assert {old: found[old] for old in RENAMED} == dict.fromkeys(RENAMED, "view")
         assert {new: found[new] for new in RENAMED.values()} == dict.fromkeys(RENAMED.values(), "table")
         assert "distinct_value" in columns(con, "indicator_totals")
         assert con.execute("SELECT count(*) FROM model_builds WHERE model IN ('roster', 'posts')").fetchone() == (0,)
-        after = dict(con.execute(FIGURES).fetchall())
-    assert after["venue_inspections"] == dict(figures)["venue_inspections"] + 1
+        assert con.execute(FIGURES).fetchall() == figures
