@@ -1,5 +1,5 @@
 """The comments of the SQL models, read from each model file's header, and of every relation the
-build creates; and the README's relation table, generated from the same source.
+build creates; the README's relation table is generated from the same source (`relation_table.py`).
 
 A model says what it is in the comment block at the top of its file, beside its grain:
 
@@ -21,22 +21,14 @@ A model without a `relation:` line (a bureau's own) is named by its grain line.
 
 So adding a commented model is adding its file. `tests/transform/test_warehouse_comments.py`
 builds a warehouse and fails on any relation or column without a Chinese comment.
-
-`python -m flows.transform.model_docs` prints the README's relation table; `--check` exits 1
-when the README's copy (between `<!-- relations:begin -->` and `<!-- relations:end -->`) differs
-and `--write` rewrites it.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from flows import resources
-from flows.contract.ledgers import LEDGERS
 from flows.load import ddl_docs
 from flows.load.comments import RelationDoc, apply, bilingual
 from flows.validate.cross_checks import CHECK_TABLE, CHECK_TABLE_DOC
@@ -50,8 +42,6 @@ _SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _CTE = re.compile(
     r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
 )
-README_BEGIN = "<!-- relations:begin -->"
-README_END = "<!-- relations:end -->"
 
 
 @dataclass(frozen=True)
@@ -215,63 +205,3 @@ def warehouse_docs(con, models: Iterable) -> list[RelationDoc]:
 def comment_warehouse(con, models: Iterable) -> int:
     """Write every relation's and column's comment on con; return the statements it took."""
     return apply(con, warehouse_docs(con, models))
-
-
-# The README's relation table
-
-
-def relation_table(models: Iterable | None = None) -> str:
-    """Return the README's table of relations: every relation the build creates, with its comment.
-
-    Read from the same source as the comments (no warehouse needed): the models in build order,
-    then the tables written from Python. The raw tables are one line.
-    """
-    from flows.transform.models import build_order, discover
-
-    models = build_order(discover()) if models is None else list(models)
-    lines = ["| relation | what it holds |", "| --- | --- |"]
-    for model in models:
-        header = parse_header(model.sql)
-        kind = "view" if model.materialization == "view" else "table"
-        comment = header.comment or fallback_comment(model)
-        lines.append(f"| `{model.name}` ({kind}) | {_cell(comment)} |")
-    for doc in [*ddl_docs.LOADER_DOCS, *BUILDER_DOCS, CHECK_DOCS]:
-        lines.append(f"| `{doc.name}` (table) | {_cell(doc.comment)} |")
-    codes = ", ".join(f"`raw.{code}`" for code in LEDGERS)
-    raw = bilingual("各台账原始行（每个载入版本的每一行，只增不改）",
-                    "every row of every loaded file version, append-only, with _version_id, _sheet and _row")
-    lines.append(f"| {codes} (tables) | {_cell(raw)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def readme_section(readme: str) -> str:
-    """Return the README's generated relation table (between its markers)."""
-    start = readme.index(README_BEGIN) + len(README_BEGIN)
-    return readme[start:readme.index(README_END)].strip("\n") + "\n"
-
-
-def main(argv: list[str]) -> int:
-    """`python -m flows.transform.model_docs [--check | --write] [README]`."""
-    readme = Path(next((a for a in argv if not a.startswith("--")), resources.CHECKOUT / "README.md"))
-    table = relation_table()
-    if "--check" in argv:
-        if readme_section(readme.read_text(encoding="utf-8")) != table:
-            print(f"{readme}: the relation table is not current; run "
-                  f"`python -m flows.transform.model_docs --write`", file=sys.stderr)
-            return 1
-        return 0
-    if "--write" in argv:
-        text = readme.read_text(encoding="utf-8")
-        start = text.index(README_BEGIN) + len(README_BEGIN)
-        readme.write_text(text[:start] + "\n" + table + text[text.index(README_END):], encoding="utf-8")
-        return 0
-    sys.stdout.write(table)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -12,7 +12,7 @@ from rawdata import RawWarehouse
 
 from flows import resources
 from flows.load.comments import has_chinese
-from flows.transform import model_docs, models
+from flows.transform import model_docs, models, relation_table
 
 RELATIONS_SQL = """
 SELECT schema_name, table_name, 'table', comment FROM duckdb_tables() WHERE NOT temporary
@@ -106,6 +106,6 @@ def test_header_parser_reads_the_relation_line_and_the_column_block() -> None:
 
 def test_the_readme_relation_table_is_the_generated_one() -> None:
     readme = (resources.CHECKOUT / "README.md").read_text(encoding="utf-8")
-    assert model_docs.readme_section(readme) == model_docs.relation_table(), (
-        "run `python -m flows.transform.model_docs --write` to regenerate the README's relation table"
+    assert relation_table.readme_section(readme) == relation_table.relation_table(), (
+        "run `python -m flows.transform.relation_table --write` to regenerate the README's relation table"
     )
