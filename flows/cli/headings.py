@@ -13,7 +13,7 @@ COLUMN_ZH = {
     "year": "年度", "code": "代码", "name_zh": "指标", "name_en": "指标（英文）", "value": "数值",
     "unit": "单位", "printed": "报告写法", "section": "章节", "reported": "已报送台账",
     # explain
-    "dated_on": "日期", "amount": "数量或金额", "distinct_key": "去重键", "in_numerator": "计入分子",
+    "dated_on": "日期", "amount": "数量或金额", "distinct_value": "去重值", "meets_condition": "符合条件（计入分子）",
     "ledger": "台账", "record_key": "记录编号", "label": "说明", "path": "文件", "sheet": "工作表",
     "row": "行号", "version_id": "版本号",
     # files

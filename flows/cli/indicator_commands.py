@@ -224,6 +224,6 @@ def explain_command(
 
 def table_view(explained: indicators.Explanation) -> pl.DataFrame:
     """Keep the columns of an explanation that matter for its kind of figure."""
-    telling = {"sum": ["amount"], "distinct": ["distinct_key"], "rate": ["in_numerator"]}
+    telling = {"sum": ["amount"], "distinct": ["distinct_value"], "rate": ["meets_condition"]}
     extra = telling.get(explained.indicator.aggregation, [])
     return explained.rows.select("dated_on", *extra, "record_key", "label", "path", "sheet", "row")

@@ -67,6 +67,7 @@ class Column:
     minimum: int | None = None  # for counts and amounts
     personal: Personal | None = None
     clear_when: tuple[str, str] | None = None  # (column, value): kept in clear on such rows
+    doc: str | None = None  # English words for the warehouse's column comment (else its name)
 
     def __hash__(self) -> int:
         return hash((self.header, self.name))
@@ -124,6 +125,7 @@ class ColumnSpec(_Strict):
     minimum: int | None = None
     personal: Personal | None = None
     clear_when: ClearWhen | None = None
+    doc: Text | None = None  # optional: older contracts without it still load
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:
@@ -467,6 +469,7 @@ def _ledger(spec: LedgerSpec) -> Ledger:
             header_aliases=tuple(c.header_aliases), values=tuple(c.values),
             value_aliases=dict(c.value_aliases), minimum=c.minimum, personal=c.personal,
             clear_when=(c.clear_when.column, c.clear_when.equals) if c.clear_when else None,
+            doc=c.doc,
         )
         for c in spec.column
     )  # fmt: skip
@@ -527,7 +530,10 @@ def load_contract(folder: Path | None = None, overrides: Path | None = None) -> 
         SectionsFile, sections_data, sections_path, sections_text, locate_base
     )
     ledgers = {spec.code: _ledger(spec) for spec in ledgers_file.ledger}
-    prints = {spec.code: _digest(spec.model_dump()) for spec in ledgers_file.ledger}
+    # A column's `doc` only words a comment: it changes nothing a file's reading depends on, so
+    # it is not part of the fingerprint (which would make every file be read again).
+    prints = {spec.code: _digest(spec.model_dump(exclude={"column": {"__all__": {"doc"}}}))
+              for spec in ledgers_file.ledger}
     prints[""] = _digest(sorted((x.code, x.name_zh) for x in ledgers.values()))
     return Contract(
         folder=folder, overrides=overrides, ledgers=ledgers,

@@ -11,8 +11,10 @@ import polars as pl
 
 from flows.contract import spec
 from flows.errors import TallyError
+from flows.load import comments
 from flows.load.current import current_relation
 from flows.load.ddl import create_loader_tables, quote
+from flows.load.ddl_docs import loader_docs
 
 # DuckDB's own default is 80% of the machine's memory; a run must fit in 2 GiB with the
 # parsed frames beside it, so the writer spills to disk past this instead.
@@ -38,6 +40,7 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = D
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     if not read_only:
         create_loader_tables(con)
+        comments.apply(con, loader_docs())
     return con
 
 

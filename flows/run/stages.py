@@ -85,7 +85,7 @@ from flows.run.results import (
     add_summaries,
 )
 from flows.run.settings import Settings
-from flows.transform import indicators
+from flows.transform import indicators, models
 from flows.validate.sheet_suites import (
     ExpectationTally,
     SuiteFindings,
@@ -119,6 +119,8 @@ def survey(ctx: Context) -> Look:
         with connect(ctx.warehouse, read_only=True) as con:
             if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'indicators'").fetchone()[0]:
                 return Look()  # never built: build it now
+            if missing_models(con):
+                return Look()  # built by a release with other models (renamed marts): build it now
             known = seen_files(con)
             files = tuple(discover(ctx.inbox) if ctx.inbox.exists() else [])
             unseen = tuple(f for f in files if (f.rel, f.sha256) not in known)
@@ -131,6 +133,15 @@ def survey(ctx: Context) -> Look:
     except duckdb.Error:
         return Look()
     return Look(files, unseen, year, table)
+
+
+def missing_models(con) -> set[str]:
+    """Return the SQL models (`flows.transform.models.discover`) the warehouse has no relation for."""
+    have = {name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"
+    ).fetchall()}  # fmt: skip
+    return set(models.discover()) - have
 
 
 def record_unchanged(ctx: Context, look: Look) -> RunResult:

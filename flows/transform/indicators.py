@@ -18,7 +18,7 @@ from flows.transform import models
 
 INDICATOR_COLUMNS = ("year", "code", "name_zh", "name_en", "value", "unit", "printed", "section")
 FACT_COLUMNS = (
-    "dated_on", "amount", "distinct_key", "in_numerator", "ledger", "record_key", "label",
+    "dated_on", "amount", "distinct_value", "meets_condition", "ledger", "record_key", "label",
     "path", "sheet", "row", "version_id",
 )  # fmt: skip
 
@@ -102,7 +102,7 @@ class Explanation:
     year: int
     value: float | None
     printed: str | None
-    rows: pl.DataFrame  # one row per ledger row; for a rate, its denominator (in_numerator marks)
+    rows: pl.DataFrame  # one row per ledger row; for a rate, its denominator (meets_condition marks)
 
     def summary(self) -> dict[str, object]:
         """Return the figure's header: code, names, definition, value and how it is printed."""
@@ -133,7 +133,7 @@ def explain(con, code: str, year: int) -> Explanation:
     value, printed = found if found else (None, None)
     rows = con.execute(
         """
-        SELECT dated_on, amount, distinct_key, in_numerator, ledger, record_key, label,
+        SELECT dated_on, amount, distinct_value, meets_condition, ledger, record_key, label,
                path, sheet, "row", version_id
         FROM indicator_facts
         WHERE code = ? AND year = ?

@@ -52,6 +52,7 @@ from flows.errors import TallyError
 from flows.load import current
 from flows.load.ddl import quote
 from flows.transform import submissions as submission_seeds
+from flows.transform.model_docs import comment_warehouse
 from flows.validate.cross_checks import ensure_check_table
 
 SQL_DIR = resources.SQL_DIR
@@ -436,7 +437,8 @@ def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None
         seen[model.name] = found
         # a view passes its definition on; a table shows its whole fingerprint to what reads it
         defined[model.name] = definition if model.materialization == "view" else found
-    submission_seeds.comment_relations(con)  # a replaced view has lost its comments
+    # A replaced relation lost its comments: write them again (flows/transform/model_docs.py).
+    comment_warehouse(con, models)
     return [m.name for m in models]
 
 

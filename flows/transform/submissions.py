@@ -16,7 +16,6 @@ they are read (`use_rules`), as they put the contract in use.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -94,62 +93,3 @@ def ledger_units_frame() -> pl.DataFrame:
 def seed_frames(rules: SubmissionRules | None = None) -> dict[str, pl.DataFrame]:
     """Return both seeds, by table name."""
     return {SEED_RULES: rules_frame(rules), SEED_UNITS: ledger_units_frame()}
-
-
-# Comments (COMMENT ON), Chinese with English beside: the relation's from its SQL header's
-# `-- Columns:` list (name, type, text), the seeds' from here. A build replaces the view, which
-# drops its comments: `flows.transform.models.build` puts them back after every build.
-RELATION_COMMENTS = {
-    MODEL: "台账报送情况：每个单位、台账、月份是否按时报送 · per unit, ledger and month: on time, late, "
-           "missing or not yet due (sql/marts/submissions.sql)",
-    SEED_RULES: "报送期限规则 · the deadline rule submissions reads (from tally.toml / contract.toml)",
-    SEED_UNITS: "台账与填报单位 · each ledger of the contract with its keeping unit",
-}
-SEED_COLUMN_COMMENTS = {
-    SEED_RULES: {
-        "deadline_day": "次月截止日 · the day of the following month a month's ledger is due (1-28)",
-        "grace_hours": "宽限小时数 · hours after the deadline day's end a first sighting still counts on time",
-        "timezone": "时区 · the bureau's time zone (IANA) the deadline day is counted in",
-    },
-    SEED_UNITS: {
-        "ledger": "台账代码 · ledger code",
-        "ledger_zh": "台账名称 · ledger name",
-        "kind": "台账类型 · period | register | snapshot",
-        "unit": "填报单位代码 · code of the keeping unit",
-        "unit_zh": "填报单位 · the keeping unit",
-        "ledger_order": "台账顺序 · the contract's order of the ledgers",
-    },
-}
-_COLUMN_LINE = re.compile(r"^--\s+([a-z_][a-z0-9_]*)\s+([A-Z][A-Z\[\]]*)\s+(.+?)\s*$")
-
-
-def header_columns(sql: str) -> dict[str, str]:
-    """Return the `-- Columns:` list of a model's header: column name → its comment text."""
-    columns: dict[str, str] = {}
-    lines = sql.splitlines()
-    if "-- Columns:" not in lines:
-        return columns
-    for line in lines[lines.index("-- Columns:") + 1:]:
-        found = _COLUMN_LINE.match(line)
-        if not found:
-            break
-        columns[found.group(1)] = found.group(3)
-    return columns
-
-
-def comment_relations(con) -> None:
-    """Put the comments on `submissions` and its seeds (each relation that exists) and their columns."""
-    have = {name: kind for name, kind in con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_name IN (?, ?, ?)", [MODEL, SEED_RULES, SEED_UNITS]).fetchall()}  # fmt: skip
-    columns = {MODEL: header_columns(MODEL_SQL.read_text(encoding="utf-8")), **SEED_COLUMN_COMMENTS}
-    for name, kind in have.items():
-        what = "VIEW" if kind == "VIEW" else "TABLE"
-        con.execute(f'COMMENT ON {what} "{name}" IS {_literal(RELATION_COMMENTS[name])}')
-        for column, text in columns[name].items():
-            con.execute(f'COMMENT ON COLUMN "{name}"."{column}" IS {_literal(text)}')
-
-
-def _literal(text: str) -> str:
-    """Quote our own comment text as a SQL literal (never spreadsheet text)."""
-    return "'" + text.replace("'", "''") + "'"

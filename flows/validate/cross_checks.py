@@ -18,6 +18,7 @@ import polars as pl
 from flows import resources
 from flows.contract import spec
 from flows.errors import TallyError
+from flows.load.comments import RelationDoc, apply
 from flows.load.ddl import quote
 
 CHECKS_DIR = resources.SQL_DIR / "checks"
@@ -47,6 +48,24 @@ CHECK_TABLE_COLUMNS = """(
     "check"     VARCHAR NOT NULL
 )"""
 CHECK_TABLE_DDL = f"CREATE OR REPLACE TABLE {CHECK_TABLE} {CHECK_TABLE_COLUMNS}"
+# Its comments (flows/load/comments.py), beside its DDL: written again after every rebuild.
+CHECK_TABLE_DOC = (
+    "交叉核对警告（每次运行重建：执法人员持证、案件编号、决定期限、公示期限） · cross-check warnings, "
+    "rebuilt on every run from sql/checks/",
+    {
+        "version_id": "文件版本号 · the file version (file_versions.version_id)",
+        "path": "文件路径（相对收件箱） · the file's path, relative to the inbox",
+        "sheet": "工作表 · the sheet",
+        "row": "行号（与表格所示一致） · the row number as the spreadsheet shows it",
+        "column": "仓库列名 · the warehouse column",
+        "header": "表头 · the Chinese header",
+        "raw_value": "原值 · the value checked, as loaded",
+        "rule": "规则 · the rule (the check's name)",
+        "severity": "级别 · warning: the row is loaded, the figures are still published",
+        "message": "中文说明 · what to do, in Chinese, for the clerk",
+        "check": "核对项 · the check (its file in sql/checks/)",
+    },
+)
 
 
 def check_files(folder: Path | None = None) -> dict[str, str]:
@@ -81,6 +100,7 @@ def run_cross_checks(con) -> pl.DataFrame:
     if missing:
         raise TallyError(f"交叉核对需要先构建模型（缺少 {'、'.join(missing)}）")
     con.execute(CHECK_TABLE_DDL)
+    apply(con, [RelationDoc("main", CHECK_TABLE, *CHECK_TABLE_DOC)])  # the rebuild dropped them
     columns = ", ".join(quote(c) for c in PROBLEM_COLUMNS)
     counts = []
     for name, sql in check_files().items():

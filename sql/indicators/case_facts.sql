@@ -1,10 +1,12 @@
 -- case_facts
+-- relation: 行政处罚指标明细 · indicator rows of the administrative-penalty figures
 -- materialized: view
 -- Grain: one row per (indicator code, case) for the administrative-penalty figures. Counts by
 -- filing year (立案) or decision year (处罚决定), as each figure's definition says; a case filed
 -- in December and closed in January counts as filed, not as closed, in its filing year.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with case_rows as not materialized (
     select * from cases
 ),
@@ -12,7 +14,7 @@ with case_rows as not materialized (
 filed_facts as (
     select
         'cases_filed' as code, filed_year as year, filed_on as dated_on, 1 as amount,
-        true as in_numerator,
+        true as meets_condition,
         case_no, violation, version_id, path, sheet, "row"
     from case_rows
 
@@ -51,7 +53,7 @@ filed_facts as (
 decided_facts as (
     select
         'fines_yuan' as code, decided_year as year, decided_on as dated_on,
-        fine_yuan as amount, true as in_numerator,
+        fine_yuan as amount, true as meets_condition,
         case_no, violation, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null and fine_yuan > 0
@@ -99,7 +101,7 @@ decided_facts as (
 
 all_facts as (
     select
-        code, year, dated_on, amount, null as distinct_key, in_numerator,
+        code, year, dated_on, amount, null as distinct_value, meets_condition,
         'cases' as ledger, case_no as record_key, violation as label,
         version_id, path, sheet, "row"
     from (

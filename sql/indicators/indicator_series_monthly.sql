@@ -1,7 +1,13 @@
 -- indicator_series_monthly
+-- relation: 指标月度序列（可逐月累加的指标，每年 1–12 月） · per (year, month, indicator) for the figures that add up over months
 -- Grain: one row per (year, month, indicator code) for the count and sum figures that add up
 -- over the year (catalog `series`), months 1–12 of every year that has data, 0 for a month
--- without rows. A distinct count is the distinct keys within the month.
+-- without rows. A distinct count is the distinct values within the month.
+-- columns:
+--   month         月 · month (1–12)
+--   period        期间（2024-03） · the month as text, 2024-03
+--   period_start  期间首日 · the month's first day (DATE)
+--   value         当月数值 · the month's value
 with totals as (
     select * from indicator_totals
 ),
@@ -25,7 +31,7 @@ aggregated as (
         month,
         cast(sum(row_count) as bigint) as row_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_key) as distinct_count
+        count(distinct distinct_value) as distinct_count
     from totals
     group by code, year, month
 ),
@@ -43,6 +49,7 @@ valued as (
         grid.year,
         grid.month,
         strftime(make_date(grid.year, grid.month, 1), '%Y-%m') as period,
+        make_date(grid.year, grid.month, 1) as period_start,
         grid.code,
         grid.name_zh,
         cast(
@@ -62,7 +69,7 @@ valued as (
 ),
 
 ordered as (
-    select year, month, period, code, name_zh, value, unit
+    select year, month, period, period_start, code, name_zh, value, unit
     from valued
     order by year, sort_order, month
 )

@@ -1,7 +1,13 @@
 -- indicator_series_quarterly
+-- relation: 指标季度序列 · per (year, quarter, indicator) for the figures that add up over months
 -- Grain: one row per (year, quarter, indicator code) for the count and sum figures that add up
 -- over the year (catalog `series`), quarters 1–4 of every year that has data, 0 for a quarter
--- without rows. A distinct count is the distinct keys within the quarter.
+-- without rows. A distinct count is the distinct values within the quarter.
+-- columns:
+--   quarter       季度 · quarter (1–4)
+--   period        期间（2024Q1） · the quarter as text, 2024Q1
+--   period_start  期间首日 · the quarter's first day (DATE)
+--   value         当季数值 · the quarter's value
 with totals as (
     select * from indicator_totals
 ),
@@ -25,7 +31,7 @@ aggregated as (
         (month + 2) // 3 as quarter,
         cast(sum(row_count) as bigint) as row_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_key) as distinct_count
+        count(distinct distinct_value) as distinct_count
     from totals
     group by code, year, (month + 2) // 3
 ),
@@ -43,6 +49,7 @@ valued as (
         grid.year,
         grid.quarter,
         grid.year || 'Q' || grid.quarter as period,
+        make_date(grid.year, 3 * grid.quarter - 2, 1) as period_start,
         grid.code,
         grid.name_zh,
         cast(
@@ -62,7 +69,7 @@ valued as (
 ),
 
 ordered as (
-    select year, quarter, period, code, name_zh, value, unit
+    select year, quarter, period, period_start, code, name_zh, value, unit
     from valued
     order by year, sort_order, quarter
 )

@@ -1,8 +1,13 @@
 -- indicators
+-- relation: 年度指标（每年每个指标一行，含报告写法） · one row per (year, indicator): the value and the figure as the report prints it
 -- Grain: one row per (year, indicator code), for every year that has data and every code of
 -- the catalog. `value` is raw (yuan, not 万元; a rate in percent with one decimal) and NULL when
 -- undefined (a rate whose denominator is 0, a roster figure without a roster that year);
 -- `printed` is the value as the report prints it (`1.365万元`, `约8万余人次`).
+-- columns:
+--   year     年份 · year
+--   value    数值（元；比率为百分数，保留一位小数；无定义为空） · the value: yuan, a rate in percent with one decimal, empty when undefined
+--   printed  报告写法（如 1.365万元） · the figure as the report prints it (1.365万元)
 with totals as (
     select * from indicator_totals
 ),
@@ -12,7 +17,7 @@ years as (
 ),
 
 roster_rows as (
-    select * from roster
+    select * from staff
 ),
 
 catalog as (
@@ -30,7 +35,7 @@ aggregated as (
         cast(sum(row_count) as bigint) as row_count,
         cast(sum(numerator_count) as bigint) as numerator_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_key) as distinct_count
+        count(distinct distinct_value) as distinct_count
     from totals
     group by code, year
 ),

@@ -1,15 +1,17 @@
 -- publicity_facts
+-- relation: 普法宣传指标明细（报告一(三)） · indicator rows of the legal-publicity figures (section 一(三))
 -- materialized: view
 -- Grain: one row per (indicator code, publicity event or WeChat post) for the legal-publicity
 -- figures of report section 一(三). Sums keep only the rows that add something.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with event_rows as not materialized (
     select * from publicity_events
 ),
 
 post_rows as (
-    select * from posts
+    select * from wechat_posts
 ),
 
 event_facts as (
@@ -23,8 +25,8 @@ event_facts as (
 
 labelled_event_facts as (
     select
-        code, year, event_date as dated_on, amount, null as distinct_key,
-        true as in_numerator, 'publicity_events' as ledger, theme as record_key,
+        code, year, event_date as dated_on, amount, null as distinct_value,
+        true as meets_condition, 'publicity_events' as ledger, theme as record_key,
         title as label, version_id, path, sheet, "row"
     from event_facts
 ),
@@ -32,7 +34,7 @@ labelled_event_facts as (
 post_facts as (
     select
         'wechat_posts' as code, year, posted_on as dated_on, 1 as amount,
-        null as distinct_key, true as in_numerator, 'wechat_posts' as ledger,
+        null as distinct_value, true as meets_condition, 'wechat_posts' as ledger,
         section as record_key, title as label, version_id, path, sheet, "row"
     from post_rows
 ),

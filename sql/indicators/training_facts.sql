@@ -1,8 +1,10 @@
 -- training_facts
+-- relation: 学法培训指标明细（报告二） · indicator rows of the study and training figures (section 二)
 -- materialized: view
 -- Grain: one row per (indicator code, study session) for the figures of report section 二.
 -- The import CTE is not materialized: each branch reads the mart with its own filter and
 -- columns, instead of a full copy of it (DuckDB copies a CTE that is read more than once).
+-- columns: see indicator_facts
 with session_rows as not materialized (
     select * from study_sessions
 ),
@@ -26,8 +28,8 @@ session_facts as (
 
 all_facts as (
     select
-        code, year, held_on as dated_on, 1 as amount, null as distinct_key,
-        true as in_numerator, 'study_sessions' as ledger, format as record_key,
+        code, year, held_on as dated_on, 1 as amount, null as distinct_value,
+        true as meets_condition, 'study_sessions' as ledger, format as record_key,
         coalesce(content, topic) as label, version_id, path, sheet, "row"
     from session_facts
 )

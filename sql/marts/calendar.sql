@@ -1,4 +1,5 @@
 -- calendar
+-- relation: 日历（每天一行，含官方工作日与调休） · one row per day, with official working days and make-up days
 -- Grain: one row per day, from 1 January of the first year that has ledger data to
 -- 31 December of the year after the last one (a penalty decided in late December has its
 -- disclosure deadline in January). Working days follow the official calendar (statutory
@@ -6,6 +7,16 @@
 -- Monday to Friday; `is_official` says which.
 -- fingerprint: content (it reads every ledger only for its first and last year: a new file
 -- seldom changes it, and then the cases and their deadlines need not be rebuilt)
+-- columns:
+--   year                   年 · year
+--   quarter                季度 · quarter (1–4)
+--   month                  月 · month (1–12)
+--   iso_weekday            星期（1 为周一） · ISO weekday, 1 = Monday
+--   is_official            是否有官方日历 · the official calendar covers this day (else Monday–Friday)
+--   is_working_day         是否工作日 · a working day
+--   is_makeup_working_day  是否调休上班日 · a weekend day made a working day (调休上班)
+--   holiday_name           节假日名称 · the statutory holiday it belongs to
+--   working_day_no         工作日序号（自日历首日起累计） · working days up to and including this day, from the calendar's first day
 with official_days as (
     select * from seed_official_calendar
 ),

@@ -1,7 +1,15 @@
 -- cases
+-- relation: 行政处罚案件（每案一行，取最新登记表） · one row per administrative penalty case, as the latest register shows it
 -- Grain: one row per administrative penalty case, as the latest register shows it.
 -- Adds the disclosure deadline: the 7th working day after the decision day (the decision day
 -- not counted), on the official calendar with its holidays and make-up working days.
+-- columns:
+--   filed_year           立案年份 · year the case was filed
+--   filed_month          立案月份 · month the case was filed
+--   decided_year         处罚决定年份 · year of the penalty decision
+--   decided_month        处罚决定月份 · month of the penalty decision
+--   disclosure_deadline  公示期限（决定后第 7 个工作日） · disclosure deadline: the 7th working day after the decision
+--   disclosed_on_time    是否按时公示 · disclosed on or before the deadline
 with staged_cases as (
     select * from stg_cases
 ),

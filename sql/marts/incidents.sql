@@ -1,19 +1,6 @@
 -- incidents
--- Grain: one row per work-safety incident (安全生产事故) at a cultural or tourism venue, dated by
--- the day it happened.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
-with staged_incidents as (
-    select * from stg_safety_incidents
-),
-
-dated as (
-    select
-        *,
-        year(occurred_on) as year,
-        quarter(occurred_on) as quarter,
-        month(occurred_on) as month
-    from staged_incidents
-)
-
-select * from dated
+-- materialized: view
+-- relation: 已弃用：安全生产事故的旧名，请改用 safety_incidents（保留一个版本后删除） · deprecated: the mart safety_incidents under its old name, kept for one release
+-- Grain: as `safety_incidents`. The marts are named by their ledger's code since this release; this view
+-- keeps queries written against the old name working until the next one.
+select * from safety_incidents

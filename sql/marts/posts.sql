@@ -1,19 +1,6 @@
 -- posts
--- Grain: one row per post on the bureau's WeChat official account (微信公众号), dated by its
--- posting date.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
-with staged_posts as (
-    select * from stg_wechat_posts
-),
-
-dated as (
-    select
-        *,
-        year(posted_on) as year,
-        quarter(posted_on) as quarter,
-        month(posted_on) as month
-    from staged_posts
-)
-
-select * from dated
+-- materialized: view
+-- relation: 已弃用：微信公众号推送的旧名，请改用 wechat_posts（保留一个版本后删除） · deprecated: the mart wechat_posts under its old name, kept for one release
+-- Grain: as `wechat_posts`. The marts are named by their ledger's code since this release; this view
+-- keeps queries written against the old name working until the next one.
+select * from wechat_posts

@@ -1,8 +1,14 @@
 -- publicity_events
+-- relation: 普法宣传活动（每次活动一行，按活动日期计） · one row per legal-publicity event, dated by its date
 -- Grain: one row per legal-publicity event (普法宣传活动, online or on site), dated by its event
 -- date.
 -- incremental: version_id (each row is one row of one loaded file version: a changed file
 -- replaces its own rows, the rest are kept)
+-- columns:
+--   year          活动年份 · year of the event
+--   quarter       活动季度 · quarter of the event
+--   month         活动月份 · month of the event
+--   is_theme_day  是否主题日活动（4·23、4·26、6·13、6·26、12·4） · held for one of the five theme days
 with staged_events as (
     select * from stg_publicity_events
 ),

@@ -1,8 +1,13 @@
 -- relic_patrols
+-- relation: 不可移动文物巡查（每次巡查一行，按巡查日期计） · one row per patrol of an immovable relic, dated by its date
 -- Grain: one row per patrol of an immovable cultural relic (不可移动文物巡查), dated by its patrol
 -- date.
 -- incremental: version_id (each row is one row of one loaded file version: a changed file
 -- replaces its own rows, the rest are kept)
+-- columns:
+--   year     巡查年份 · year of the patrol
+--   quarter  巡查季度 · quarter of the patrol
+--   month    巡查月份 · month of the patrol
 with staged_patrols as (
     select * from stg_relic_patrols
 ),

@@ -1,8 +1,13 @@
 -- study_sessions
+-- relation: 学法培训（每次学习、培训或会议一行，按举办日期计） · one row per study session, training or meeting, dated by its day
 -- Grain: one row per study session, training or meeting (学法培训台账 row), dated by the day it
 -- was held.
 -- incremental: version_id (each row is one row of one loaded file version: a changed file
 -- replaces its own rows, the rest are kept)
+-- columns:
+--   year     举办年份 · year held
+--   quarter  举办季度 · quarter held
+--   month    举办月份 · month held
 with staged_sessions as (
     select * from stg_study_sessions
 ),

@@ -1,4 +1,5 @@
 -- submissions
+-- relation: 台账报送情况（每个单位、台账、月份：按时、逾期、未报或未到期） · per unit, ledger and month: on time, late, missing or not yet due
 -- materialized: view
 -- Grain: one row per (scope, ledger, period): for a monthly ledger (period or register) every
 -- month of the years in scope, handed in or not; for the staff roster (a snapshot, due no
@@ -13,34 +14,34 @@
 -- on time when that is before the end of the deadline day plus the grace (seed_submission_rules);
 -- a month whose deadline (plus grace) had already passed when tally first saw any file is
 -- `before_tracking`: handed in, when is not known (a back-loaded year), never counted on time.
--- Columns:
---   scope            VARCHAR      县区（文件夹，单县为空） · county folder above the ledger folder ('' for one county)
---   unit             VARCHAR      填报单位代码 · code of the unit that keeps the ledger (contract)
---   unit_zh          VARCHAR      填报单位 · the unit that keeps the ledger
---   ledger           VARCHAR      台账代码 · ledger code
---   ledger_zh        VARCHAR      台账名称 · ledger name
---   ledger_order     INTEGER      台账顺序 · the contract's order of the ledgers
---   year             INTEGER      年度 · year of the period
---   month            INTEGER      月份 · month of the period (a snapshot: the month of its date)
---   period           VARCHAR      期次 · 2024-03; a snapshot as named (2024-12-31 or 2024)
---   period_start     DATE         期次首日 · first day of the month; a snapshot: its date
---   expected         BOOLEAN      是否按月应报 · due monthly (false for a snapshot)
---   deadline         DATE         报送截止日 · the day of the following month the month is due
---   due_by           TIMESTAMPTZ  最迟收到时间 · received before this instant is on time (deadline day's end plus the grace)
---   status           VARCHAR      状态代码 · on_time | late | before_tracking | missing | not_due | snapshot
---   status_zh        VARCHAR      状态 · 已按时报送 / 逾期报送 / 已报送（开始跟踪前收到） / 未报送 / 未到报送期限 / 名录快照
---   submitted        BOOLEAN      是否已报送 · some version was accepted (a zero report counts)
---   zero_report      BOOLEAN      是否零报告 · the current version says nothing happened
---   on_time          BOOLEAN      是否按时 · received by due_by (null: not submitted, or not known)
---   late             BOOLEAN      是否逾期 · received after due_by while tally was watching
---   missing          BOOLEAN      是否未报 · nothing accepted and the deadline has passed
---   not_due          BOOLEAN      是否未到期 · nothing accepted and the deadline not yet passed
---   received_at      TIMESTAMPTZ  首次收到时间 · when tally first saw an accepted version
---   received_on      DATE         收到日期 · received_at's day in the bureau's time zone
---   before_tracking  BOOLEAN      是否跟踪前 · due before tally first saw any file: received time unknown
---   modified_at      TIMESTAMPTZ  文件修改时间 · modification time of that first version's file (for reference only)
---   files            VARCHAR[]    文件 · the accepted files of the period, first seen first
---   rejected_files   INTEGER      退回文件数 · files of the period that were rejected
+-- columns:
+--   scope            县区（文件夹，单县为空） · county folder above the ledger folder ('' for one county)
+--   unit             填报单位代码 · code of the unit that keeps the ledger (contract)
+--   unit_zh          填报单位 · the unit that keeps the ledger
+--   ledger           台账代码 · ledger code
+--   ledger_zh        台账名称 · ledger name
+--   ledger_order     台账顺序 · the contract's order of the ledgers
+--   year             年度 · year of the period
+--   month            月份 · month of the period (a snapshot: the month of its date)
+--   period           期次 · 2024-03; a snapshot as named (2024-12-31 or 2024)
+--   period_start     期次首日 · first day of the month; a snapshot: its date
+--   expected         是否按月应报 · due monthly (false for a snapshot)
+--   deadline         报送截止日 · the day of the following month the month is due
+--   due_by           最迟收到时间 · received before this instant is on time (deadline day's end plus the grace)
+--   status           状态代码 · on_time | late | before_tracking | missing | not_due | snapshot
+--   status_zh        状态 · 已按时报送 / 逾期报送 / 已报送（开始跟踪前收到） / 未报送 / 未到报送期限 / 名录快照
+--   submitted        是否已报送 · some version was accepted (a zero report counts)
+--   zero_report      是否零报告 · the current version says nothing happened
+--   on_time          是否按时 · received by due_by (null: not submitted, or not known)
+--   late             是否逾期 · received after due_by while tally was watching
+--   missing          是否未报 · nothing accepted and the deadline has passed
+--   not_due          是否未到期 · nothing accepted and the deadline not yet passed
+--   received_at      首次收到时间 · when tally first saw an accepted version
+--   received_on      收到日期 · received_at's day in the bureau's time zone
+--   before_tracking  是否跟踪前 · due before tally first saw any file: received time unknown
+--   modified_at      文件修改时间 · modification time of that first version's file (for reference only)
+--   files            文件 · the accepted files of the period, first seen first
+--   rejected_files   退回文件数 · files of the period that were rejected
 with rules as (
     select
         coalesce(getvariable('submissions_deadline_day'), deadline_day) as deadline_day,

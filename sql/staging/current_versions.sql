@@ -1,4 +1,5 @@
 -- current_versions
+-- relation: 现行文件版本（每个县区、台账、期间一个：其行现在计数） · the file version whose rows count now, one per (scope, ledger, period)
 -- Grain: one row per (scope, ledger, period): the file version whose rows count now, with
 -- every column of its `file_versions` row.
 -- This is the one definition of "current". The loader keeps one loaded version per

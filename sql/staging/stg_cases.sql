@@ -1,8 +1,11 @@
 -- stg_cases
+-- relation: 行政处罚案件（现行登记表，每案一行，取最新期间） · staging: one row per penalty case, from the latest register
 -- Grain: one row per case (行政处罚案件), keyed by its case number.
 -- Units resubmit the whole register every month, with more fields filled in as a case moves
 -- on. For each case the row from the register with the latest period wins (then the highest
 -- version); a case missing from a later register is kept from the earlier one.
+-- columns:
+--   period_start  登记表期间首日（每案取最新的一期） · first day of the register's month; each case keeps its row of the latest
 with source as (
     select * from raw.cases
 ),
@@ -16,7 +19,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
-        current_versions.period_start as register_period_start,
+        current_versions.period_start,
         -- ids: 〔〕[]【】() are written interchangeably in case numbers
         translate(trim(source.case_no), '[]【】()（）', '〔〕〔〕〔〕〔〕') as case_no,
         -- dates
@@ -56,7 +59,7 @@ latest_per_case as (
     from renamed
     qualify row_number() over (
         partition by case_no
-        order by register_period_start desc, version_id desc, "row" desc
+        order by period_start desc, version_id desc, "row" desc
     ) = 1
 )
 

@@ -1,4 +1,5 @@
 -- stg_inspections
+-- relation: 执法检查（现行版本的每一行） · staging: one row per inspection row of the current versions
 -- Grain: one row per inspection (执法检查) row of the current version of each monthly file.
 -- Rows of superseded versions stay in raw.inspections for the history but are left out here
 -- (the view current_versions says which version is current).
@@ -15,6 +16,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- ids
         source.campaign,
         source.spot_check_task,

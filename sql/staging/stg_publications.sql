@@ -1,4 +1,5 @@
 -- stg_publications
+-- relation: 违规出版物处置（现行版本的每一行） · staging: one row per publication action of the current versions
 -- Grain: one row per publication action (违规出版物处置) row of the current version of each
 -- monthly file.
 with source as (
@@ -14,6 +15,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- ids: case numbers are written with any of 〔〕[]【】() and mean the same case
         translate(trim(source.case_no), '[]【】()（）', '〔〕〔〕〔〕〔〕') as case_no,
         -- dates

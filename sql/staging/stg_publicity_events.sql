@@ -1,4 +1,5 @@
 -- stg_publicity_events
+-- relation: 普法宣传活动（现行版本的每一行） · staging: one row per publicity event of the current versions
 -- Grain: one row per publicity event (普法宣传活动) row of the current version of each monthly
 -- file.
 with source as (
@@ -14,6 +15,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- dates
         source.event_date,
         -- categories

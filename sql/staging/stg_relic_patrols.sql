@@ -1,4 +1,5 @@
 -- stg_relic_patrols
+-- relation: 不可移动文物巡查（现行版本的每一行） · staging: one row per relic patrol of the current versions
 -- Grain: one row per patrol (不可移动文物巡查) row of the current version of each monthly file.
 with source as (
     select * from raw.relic_patrols
@@ -13,6 +14,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- dates
         source.patrol_date,
         -- categories

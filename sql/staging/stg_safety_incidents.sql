@@ -1,4 +1,5 @@
 -- stg_safety_incidents
+-- relation: 安全生产事故（现行版本的每一行） · staging: one row per safety incident of the current versions
 -- Grain: one row per safety incident (安全生产事故) row of the current version of each monthly
 -- file. Most months are zero reports and contribute no row.
 with source as (
@@ -14,6 +15,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- dates
         source.occurred_on,
         -- categories

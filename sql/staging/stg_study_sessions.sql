@@ -1,4 +1,5 @@
 -- stg_study_sessions
+-- relation: 学法培训（现行版本的每一行） · staging: one row per study session of the current versions
 -- Grain: one row per study or training session (学法培训) row of the current version of each
 -- monthly file.
 with source as (
@@ -14,6 +15,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- dates
         source.held_on,
         -- categories

@@ -1,4 +1,5 @@
 -- stg_wechat_posts
+-- relation: 微信公众号推送（现行版本的每一行） · staging: one row per WeChat post of the current versions
 -- Grain: one row per WeChat post (微信公众号推送) row of the current version of each monthly file.
 with source as (
     select * from raw.wechat_posts
@@ -13,6 +14,7 @@ renamed as (
         source._row as "row",
         current_versions.scope,
         current_versions.period,
+        current_versions.period_start,
         -- dates
         source.posted_on,
         -- categories

@@ -297,7 +297,7 @@ def test_explain_rows_add_up_to_the_value(sample, code):
     elif aggregation == "sum":
         rebuilt = float(sum(rows["amount"], Decimal(0)))
     else:
-        rebuilt = rows["distinct_key"].drop_nulls().n_unique()
+        rebuilt = rows["distinct_value"].drop_nulls().n_unique()
     assert rebuilt == pytest.approx(explained.value), code
 
 
@@ -305,9 +305,9 @@ def test_explain_rate_lists_its_denominator(sample):
     w, _ = sample
     explained = indicators.explain(w.con, "disclosure_on_time_rate", 2024)
     assert explained.rows.height == 4
-    late = explained.rows.filter(~pl.col("in_numerator"))
+    late = explained.rows.filter(~pl.col("meets_condition"))
     assert late["record_key"].to_list() == [D]
-    assert 100 * explained.rows["in_numerator"].sum() / explained.rows.height == 75.0
+    assert 100 * explained.rows["meets_condition"].sum() / explained.rows.height == 75.0
 
 
 def test_explain_points_at_spreadsheet_rows(sample):

@@ -27,7 +27,7 @@ def test_every_model_is_found_with_its_layer():
     assert found["stg_cases"].materialization == "view"
     assert found["cases"].materialization == "table"
     assert found["indicators"].layer == "indicators"
-    assert {"calendar", "roster", "hotline_tickets", "incidents", "posts"} <= found.keys()
+    assert {"calendar", "staff", "hotline", "safety_incidents", "wechat_posts"} <= found.keys()
 
 
 def test_build_order_follows_references():
@@ -155,5 +155,5 @@ def test_calendar_spans_the_years_with_data_and_the_next(built):
 
 def test_roster_keeps_the_latest_snapshot_of_each_year(built):
     w, _ = built
-    rows = w.con.execute("SELECT year, name FROM roster ORDER BY year, name").fetchall()
+    rows = w.con.execute("SELECT year, name FROM staff ORDER BY year, name").fetchall()
     assert rows == [(2023, "王某"), (2024, "张某")]

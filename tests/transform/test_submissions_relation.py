@@ -10,7 +10,8 @@ from ledgerfiles import write_xlsx
 
 from flows.report.submissions import completeness, submissions
 from flows.transform import indicators
-from flows.transform.submissions import MODEL_SQL, header_columns
+from flows.transform.model_docs import parse_header
+from flows.transform.submissions import MODEL_SQL
 
 INSPECTION = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "检查结果"]
 
@@ -134,7 +135,7 @@ def test_the_relation_its_seeds_and_every_column_have_a_comment(ws):
     assert all(relations.values()) and relations["submissions"].startswith("台账报送情况")
     assert len(columns) == 27 + 3 + 6
     # the header's column list is the relation's, in its order
-    listed = list(header_columns(MODEL_SQL.read_text(encoding="utf-8")))
+    listed = list(parse_header(MODEL_SQL.read_text(encoding="utf-8")).columns)
     assert listed == [c for t, c, _ in columns if t == "submissions"]
     assert [(t, c) for t, c, text in columns if not text or " · " not in text] == []
 

@@ -6,7 +6,7 @@ with all_facts as (
 )
 
 select
-    code, year, dated_on, cast(amount as decimal(18, 2)) as amount, distinct_key, in_numerator,
+    code, year, dated_on, cast(amount as decimal(18, 2)) as amount, distinct_value, meets_condition,
     ledger, record_key, label, version_id, path, sheet, "row"
 from all_facts
 where year is not null

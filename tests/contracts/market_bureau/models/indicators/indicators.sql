@@ -23,7 +23,7 @@ aggregated as (
         cast(sum(row_count) as bigint) as row_count,
         cast(sum(numerator_count) as bigint) as numerator_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_key) as distinct_count
+        count(distinct distinct_value) as distinct_count
     from totals
     group by code, year
 ),

@@ -12,7 +12,7 @@ complaints as (
 all_facts as (
     select
         'food_checks' as code, year(checked_on) as year, checked_on as dated_on, 1 as amount,
-        null as distinct_key, true as in_numerator, 'food_checks' as ledger, business as record_key,
+        null as distinct_value, true as meets_condition, 'food_checks' as ledger, business as record_key,
         trade as label, version_id, path, sheet, "row"
     from checks
     union all
