@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -24,7 +25,9 @@ from flows.extract.headers import HeaderMatch, find_header, missing_header_advic
 from flows.extract.inbox import (
     SourceFile,
 )
-from flows.extract.parse import ParsedSheet
+
+if TYPE_CHECKING:  # a reader process plans files and never parses: it need not import the parser (and DuckDB)
+    from flows.extract.parse import ParsedSheet
 
 EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 

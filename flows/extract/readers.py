@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from flows.errors import Rejected
-from flows.extract import xls_reader, xlsx_marks
+from flows.extract import xlsx_marks
 from flows.extract.grid import (  # noqa: F401  (the readers' types, imported from here too)
     EMPTY_MARKS,
     MARK_KINDS,
@@ -41,6 +41,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF8_BOM = b"\xef\xbb\xbf"
 # A file above this size is no ledger (the largest real ones are a few MB).
 MAX_FILE_BYTES = 1 << 30
+# An .xlsx up to this size is held in memory while it is read (its zip opened once).
+ZIP_IN_MEMORY_BYTES = 64 << 20
 # C0 controls but tab, LF and CR, and DEL: bytes that only ever mean themselves in UTF-8.
 CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
@@ -232,30 +234,39 @@ class Workbook:
     hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
     invisible: bool = False  # its shared strings hold control or zero-width characters
     recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
+    # The .xlsx's zip, over its bytes in memory: opened once for the workbook's parts and
+    # every sheet's scan (opening a zip again cost ~0.4 ms a file); None when unreadable.
+    zip: zipfile.ZipFile | None = field(default=None, repr=False)
 
 
 def open_workbook(path: Path) -> Workbook:
     """Open an .xlsx (calamine) or .xls (xlrd), turning their failures into a clerk's reason."""
     check_size(path)
     if path.suffix.lower() == ".xls":
+        # Imported here: xlrd is for .xls only, and a reader process of .xlsx files spares it.
+        from flows.extract import xls_reader
+
         book = xls_reader.open_book(path)
         return Workbook(path, "xls", book.sheet_names(), book=book)
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
     invisible = recalc = False
+    z: zipfile.ZipFile | None = None
     try:
-        with zipfile.ZipFile(path) as z:
-            xlsx_marks.check_zip(z)  # before calamine inflates anything
-            parts, hidden, recalc = xlsx_marks.sheet_parts(z)
-            invisible = xlsx_marks.strings_have_invisible(z)
+        # Read once here; the sheets' scans read their parts from it (a large file stays on disk).
+        small = path.stat().st_size <= ZIP_IN_MEMORY_BYTES
+        z = zipfile.ZipFile(io.BytesIO(path.read_bytes()) if small else path)
+        xlsx_marks.check_zip(z)  # before calamine inflates anything
+        parts, hidden, recalc = xlsx_marks.sheet_parts(z)
+        invisible = xlsx_marks.strings_have_invisible(z)
     except (zipfile.BadZipFile, OSError):
-        pass  # calamine says what is wrong below
+        z = None  # calamine says what is wrong below
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
-                    hidden=hidden, invisible=invisible, recalc=recalc)
+                    hidden=hidden, invisible=invisible, recalc=recalc, zip=z)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -269,6 +280,8 @@ def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
     """List a workbook's sheets in order, with their visibility."""
     names = reader.sheet_names
     if reader.kind == "xls":
+        from flows.extract import xls_reader
+
         return [Sheet(name, visible, i) for i, (name, visible) in enumerate(xls_reader.sheet_list(reader.book))]
     hidden = reader.hidden
     if hidden is not None:
@@ -284,6 +297,8 @@ def sheets(reader: Workbook, path: Path | None = None) -> list[Sheet]:
 def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     """Read every cell of one sheet as text; the first grid row is spreadsheet row 1."""
     if reader.kind == "xls":
+        from flows.extract import xls_reader
+
         return xls_reader.sheet_grid(reader.book, sheet.index, sheet.name)
     scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
     try:
@@ -291,10 +306,10 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
         if scan is not None and scan.unknown_errors:
             calamine = fastexcel.read_excel(patched_workbook(reader, sheet, scan.unknown_errors))
         # skip_rows=0 keeps leading empty rows, so that grid row i is spreadsheet row i + 1.
-        loaded = calamine.load_sheet(
-            sheet.index, header_row=None, skip_rows=0, dtypes="string", eager=True
-        )
-        frame = pl.from_arrow(loaded) if loaded.num_rows else pl.DataFrame()
+        # Handed to polars through the Arrow C interface, not as a pyarrow batch: a reader
+        # process then never imports pyarrow (0.13 CPU-s each), and the read costs no more.
+        loaded = calamine.load_sheet(sheet.index, header_row=None, skip_rows=0, dtypes="string")
+        frame = pl.DataFrame(loaded) if loaded.height else pl.DataFrame()
     except Exception as exc:
         raise Rejected(f"工作表「{sheet.name}」无法读取：{workbook_failure(exc)}", rule="corrupt") from exc
     if frame.width == 0:  # no cell holds a value; what the scan found of its layout still holds
@@ -316,8 +331,11 @@ def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
     if not member:
         return None
     try:
-        with zipfile.ZipFile(reader.path) as z:
-            data = z.read(member)
+        if reader.zip is not None:
+            data = reader.zip.read(member)
+        else:
+            with zipfile.ZipFile(reader.path) as z:
+                data = z.read(member)
     except (KeyError, OSError, zipfile.BadZipFile):
         return None
     try:
