@@ -52,6 +52,11 @@ def share_cells(m: dict) -> list[str]:
     return [f"{100 * stages.get(s, 0) / m['wall']:.0f}%" if m["wall"] else "" for s in STAGES]
 
 
+def load_cell(m: dict) -> str:
+    """Return the machine's 1-minute load average when a step ended, if it was recorded."""
+    return f"{m['load']:.1f}" if "load" in m else ""
+
+
 def run_line(r: dict, name: str, m: dict) -> str:
     """Return the table line of one pipeline run."""
     fl = floor_of(r)
@@ -59,7 +64,7 @@ def run_line(r: dict, name: str, m: dict) -> str:
     ratio = f"{m['wall'] / fl:.1f}" if name == "full" and fl else ""
     fl_text = f"{fl:.1f}" if fl is not None else ""
     return (f"| {label(r['size'])} | {name} | {m['wall']:.1f} | {m.get('elapsed', m['wall']):.1f} | {rate:,.0f} | "
-            f"{m['peak_mib']:.0f} | {m.get('tree_peak_mib', m['peak_mib']):.0f} | {m.get('load', 0):.1f} | "
+            f"{m['peak_mib']:.0f} | {m.get('tree_peak_mib', m['peak_mib']):.0f} | {load_cell(m)} | "
             f"{fl_text} | {ratio} | " + " | ".join(share_cells(m)) + " |")
 
 
@@ -71,11 +76,11 @@ def other_lines(r: dict) -> list[str]:
         if m := r["steps"].get(name):
             lines.append(f"| {label(r['size'])} | {name} | {m['wall']:.1f} | {m.get('elapsed', m['wall']):.1f} | "
                          f"{m['rows'] / m['wall']:,.0f} | {m['peak_mib']:.0f} | "
-                         f"{m.get('tree_peak_mib', m['peak_mib']):.0f} | {m.get('load', 0):.1f} | | |" + blank)
+                         f"{m.get('tree_peak_mib', m['peak_mib']):.0f} | {load_cell(m)} | | |" + blank)
     if m := r["steps"].get("flow_noop"):
         for name, wall in (("flow_noop cold", m["wall"]), ("flow_noop warm", m["warm"])):
             lines.append(f"| {label(r['size'])} | {name} | {wall:.1f} | | 0 | {m['peak_mib']:.0f} | "
-                         f"{m.get('tree_peak_mib', m['peak_mib']):.0f} | {m.get('load', 0):.1f} | | |" + blank)
+                         f"{m.get('tree_peak_mib', m['peak_mib']):.0f} | {load_cell(m)} | | |" + blank)
     return lines
 
 

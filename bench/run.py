@@ -293,7 +293,8 @@ def size_fits(clock: Clock, rows: int, results: list[dict], shape: str = "small"
         * (1 if name == "nothing_new" else max(REPEATS, 1)) for name in names)
     if fits(clock, need):
         return None
-    return (f"{shape} {label(rows)} skipped: its inbox and required steps were predicted at {need:.0f} s "
+    named = label(rows) if shape == "small" else f"{shape} {label(rows)}"
+    return (f"{named} skipped: its inbox and required steps were predicted at {need:.0f} s "
             f"(from the smaller sizes) and only {max(clock.left(), 0):.0f} s of the "
             f"{clock.budget:.0f} s budget were left")
 
