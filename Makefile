@@ -39,7 +39,8 @@ clean:
 	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.wal warehouse/inbox-* warehouse/docs
 
 # Issue 7: 100k, 1M and 4M rows within BENCH_BUDGET_S (840 s), inboxes reused from BENCH_DIR
-# (/tmp/tally-bench) while current; writes bench/results.md and .json. Knobs: bench/run.py.
+# (/tmp/tally-bench) while current; issue 16: the big-file shape at 1M and 4M and a mixed inbox
+# at 4M in the same run; writes bench/results.md and .json. Knobs: bench/run.py.
 bench: install
 	$(BIN)/python -m bench.run
 

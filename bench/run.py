@@ -1,5 +1,10 @@
 """`make bench`: time tally on inboxes of 100k, 1M and 4M rows against a floor measured in the same run.
 
+Two shapes of inbox (issue 16): many small files (a folder per county, a file per ledger and
+month in each) and the shape a city sends, one big file per ledger and month (`bench/big.py`),
+at 1M and 4M rows, plus a mixed inbox (half the counties merged, half as they are) at 4M. The
+big shapes are made from the small-file inbox of the same size, so the rows are the same.
+
 Every measured step runs in a child process (`bench.step`) so that its peak memory is its own;
 none runs under a profiler (BENCH_PROFILE=1 adds an unmeasured profiled run at the end).
 The whole bench keeps to BENCH_BUDGET_S (840 s): a size or an optional step that its
@@ -11,7 +16,10 @@ Knobs: BENCH_SIZES (100000,1000000,4000000), BENCH_DIR (/tmp/tally-bench: inboxe
 when their manifest matches), BENCH_XLSX_MAX (largest size with an .xlsx-only run, 4000000), BENCH_REPEATS (times the floors
 and the full run are measured, the fastest kept: the machine is shared, 2),
 BENCH_FLOW_SIZE (the size whose nothing-new run also goes through the Prefect flow, 1000000;
-0: none), BENCH_BUDGET_S, BENCH_PROFILE=1 and BENCH_PROFILE_SIZE (1000000), BENCH_OUT (bench/).
+0: none), BENCH_BUDGET_S, BENCH_PROFILE=1 and BENCH_PROFILE_SIZE (1000000), BENCH_OUT (bench/),
+BENCH_BIG_SIZES (1000000,4000000) and BENCH_MIXED_SIZES (4000000): the sizes of the big and
+mixed shapes ("" for none). Each run step's peak memory is reported twice: its own ru_maxrss
+and the whole process tree's (reader workers and the Data Docs' child included, `bench/tree.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.big import build_shape, changed_file, one_cell_changed
 from bench.inbox import (
     MANIFEST,
     county_count,
@@ -35,12 +44,22 @@ from bench.inbox import (
     one_file_changed,
     reusable,
 )
-from bench.report import FLOOR_STEPS, label, table, targets
+from bench.report import FLOOR_STEPS, label, shape_table, shape_targets, table, targets
+from bench.tree import TreePeak
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("BENCH_DIR", "/tmp/tally-bench"))
 OUT = Path(os.environ.get("BENCH_OUT", str(HERE)))
 SIZES = sorted(int(s) for s in os.environ.get("BENCH_SIZES", "100000,1000000,4000000").split(","))
+
+
+def sizes_of(name: str, default: str) -> list[int]:
+    """Return the sizes an environment knob lists (comma-separated; empty for none)."""
+    return sorted(int(s) for s in os.environ.get(name, default).split(",") if s.strip())
+
+
+SHAPE_SIZES = {"small": SIZES, "big": sizes_of("BENCH_BIG_SIZES", "1000000,4000000"),
+               "mixed": sizes_of("BENCH_MIXED_SIZES", "4000000")}
 BUDGET_S = float(os.environ.get("BENCH_BUDGET_S", "840"))
 XLSX_MAX = int(os.environ.get("BENCH_XLSX_MAX", "4000000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "2"))  # floors and full runs: the fastest counts
@@ -95,7 +114,8 @@ def step(clock: Clock, *args: str) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "bench.step", *args], cwd=HERE.parent, env=child_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        out, err = proc.communicate(timeout=max(clock.left(), 1.0))
+        with TreePeak(proc.pid) as tree:
+            out, err = proc.communicate(timeout=max(clock.left(), 1.0))
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -107,6 +127,10 @@ def step(clock: Clock, *args: str) -> dict:
         raise StepFailed(f"{args[0]} failed (exit {proc.returncode}): {tail}")
     result = json.loads(out.strip().splitlines()[-1])
     result["elapsed"] = time.perf_counter() - started  # process start and imports included
+    result["tree_peak_mib"] = tree.peak_mib
+    # process start, imports and the run, without the Data Docs rendered after the swap
+    result["elapsed"] -= result.get("docs_after_s", 0.0)
+    result["load"] = os.getloadavg()[0]  # the machine is shared: its 1-minute load beside each step
     return result
 
 
@@ -145,18 +169,30 @@ def fits(clock: Clock, seconds: float) -> bool:
     return seconds <= clock.left()
 
 
-def prepare(rows: int, results: list[dict]) -> dict:
-    """Have the inbox of one size (reused or built) and fresh warehouses; return the size's record."""
-    base = WORK / str(rows)
-    donor = WORK / str(results[-1]["size"]) if results else None
+def base_of(shape: str, rows: int) -> Path:
+    """Return the folder of one shape and size: its inbox, manifest and warehouses."""
+    return WORK / (str(rows) if shape == "small" else f"{shape}-{rows}")
+
+
+def prepare(rows: int, results: list[dict], shape: str = "small") -> dict:
+    """Have the inbox of one shape and size (reused or built) and fresh warehouses; return its record.
+
+    A big or mixed inbox is made from the small-file inbox of the same size, built first if need be.
+    """
+    base = base_of(shape, rows)
+    small = [r for r in results if r.get("shape", "small") == "small"]
+    donor = WORK / str(small[-1]["size"]) if small and small[-1]["size"] != rows else None
     for stale in ("wh", "wh-xlsx", "xlsx-inbox", "wh-profile"):
         remove(base / stale)
     t = time.perf_counter()
-    made, reused = ensure_inbox(base, rows, donor=donor)
+    made, reused = ensure_inbox(WORK / str(rows), rows, donor=donor)
+    if shape != "small":
+        made, reused = build_shape(shape, WORK / str(rows), base)
     build_s = time.perf_counter() - t
     how = "reused (manifest matched)" if reused else "built"
-    print(f"[{label(rows)}] inbox {how} in {build_s:.1f}s: {made}", flush=True)
-    return {"size": rows, "inbox": made, "reused": reused, "build_s": build_s, "steps": {}, "skipped": []}
+    print(f"[{shape} {label(rows)}] inbox {how} in {build_s:.1f}s: {made}", flush=True)
+    return {"size": rows, "shape": shape, "inbox": made, "reused": reused, "build_s": build_s,
+            "steps": {}, "skipped": []}
 
 
 def remove(path: Path) -> None:
@@ -192,9 +228,11 @@ def measure(clock: Clock, res: dict, results: list[dict]) -> dict:
     A failed optional step is noted and the others still run; a failed required step, or the
     budget running out, ends the size.
     """
-    rows, base = res["size"], WORK / str(res["size"])
+    rows, shape = res["size"], res.get("shape", "small")
+    base = base_of(shape, rows)
     inbox, warehouse = base / "inbox", base / "wh" / "tally.duckdb"
     steps = res["steps"]
+    tag = label(rows) if shape == "small" else f"{shape} {label(rows)}"
 
     def timed(name: str, *args: str, required: bool = False) -> None:
         try:
@@ -204,7 +242,8 @@ def measure(clock: Clock, res: dict, results: list[dict]) -> dict:
                 raise
             res["skipped"].append(str(failed))
             return
-        print(f"[{label(rows)}] {name} {steps[name]['wall']:.1f}s", flush=True)
+        print(f"[{tag}] {name} {steps[name]['wall']:.1f}s (with process start {steps[name]['elapsed']:.1f}s, "
+              f"tree peak {steps[name]['tree_peak_mib']:.0f} MiB)", flush=True)
 
     def fastest(name: str, *args: str, fresh: Path | None = None) -> None:
         """Measure a required step REPEATS times (from a fresh warehouse each) and keep the fastest."""
@@ -218,34 +257,44 @@ def measure(clock: Clock, res: dict, results: list[dict]) -> dict:
 
     try:
         fastest("floor_csv", "floor-csv", str(inbox))
-        fastest("floor_xlsx", "floor-xlsx", str(inbox))
+        if shape != "big":  # the big shape is all CSV
+            fastest("floor_xlsx", "floor-xlsx", str(inbox))
         fastest("full", "run", str(inbox), str(warehouse), fresh=warehouse.parent)
         timed("nothing_new", "run", str(inbox), str(warehouse), required=True)
         if rows == FLOW_SIZE and optional(clock, res, results, "flow_noop", 60):
             timed("flow_noop", "flow-noop", str(inbox), str(warehouse))
         if optional(clock, res, results, "one_changed", steps["full"]["elapsed"]):
-            with one_file_changed(inbox):
+            with one_file_changed(inbox) if shape == "small" else one_cell_changed(changed_file(shape, inbox)):
                 timed("one_changed", "run", str(inbox), str(warehouse))
-        if rows > XLSX_MAX:
+        if shape != "small":
+            pass  # the .xlsx-only run belongs to the small-file shape
+        elif rows > XLSX_MAX:
             res["skipped"].append(f"xlsx_run: not run above {label(XLSX_MAX)} rows (BENCH_XLSX_MAX)")
         elif optional(clock, res, results, "xlsx_run", steps["full"]["elapsed"]):
             xinbox = xlsx_only(inbox, base / "xlsx-inbox")
             timed("xlsx_run", "run", str(xinbox), str(base / "wh-xlsx" / "tally.duckdb"))
     except (OutOfTime, StepFailed) as stop:
         res["skipped"].append(str(stop))
-        print(f"[{label(rows)}] {stop}", flush=True)
+        print(f"[{tag}] {stop}", flush=True)
     return res
 
 
-def size_fits(clock: Clock, rows: int, results: list[dict]) -> str | None:
+def size_fits(clock: Clock, rows: int, results: list[dict], shape: str = "small") -> str | None:
     """Return why this size cannot fit the budget, or None if its build and required steps fit."""
     base = WORK / str(rows)
-    need = build_estimate(results, base, rows) + sum(
-        predicted(results, name, rows, fallback=BUILD_S_PER_ROW * rows * 20)
-        * (1 if name == "nothing_new" else max(REPEATS, 1)) for name in REQUIRED)
+    small = [r for r in results if r.get("shape", "small") == "small"]
+    own = [r for r in results if r.get("shape", "small") == shape]
+    build = build_estimate(small, base, rows)
+    # A shape not measured yet is predicted from the small-file shape, at twice its cost.
+    basis, factor = (own, 1.0) if own or shape == "small" else (small, 2.0)
+    names = [n for n in REQUIRED if not (shape == "big" and n == "floor_xlsx")]
+    need = build + sum(
+        factor * predicted(basis, name, rows, fallback=BUILD_S_PER_ROW * rows * 20)
+        * (1 if name == "nothing_new" else max(REPEATS, 1)) for name in names)
     if fits(clock, need):
         return None
-    return (f"{label(rows)} skipped: its inbox and required steps were predicted at {need:.0f} s "
+    named = label(rows) if shape == "small" else f"{shape} {label(rows)}"
+    return (f"{named} skipped: its inbox and required steps were predicted at {need:.0f} s "
             f"(from the smaller sizes) and only {max(clock.left(), 0):.0f} s of the "
             f"{clock.budget:.0f} s budget were left")
 
@@ -269,15 +318,20 @@ def profile(clock: Clock, results: list[dict]) -> str:
 
 
 def run_sizes(clock: Clock) -> tuple[list[dict], list[str]]:
-    """Measure every size that fits the budget; return the results and the notes on what did not."""
+    """Measure every shape and size that fits the budget, smallest size first (the shapes of a
+    size one after the other); return the results and the notes on what did not."""
     results: list[dict] = []
     notes: list[str] = []
-    for rows in SIZES:
-        if (why := size_fits(clock, rows, results)) is not None:
-            notes.append(why)
-            print(why, flush=True)
-            continue
-        results.append(measure(clock, prepare(rows, results), results))
+    for rows in sorted(set().union(*SHAPE_SIZES.values())):
+        for shape, sizes in SHAPE_SIZES.items():
+            if rows not in sizes:
+                continue
+            if (why := size_fits(clock, rows, results, shape)) is not None:
+                notes.append(why)
+                print(why, flush=True)
+                continue
+            own = [r for r in results if r.get("shape", "small") == shape]
+            results.append(measure(clock, prepare(rows, results, shape), own))
     return results, notes
 
 
@@ -285,17 +339,19 @@ def main() -> None:
     """Measure every size, print the table and write results.md and results.json."""
     clock = Clock(BUDGET_S)
     results, notes = run_sizes(clock)
+    small = [r for r in results if r.get("shape", "small") == "small"]
     if PROFILE:
-        notes.append(profile(clock, results))
+        notes.append(profile(clock, small))
     run = {"budget_s": BUDGET_S, "total_s": clock.elapsed(), "sizes": SIZES, "xlsx_max": XLSX_MAX,
            "flow_size": FLOW_SIZE, "cores": os.cpu_count(), "python": sys.version.split()[0],
            "notes": notes, "repeats": max(REPEATS, 1)}
-    text = table(results, run)
+    text = table(small, run) + shape_table([r for r in results if r.get("shape", "small") != "small"])
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.md").write_text(text)
     (OUT / "results.json").write_text(json.dumps(
         {"run": run, "results": results,
-         "targets": [dict(zip(("target", "value", "met"), t, strict=True)) for t in targets(results)]},
+         "targets": [dict(zip(("target", "value", "met"), t, strict=True))
+                     for t in targets(small) + shape_targets(results)]},
         indent=1, ensure_ascii=False))
     print(text)
     print(f"bench: {clock.elapsed():.0f} s in all (budget {BUDGET_S:.0f} s); wrote {OUT / 'results.md'} "

@@ -30,6 +30,11 @@ from flows.validate.cross_checks import run_cross_checks
 from flows.validate.sheet_suites import SuiteFindings, validate_ledgers
 
 BATCH_SIZE = 50  # files per extract call: small enough for progress, large enough to be cheap
+# Bytes of files per extract call (issue 16): a batch also ends when its files reach this size,
+# so that a batch of big monthly files (a city's, 30 MB each) is not 50 of them in memory at
+# once, parsed, with the next 50 read ahead. About FLUSH_ROWS rows of CSV; one larger file is
+# a batch of its own.
+BATCH_BYTES = 32 * 2**20
 # Parsed rows held before they are validated, loaded and committed to the aside copy: bounds a
 # run's memory, while each check still sees large batches. Committing there is safe because
 # nothing is published before the swap, and a failed run throws the aside copy away; holding

@@ -58,6 +58,7 @@ from flows.privacy.protect import hash_key
 from flows.publish import swap
 from flows.report import notices
 from flows.run.context import (
+    BATCH_BYTES,
     BATCH_SIZE,
     FLUSH_ROWS,
     PAUSE_ENV,
@@ -376,13 +377,27 @@ def batches(items: Sequence, size: int = BATCH_SIZE) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
+def file_batches(sources: Sequence[SourceFile], size: int = BATCH_SIZE,
+                 max_bytes: int = BATCH_BYTES) -> Iterator[Sequence[SourceFile]]:
+    """Yield consecutive runs of files: at most `size` files, and no more than `max_bytes` of
+    them together unless one file alone is larger (it is then a batch of its own)."""
+    start, total = 0, 0
+    for at, source in enumerate(sources):
+        if at > start and (at - start >= max(size, 1) or total + source.size > max_bytes):
+            yield sources[start:at]
+            start, total = at, 0
+        total += source.size
+    if start < len(sources):
+        yield sources[start:]
+
+
 def ingest_stages(ctx: Context, look: Look, call: Call = call_directly) -> Ingested:
     """Discover, then extract batch by batch, validating and loading every `flush_rows` rows."""
     discovered: Discovered = call(DISCOVER, ctx, look)
     done = Ingested(discovered.summary)
     held: list[Prepared] = []
     held_rows, flush = 0, ctx.options.flush_rows
-    every = list(batches(discovered.sources, ctx.options.batch_size))
+    every = list(file_batches(discovered.sources, ctx.options.batch_size))
     for at, batch in enumerate(every):
         extracted: Extracted = call(EXTRACT, ctx, batch, every[at + 1] if at + 1 < len(every) else ())
         done = done.plus(extracted.summary)
@@ -427,7 +442,8 @@ def run(ctx: Context, *, wait: float = 0.0, call: Call = call_directly,
         returned: list[Any] = []  # what the stages returned, for the record of a failed run
 
         def calling(stage: Stage, *args: Any) -> Any:
-            returned.append(result := call(stage, *args))
+            result = call(stage, *args)
+            returned.append(for_the_record(result))
             return result
 
         try:
@@ -542,6 +558,19 @@ def render_docs_quietly(ctx: Context, result: RunResult, folder: Path) -> subpro
     except Exception as exc:
         log.warning("Data Docs 生成失败 · could not build Data Docs in %s: %s", folder, exc)
         return None
+
+
+def for_the_record(result: Any) -> Any:
+    """Return what a failed run's record needs of a stage's result: its counts, never its rows.
+
+    Keeping every batch's parsed frames until the run ends held the whole inbox in memory
+    (issue 16: 1 GiB at 1M rows in big files, growing with the rows).
+    """
+    if isinstance(result, Extracted):
+        return Extracted((), result.summary)
+    if isinstance(result, Validated):
+        return None  # `fail` counts nothing of it
+    return result
 
 
 def fail(ctx: Context, exc: BaseException, returned: Sequence[Any] = ()) -> RunResult:
