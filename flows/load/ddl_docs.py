@@ -111,6 +111,15 @@ LOADER_DOCS = (
         "fingerprint": bilingual("密钥指纹", "the key's fingerprint (never the key)"),
         "recorded_at": bilingual("记录时间（带时区）", "when it was recorded (TIMESTAMPTZ)"),
     }),
+    # Created by flows/report/notices.py (the notification's memory); its comments sit here too.
+    RelationDoc("main", "notices_sent", bilingual(
+        "已通知事项", "what a run's notification has said, so that each thing is sent once"), {
+        "notice_key": bilingual("事项键", "what the notice is: kind:version_id, check:rule:version_id:row, "
+                                "late|missing:scope:ledger:period"),
+        "kind": bilingual("类别", "rejected | quarantined | check | late | missing"),
+        "run_id": bilingual("运行编号", "the run whose notification carried it"),
+        "sent_at": bilingual("通知时间", "when that run put it in its notification (UTC)"),
+    }),
 )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import polars as pl
 
+from flows.load import comments, ddl_docs
 from flows.report.problem_report import RULE_NAMES
 from flows.resources import SQL_DIR
 
@@ -32,13 +33,6 @@ CREATE TABLE IF NOT EXISTS {SENT_TABLE} (
     sent_at     TIMESTAMPTZ NOT NULL
 )
 """
-SENT_COMMENTS = {
-    None: "已通知事项 · what a run's notification has said, so that each thing is sent once",
-    "notice_key": "事项键 · what the notice is: kind:version_id, check:rule:version_id:row, late|missing:scope:ledger:period",
-    "kind": "类别 · rejected | quarantined | check | late | missing",
-    "run_id": "运行编号 · the run whose notification carried it",
-    "sent_at": "通知时间 · when that run put it in its notification (UTC)",
-}
 MAX_PERIODS = 6  # months listed in one line before the rest are counted
 
 
@@ -70,10 +64,7 @@ def untold_missing(con) -> bool:
 def ensure_sent_table(con) -> None:
     """Create `notices_sent` (with its comments) when the warehouse does not have it yet."""
     con.execute(SENT_DDL)
-    for column, text in SENT_COMMENTS.items():
-        target = f"TABLE {SENT_TABLE}" if column is None else f"COLUMN {SENT_TABLE}.{column}"
-        quoted = text.replace("'", "''")  # our own constant text, never ledger text
-        con.execute(f"COMMENT ON {target} IS '{quoted}'")
+    comments.apply(con, [doc for doc in ddl_docs.LOADER_DOCS if doc.name == SENT_TABLE])
 
 
 def new_notices(con) -> pl.DataFrame:
