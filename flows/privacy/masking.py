@@ -110,6 +110,28 @@ def mask_person_name(expr: pl.Expr) -> pl.Expr:
     return pl.when(name.str.len_chars() == 1).then(name + "某").otherwise(masked)
 
 
+# What separates the names of a `names` cell (cells.py splits on the same, Unicode spaces
+# as Rust's \s has them): a name is a run of anything else.
+_NAME_OR_SEPARATORS = r"[^、，,;；\s]+|[、，,;；\s]+"
+_NAME_SEPARATORS = r"^[、，,;；\s]+$"
+
+
+def mask_person_names(expr: pl.Expr) -> pl.Expr:
+    """Mask every name of a list of names (["王小明", "欧阳娜娜"] -> ["王某某", "欧阳某某"])."""
+    return expr.list.eval(mask_person_name(pl.element()))
+
+
+def mask_names_text(expr: pl.Expr) -> pl.Expr:
+    """Mask every name of a cell of names as written, its separators kept (苏国、王强海 -> 苏某、王某某)."""
+    text = expr.cast(pl.Utf8)
+    tokens = text.str.extract_all(_NAME_OR_SEPARATORS)
+    masked = tokens.list.eval(
+        pl.when(pl.element().str.contains(_NAME_SEPARATORS)).then(pl.element())
+        .otherwise(mask_person_name(pl.element()))
+    ).list.join("")
+    return pl.when(text.is_null() | (text == "")).then(text).otherwise(masked)
+
+
 def mask_id_number(expr: pl.Expr) -> pl.Expr:
     """Keep an ID number's first 6 and last 4 characters (640422********1234)."""
     value = _compact(expr)
