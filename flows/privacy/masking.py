@@ -133,7 +133,7 @@ def _distinct_masked(values: pl.Series, mask) -> tuple[pl.Series, pl.Series]:
 
 
 def _mask_names_series(series: pl.Series) -> pl.Series:
-    distinct, masked = _distinct_masked(series.explode(), mask_person_name)
+    distinct, masked = _distinct_masked(series.explode(empty_as_null=False), mask_person_name)
     return series.list.eval(pl.element().replace_strict(distinct, masked, default=None, return_dtype=pl.Utf8))
 
 
