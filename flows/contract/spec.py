@@ -149,6 +149,12 @@ class ColumnSpec(_Strict):
             )
         if self.clear_when is not None and self.personal is None:
             raise ValueError("`clear_when` is for a personal column · clear_when 只用于个人信息列")
+        if self.type == "names" and (self.personal not in (None, "person_name") or self.clear_when):
+            # A list of names is masked and hashed name by name: only as people's names.
+            raise ValueError(
+                "a `names` column can only be `personal = \"person_name\"`, without clear_when"
+                " · 姓名列表列只能标为 person_name，且不能写 clear_when"
+            )
         return self
 
 

@@ -15,7 +15,7 @@ from flows.extract.cells import REQUIRED_RULE, fast_cell, is_blank, parse_cell
 from flows.extract.headers import HeaderMatch, header_lookup
 from flows.extract.readers import Grid, MergedRange
 from flows.privacy.masking import mask_by_kind, mask_texts, personal_kind_of_header
-from flows.privacy.protect import masked_text
+from flows.privacy.protect import masked_text, reads_clear
 from flows.textnorm import WHITESPACE_CHARS, normalise_header
 
 # A row whose first non-empty cell (inner white space removed, ：read as :) starts with one
@@ -437,7 +437,7 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
         if settled.all():  # the common case, and far cheaper than looking for positions
             continue
         unsettled = settled.not_().arg_true()
-        value, bad = full_parse(mapped, unsettled, column)
+        value, bad = full_parse(mapped, unsettled, column, ledger)
         parsed_all = parsed_all.with_columns(merged(parsed_all.get_column(column.name), unsettled, value))
         found.append(bad)
     rows_all = parsed_all.select(
@@ -468,7 +468,8 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
                     **{sheet.match.columns[c.name]: c for c in ledger.columns
                        if c.personal and c.name in sheet.match.columns}}
         mapped = set(sheet.match.columns.values())
-        cells = [masked_cell(c, personal.get(c), None if c in mapped else label).alias(label)
+        cells = [masked_cell(c, personal.get(c), None if c in mapped else label,
+                             clear_grid_column(sheet, personal.get(c)), ledger).alias(label)
                  for c, label in labels.items()]
         start, height = starts[i], starts[i + 1] - starts[i]
         out.append(ParsedSheet(rows_all.slice(start, height), raw_all.slice(start, height), data, cells,
@@ -496,16 +497,31 @@ def fast_exprs(ledger: Ledger) -> tuple[pl.Expr, ...]:
     exprs = [pl.col("_row"), pl.col("_unit")]
     for column in ledger.columns:
         fast = fast_cell(pl.col(column.name), column, scale=scale_of(column))
-        exprs += [fast.value.alias(column.name), shown_text(column).alias(f"__raw_{column.name}"),
+        exprs += [fast.value.alias(column.name), shown_text(column, ledger).alias(f"__raw_{column.name}"),
                   fast.settled.alias(f"__settled_{column.name}")]
     return tuple(exprs)
 
 
+def clear_grid_column(sheet: SheetToParse, column: Column | None) -> str | None:
+    """The grid column of a personal column's `clear_when` column (当事人类型), if the sheet has it."""
+    if column is None or column.clear_when is None:
+        return None
+    return sheet.match.columns.get(column.clear_when[0])
+
+
 @lru_cache(maxsize=256)
-def masked_cell(grid_column: str, column: Column | None, extra_header: str | None = None) -> pl.Expr:
-    """A cell of the grid, masked for quarantine: by its template column, else by its header and content."""
+def masked_cell(grid_column: str, column: Column | None, extra_header: str | None = None,
+                clear_grid: str | None = None, ledger: Ledger | None = None) -> pl.Expr:
+    """A cell of the grid, masked for quarantine: by its template column, else by its header and content.
+
+    A personal column is kept in clear on the rows where its `clear_when` holds, read from
+    the grid column `clear_grid` (a company party: public in every table, quarantine too).
+    """
     if column is not None and column.personal:
-        return masked_text(pl.col(grid_column), column)
+        clear = None
+        if clear_grid is not None and ledger is not None:
+            clear = reads_clear(ledger, column, pl.col(clear_grid))
+        return masked_text(pl.col(grid_column), column, clear)
     # A column the template does not have may still hold IDs, phones or names (来电号码,
     # 身份证号（备查）, 来电人): its header tells names; IDs and phones are found anywhere.
     return mask_by_kind(pl.col(grid_column), personal_kind_of_header(extra_header))
@@ -516,22 +532,33 @@ def scale_of(column: Column) -> pl.Expr | float:
     return pl.col(f"_scale_{column.name}") if column.type == "money" else 1.0
 
 
-def shown_text(column: Column) -> pl.Expr:
-    """What a clerk or analyst sees of a cell's raw text: masked like the warehouse."""
+def shown_text(column: Column, ledger: Ledger | None = None) -> pl.Expr:
+    """What a clerk or analyst sees of a cell's raw text: masked like the warehouse.
+
+    With the ledger, a column's `clear_when` is read from its other column's raw text, so a
+    company party's problem shows its name as `cases` does.
+    """
     raw = pl.col(column.name)
-    return masked_text(raw, column) if column.personal else raw
+    if not column.personal:
+        return raw
+    clear = reads_clear(ledger, column, pl.col(column.clear_when[0])) if ledger and column.clear_when else None
+    return masked_text(raw, column, clear)
 
 
-def full_parse(mapped: pl.DataFrame, rows: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFrame]:
+def full_parse(mapped: pl.DataFrame, rows: pl.Series, column: Column,
+               ledger: Ledger | None = None) -> tuple[pl.Series, pl.DataFrame]:
     """Parse one column's cells at the given positions fully: their values, and their problems."""
     name = column.name
     needed = ["_row", "_unit", "_year", name] + ([f"_scale_{name}"] if column.type == "money" else [])
+    if ledger is not None and column.personal and column.clear_when:  # what decides its mask
+        needed.append(column.clear_when[0])
     cell = parse_cell(pl.col(name), column, year=pl.col("_year"), scale=scale_of(column))
     # One lazy select so that the value, rule and reason of a cell share their work.
     parsed = (
         mapped.lazy().select(pl.col(needed).gather(rows))
         .select(pl.col("_unit"), pl.col("_row"), cell.value.alias("value"),
-                shown_text(column).alias("raw_value"), cell.rule.alias("rule"), cell.reason.alias("reason"))
+                shown_text(column, ledger).alias("raw_value"), cell.rule.alias("rule"),
+                cell.reason.alias("reason"))
         .collect()
     )  # fmt: skip
     bad = parsed.filter(pl.col("rule").is_not_null()).select(

@@ -30,8 +30,9 @@ LINEAGE = (("_version_id", "BIGINT"), ("_sheet", "VARCHAR"), ("_row", "INTEGER")
 def extra_columns(column: Column) -> list[tuple[str, str]]:
     """Columns derived from one template column before masking (keys, check results)."""
     extras: list[tuple[str, str]] = []
-    if column.personal in ("person_name", "id_number", "phone"):
-        # A keyed hash of the clear value, so that a repeat party can be recognised.
+    if column.personal in ("person_name", "id_number", "phone") and column.type != "names":
+        # A keyed hash of the clear value, so that a repeat party can be recognised (a
+        # list of names has one per name, `_keys` below).
         extras.append((f"{column.name}_key", "VARCHAR"))
     if column.personal == "id_number":
         extras.append((f"{column.name}_kind", "VARCHAR"))  # resident_id | uscc | other

@@ -22,9 +22,12 @@ from flows.privacy.masking import (
     keyed_hashes,
     mask_free_text,
     mask_id_number,
+    mask_names_text,
     mask_person_name,
+    mask_person_names,
     mask_phone,
 )
+from flows.textnorm import normalise_value, normalise_value_expr
 
 KEY_ENV = "TALLY_HASH_KEY"
 KEY_FILE = ".tally-hash-key"
@@ -33,6 +36,9 @@ KEY_TABLE = "hash_key_fingerprint"  # the fingerprint of the key the warehouse's
 # reach of a search over keys as well as values.
 MIN_KEY_CHARS = 32
 REKEY_HINT = "tally rekey"
+# The personal kinds whose clear value gets a keyed hash beside its mask (`<column>_key`, or
+# `<column>_keys` name by name for a list of names), so that a repeat person can be counted.
+HASHED = ("person_name", "id_number", "phone")
 KEY_GEN_HINT = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
@@ -182,9 +188,19 @@ def hash_key(warehouse: Path, con=None) -> str:
     return key
 
 
-def masked_text(raw: pl.Expr, column: Column) -> pl.Expr:
-    """Mask a personal column's raw text for messages and quarantine (the row's kind unknown)."""
+def masked_text(raw: pl.Expr, column: Column, clear: pl.Expr | None = None) -> pl.Expr:
+    """Mask a personal column's raw text for messages and quarantine.
+
+    `clear` (a boolean per row, from `reads_clear`) keeps the text on the rows where the
+    contract's `clear_when` holds; without it every row is masked. A `names` column's text
+    is masked name by name, its separators kept.
+    """
+    if clear is not None:
+        # A name kept in clear is still text: an ID or a phone written in it is masked.
+        return pl.when(clear.fill_null(False)).then(mask_free_text(raw)).otherwise(masked_text(raw, column))
     match column.personal:
+        case "person_name" if column.type == "names":
+            return mask_names_text(raw)
         case "person_name":
             return mask_person_name(raw)
         case "id_number":
@@ -194,6 +210,22 @@ def masked_text(raw: pl.Expr, column: Column) -> pl.Expr:
         case "free_text":
             return mask_free_text(raw)
     return raw
+
+
+def reads_clear(ledger: Ledger, column: Column, raw: pl.Expr) -> pl.Expr | None:
+    """Whether a row's text, as written, meets `column`'s clear_when (None when it has none).
+
+    `raw` is the text of the clear_when column (当事人类型 as written). It counts when it is
+    the value or one of its aliases, read as the enumeration reads them (企业, 法人 → 单位);
+    anything else, a bad value included, masks: when in doubt the value is a person's.
+    """
+    if column.clear_when is None:
+        return None
+    other, value = column.clear_when
+    spellings = [value, *(alias for alias, target in ledger.column(other).value_aliases.items() if target == value)]
+    # Normalised as an enumeration's cell is (flows/extract/cells.py `_parse_enum`).
+    key = normalise_value_expr(raw.cast(pl.Utf8)).str.to_lowercase()
+    return key.is_in([normalise_value(s).lower() for s in spellings])
 
 
 # Text columns that are identifiers or addresses, never prose: a number in them is theirs.
@@ -219,7 +251,7 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
     for column in ledger.columns:
         name = column.name
         col = pl.col(name)
-        if column.personal in ("person_name", "id_number", "phone"):
+        if column.personal in HASHED and column.type != "names":  # a list's names: `_keys` below
             hashed.append(name)
             key_names.append(f"{name}_key")
         if column.personal == "id_number":
@@ -229,9 +261,9 @@ def protect(rows: pl.DataFrame, ledger: Ledger, key: str) -> pl.DataFrame:
         if column.personal and column.clear_when is not None and column.clear_when[0] in rows.columns:
             # The contract's `clear_when`: a company's name is public; only a person's name is masked.
             other, value = column.clear_when
-            masks.append(
-                pl.when(pl.col(other) == value).then(col).otherwise(masked_text(col, column)).alias(name)
-            )  # fmt: skip
+            masks.append(masked_text(col, column, clear=pl.col(other) == value).alias(name))
+        elif column.personal and column.type == "names":
+            masks.append(mask_person_names(col).alias(name))
         elif column.personal:
             masks.append(masked_text(col, column).alias(name))
         elif name in free_text_columns(ledger) and name in rows.columns:

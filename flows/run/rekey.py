@@ -7,7 +7,7 @@ record"). Every file version whose rows carry a hash of a masked value is re-rea
 path in the inbox, and only if the file there still has the sha256 recorded when it was
 loaded; if any is missing or changed, nothing is re-keyed and the files are named. The
 hashes of officers' names (`officers_keys`, `patrollers_keys`) are recomputed from the
-names, which the warehouse keeps in clear.
+same files, name by name: the warehouse masks those names too.
 
 Like a run, a re-key holds the run lock, works on a copy of the warehouse and publishes it
 with one atomic rename; the new key file replaces the old one only after that.
@@ -33,9 +33,11 @@ from flows.load.ddl import quote
 from flows.load.warehouse import connect
 from flows.privacy.masking import keyed_hashes
 from flows.privacy.protect import (
+    HASHED,
     KEY_ENV,
     key_fingerprint,
     key_path,
+    name_keys,
     record_fingerprint,
     weak_key_reason,
     write_key,
@@ -43,8 +45,6 @@ from flows.privacy.protect import (
 from flows.publish import swap as publish
 from flows.validate.cross_checks import CHECK_TABLE, run_cross_checks
 from flows.validate.sheet_suites import ranges_in_suite
-
-HASHED = ("person_name", "id_number", "phone")
 
 
 class RekeyRefused(TallyError):
@@ -64,12 +64,12 @@ class RekeyResult:
 
 
 def hashed_columns(ledger: Ledger) -> list[str]:
-    """The columns of a ledger whose masked value has a keyed hash beside it."""
-    return [c.name for c in ledger.columns if c.personal in HASHED]
+    """The columns of a ledger whose masked value has a keyed hash beside it (`<column>_key`)."""
+    return [c.name for c in ledger.columns if c.personal in HASHED and c.type != "names"]
 
 
 def names_columns(ledger: Ledger) -> list[str]:
-    """The list-of-names columns of a ledger, hashed name by name."""
+    """The list-of-names columns of a ledger, hashed name by name (`<column>_keys`)."""
     return [c.name for c in ledger.columns if c.type == "names"]
 
 
@@ -92,7 +92,7 @@ def versions_with_hashes(con) -> pl.DataFrame:
     """Every file version whose raw rows hold hashes of masked values: ledger, id, path, sha256, sheet, rows."""
     parts = []
     for code, ledger in LEDGERS.items():
-        if not hashed_columns(ledger):
+        if not hashed_columns(ledger) and not names_columns(ledger):
             continue
         parts.append(con.execute(
             f"""
@@ -124,8 +124,11 @@ def source_of(inbox: Path, path: str, sha: str) -> SourceFile:
     return SourceFile(file, path, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), sha)
 
 
-def rehash_file(con, inbox: Path, path: str, sha: str, versions: pl.DataFrame, key: str) -> int:
-    """Re-read one source file and rewrite the hashes of its versions' rows; return the rows."""
+def rehash_file(con, inbox: Path, path: str, sha: str, versions: pl.DataFrame, key: str) -> tuple[int, int]:
+    """Re-read one source file and rewrite the hashes of its versions' rows.
+
+    Returns the rows re-hashed, and how many of them have a list of names (hashed name by name).
+    """
     read = read_file(source_of(inbox, path, sha))
     if isinstance(read, Exception):
         raise RekeyRefused(f"重新读取 {path} 失败：{type(read).__name__}") from read
@@ -134,18 +137,20 @@ def rehash_file(con, inbox: Path, path: str, sha: str, versions: pl.DataFrame, k
         SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year, u.header_rows)
         for u in located
     ])  # fmt: skip
-    done = 0
+    done = named = 0
     for code, version_id, sheet, n in versions.select("ledger", "version_id", "sheet", "n").iter_rows():
         found = [p for u, p in zip(located, parsed, strict=True)
                  if u.unit.ledger.code == code and u.unit.sheet == sheet]
         if not found or isinstance(found[0], Exception):
             raise RekeyRefused(f"重新读取 {path}{f'（{sheet}）' if sheet else ''} 时找不到载入过的数据")
         rows = found[0].rows
-        columns = hashed_columns(LEDGERS[code])
+        columns, lists = hashed_columns(LEDGERS[code]), names_columns(LEDGERS[code])
         hashes = keyed_hashes(rows.select(columns), key)
         fresh = pl.DataFrame([rows.get_column("_row"),
-                              *[hashes.get_column(c).alias(f"k{i}") for i, c in enumerate(columns)]])
-        sets = ", ".join(f"{quote(c + '_key')} = fresh.k{i}" for i, c in enumerate(columns))
+                              *[hashes.get_column(c).alias(f"k{i}") for i, c in enumerate(columns)],
+                              *[name_keys(rows, c, key).alias(f"n{i}") for i, c in enumerate(lists)]])
+        sets = ", ".join([*(f"{quote(c + '_key')} = fresh.k{i}" for i, c in enumerate(columns)),
+                          *(f"{quote(c + '_keys')} = fresh.n{i}" for i, c in enumerate(lists))])
         con.register("fresh", fresh)
         try:
             changed = con.execute(
@@ -158,21 +163,8 @@ def rehash_file(con, inbox: Path, path: str, sha: str, versions: pl.DataFrame, k
             raise RekeyRefused(f"重新读取 {path}{f'（{sheet}）' if sheet else ''} 得到的行与载入时不符"
                                f"（应为 {n} 行，对上 {changed} 行）")
         done += changed
-    return done
-
-
-def rehash_names(con, key: str) -> int:
-    """Recompute the hashes of every officer's name from the names kept in clear."""
-    done = 0
-    for code, ledger in LEDGERS.items():
-        for name in names_columns(ledger):
-            col, keys = quote(name), quote(f"{name}_keys")
-            done += con.execute(
-                f"UPDATE raw.{quote(code)} SET {keys} = coalesce(list_transform("
-                f"list_filter({col}, lambda x: x IS NOT NULL), lambda x: left(sha256($key || x), 16)), [])",
-                {"key": key},
-            ).fetchone()[0]  # fmt: skip
-    return done
+        named += changed if lists else 0
+    return done, named
 
 
 def rerun_checks(con) -> None:
@@ -206,11 +198,11 @@ def rekey(inbox: Path, warehouse: Path, *, key_file: Path | None = None, lock_wa
                         " · These loaded files are missing from the inbox or changed; nothing was re-keyed."
                     )
                 con.execute("BEGIN TRANSACTION")
-                rows = 0
+                rows = name_rows = 0
                 by_file = versions.partition_by(["path", "sha256"], as_dict=True, maintain_order=True)
                 for (path, sha), part in by_file.items():
-                    rows += rehash_file(con, inbox, path, sha, part, key)
-                name_rows = rehash_names(con, key)
+                    done, named = rehash_file(con, inbox, path, sha, part, key)
+                    rows, name_rows = rows + done, name_rows + named
                 record_fingerprint(con, key)
                 con.execute("COMMIT")
                 rerun_checks(con)

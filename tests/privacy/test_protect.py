@@ -35,7 +35,7 @@ def reference_protect(rows: pl.DataFrame, ledger, key: str) -> pl.DataFrame:
     derived, keys = [], {}
     for column in ledger.columns:
         name, col = column.name, pl.col(column.name)
-        if column.personal in ("person_name", "id_number", "phone"):
+        if column.personal in ("person_name", "id_number", "phone") and column.type != "names":
             keys[f"{name}_key"] = keyed_hash(rows[name], key)
         if column.personal == "id_number":
             derived += [id_kind_expr(col).alias(f"{name}_kind"), id_valid_expr(col).alias(f"{name}_valid")]
@@ -46,13 +46,20 @@ def reference_protect(rows: pl.DataFrame, ledger, key: str) -> pl.DataFrame:
     for column in ledger.columns:
         col = pl.col(column.name)
         if column.personal == "person_name" and ledger.code == "cases":
-            masks.append(pl.when(pl.col("party_type") == "单位").then(col).otherwise(mask_person_name(col))
-                         .alias(column.name))
+            masks.append(pl.when(pl.col("party_type") == "单位").then(mask_free_text(col))
+                         .otherwise(mask_person_name(col)).alias(column.name))
+        elif column.type == "names" and column.personal:  # name by name, as a person's name
+            masks.append(pl.col(column.name).map_elements(
+                lambda names: [mask_one_name(n) for n in names], return_dtype=pl.List(pl.Utf8)))
         elif column.personal:
             masks.append(masked_text(col, column).alias(column.name))
         elif column.name in free_text_columns(ledger) and column.name in rows.columns:
             masks.append(mask_free_text(col).alias(column.name))
     return out.with_columns(masks) if masks else out
+
+
+def mask_one_name(name: str | None) -> str | None:
+    return pl.select(mask_person_name(pl.lit(name, dtype=pl.Utf8))).item()
 
 
 texts = st.none() | st.text(alphabet="王李欧阳0123456789X 　-·138公司", max_size=20)
