@@ -49,6 +49,7 @@ class Settings:
     reader_memory_mb: int = 3072  # the memory a file's reader may use
     contract: Path | None = None  # a contract folder of the bureau's own (None: the project's)
     contract_overrides: Path | None = None  # the bureau's overrides (default: contract.toml beside tally.toml)
+    org_unit: str = "640422"  # the bureau's own org unit (GB/T 2260 code): the county its rows belong to
     extra: dict = field(default_factory=dict)
 
     @property
@@ -82,6 +83,7 @@ EXPECTED = {
     "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
     "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
     "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
+    "org_unit": "org_units.toml 中的行政区划代码或名称，如 \"640422\"、\"西吉县\" · a GB/T 2260 code or name",
 }
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -131,6 +133,7 @@ class ConfigFile(_Section):
     completeness: CompletenessFile | None = None
     contract: NonEmpty | None = None
     contract_overrides: NonEmpty | None = None
+    org_unit: NonEmpty | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -181,6 +184,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if path is None:
         settings = Settings()
         use_settings_contract(settings)
+        use_settings_org_unit(settings)
         return settings
     checked = check_config(read_config(path, named=named), path)
     base = path.parent
@@ -203,12 +207,27 @@ def load_settings(path: Path | None = None) -> Settings:
         extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
     )
     contract = use_settings_contract(settings)
+    if checked.org_unit is not None:  # checked against the contract's org units, which it may extend
+        from flows.contract import org_units
+
+        unit = org_units.find(checked.org_unit)
+        if unit is None:
+            raise ConfigError(f"{path}：org_unit 应为 {EXPECTED['org_unit']}，实际写的是 {shown(checked.org_unit)}")
+        settings = replace(settings, org_unit=unit.code)
+    use_settings_org_unit(settings)
     # The bureau's contract.toml may give its name and deadline day; tally.toml, when it says, wins.
     if contract.bureau and "bureau" not in checked.model_fields_set:
         settings = replace(settings, bureau=contract.bureau)
     if contract.deadline_day and checked.completeness is None:
         settings = replace(settings, extra={**settings.extra, "completeness": {"deadline_day": contract.deadline_day}})
     return settings
+
+
+def use_settings_org_unit(settings: Settings) -> None:
+    """Make the settings' org unit the bureau's own for this process (the loader's `_county`)."""
+    from flows.contract import org_units
+
+    org_units.use_own(settings.org_unit)
 
 
 def use_settings_contract(settings: Settings):
