@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,5 +36,5 @@ def pg():
 @pytest.fixture
 def catalog(pg, request) -> str:
     """A fresh, empty catalog database for one test; returns its libpq connection string."""
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
     return pg.create_database(name)
