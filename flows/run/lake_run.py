@@ -160,3 +160,24 @@ def copy_lake_tables(con: duckdb.DuckDBPyConnection, alias: str = store.ALIAS) -
         con.execute(f"DELETE FROM {table}")
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {lake}.{table}")
     con.execute(f"CREATE OR REPLACE TABLE {KEY_TABLE} AS SELECT * FROM {lake}.{KEY_TABLE}")
+
+
+def lake_of(settings: Settings) -> store.Lake:
+    """The lake tally.toml names (`warehouse = "ducklake:postgres:…"`, `lake_data_path`); TallyError if none."""
+    if settings.lake is None or settings.lake_data_path is None:
+        raise TallyError("tally.toml 的 warehouse 不是湖仓（ducklake:postgres:…）：--county 只用于市、区级的湖仓"
+                         " · --county needs a lake warehouse in tally.toml")
+    return store.Lake(settings.lake, settings.lake_data_path)
+
+
+def run_county(settings: Settings, county: str, *, checks: Sequence[Check] | None = None,
+               ) -> tuple[CountyLoad, int]:
+    """`tally run --county CODE`: load the county's folder of the inbox into the lake, then build
+    the figures from the lake's latest snapshot into the settings' warehouse file.
+
+    Returns the load and the snapshot id the figures were built from.
+    """
+    lake = lake_of(settings)
+    loaded = load_county(settings.inbox, lake, county, checks=checks, settings=settings)
+    steps = Steps() if checks is None else Steps(checks=tuple(checks))
+    return loaded, build_from_lake(lake, settings.warehouse, steps=steps)

@@ -24,6 +24,8 @@ from flows.errors import TallyError
 CONFIG_FILE = "tally.toml"
 OVERRIDES_FILE = "contract.toml"  # a bureau's own changes to the contract, beside tally.toml
 CONFIG_ENV = "TALLY_CONFIG"
+LAKE_PREFIX = "ducklake:"  # a `warehouse` that names a DuckLake, not a file (flows.load.lake)
+LAKE_BUILD = "warehouse/tally.duckdb"  # with a lake: the file its figures are built into
 MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
@@ -50,6 +52,10 @@ class Settings:
     contract: Path | None = None  # a contract folder of the bureau's own (None: the project's)
     contract_overrides: Path | None = None  # the bureau's overrides (default: contract.toml beside tally.toml)
     org_unit: str = "640422"  # the bureau's own org unit (GB/T 2260 code): the county its rows belong to
+    # A city's or province's lake (`warehouse = "ducklake:postgres:…"`): where county loads go;
+    # `warehouse` is then the DuckDB file the figures are built into from a lake snapshot.
+    lake: str | None = None
+    lake_data_path: Path | None = None  # the lake's Parquet files
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +89,7 @@ EXPECTED = {
     "completeness.deadline_day": "1 到 28 的整数 · an integer from 1 to 28",
     "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
     "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
+    "lake_data_path": "非空的文件夹路径文本，如 \"lake/data\"（warehouse 为 ducklake: 时必填）· a folder path as text",
     "org_unit": "org_units.toml 中的行政区划代码或名称，如 \"640422\"、\"西吉县\" · a GB/T 2260 code or name",
 }
 
@@ -134,6 +141,7 @@ class ConfigFile(_Section):
     contract: NonEmpty | None = None
     contract_overrides: NonEmpty | None = None
     org_unit: NonEmpty | None = None
+    lake_data_path: NonEmpty | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -188,10 +196,20 @@ def load_settings(path: Path | None = None) -> Settings:
         return settings
     checked = check_config(read_config(path, named=named), path)
     base = path.parent
+    lake = checked.warehouse if checked.warehouse.startswith(LAKE_PREFIX) else None
+    if lake is not None and (not lake.startswith(LAKE_PREFIX + "postgres:") or checked.lake_data_path is None):
+        # Only a PostgreSQL catalog takes concurrent writers while analysts read (issue 17's spike:
+        # SQLite locks out a second writer, a DuckDB file locks out readers).
+        raise ConfigError(f"{path}：warehouse 为湖仓时应写成 \"ducklake:postgres:dbname=… host=…\"，并设置 lake_data_path"
+                          f"，实际写的是 {shown(lake)}"
+                          f"{'' if checked.lake_data_path else '（缺 lake_data_path）'} · a lake needs a PostgreSQL catalog "
+                          "and lake_data_path")
     overrides = base / (checked.contract_overrides or OVERRIDES_FILE)
     settings = Settings(
         inbox=base / checked.inbox,
-        warehouse=base / checked.warehouse,
+        warehouse=base / (LAKE_BUILD if lake else checked.warehouse),
+        lake=lake,
+        lake_data_path=base / checked.lake_data_path if checked.lake_data_path else None,
         bureau=checked.bureau,
         timezone=checked.timezone,
         schedule=checked.schedule,
