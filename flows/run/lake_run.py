@@ -114,13 +114,14 @@ def load_county(inbox: Path, lake: store.Lake, county: str, *, checks: Sequence[
 
 
 def build_from_lake(lake: store.Lake, out: Path, *, steps: Steps | None = None,
-                    snapshot: int | None = None) -> int:
+                    snapshot: int | None = None, county: str | None = None) -> int:
     """Build the SQL models and indicators from one lake snapshot into the DuckDB file `out`.
 
     The snapshot (default: the latest) is pinned for the whole build; its id is recorded in
-    `lake_builds` of the built file. The file is written aside and moved into place, so a
-    reader never sees half a build; it opens with plain DuckDB, no extension. Returns the
-    snapshot id.
+    `lake_builds` of the built file. With `county` (a GB/T 2260 code), only that county's
+    rows and load history are built: its own figures, which `flows.transform.rollup` adds up.
+    The file is written aside and moved into place, so a reader never sees half a build; it
+    opens with plain DuckDB, no extension. Returns the snapshot id.
     """
     steps = steps or Steps()
     aside = out.with_name(f".{out.name}.building-{os.getpid()}")
@@ -132,7 +133,7 @@ def build_from_lake(lake: store.Lake, out: Path, *, steps: Steps | None = None,
             snapshot = store.current_snapshot(con, "lake_now")
             con.execute("DETACH lake_now")
         store.attach(con, lake, read_only=True, snapshot=snapshot)
-        copy_lake_tables(con)
+        copy_lake_tables(con, county=county)
         con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (snapshot_id BIGINT NOT NULL, lake VARCHAR NOT NULL, "
                     "built_at TIMESTAMPTZ NOT NULL)")
         con.execute(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?)",
@@ -151,14 +152,20 @@ def build_from_lake(lake: store.Lake, out: Path, *, steps: Steps | None = None,
     return snapshot
 
 
-def copy_lake_tables(con: duckdb.DuckDBPyConnection, alias: str = store.ALIAS) -> None:
-    """Copy the loader tables of the attached lake into the connection's own file (emptied first)."""
+def copy_lake_tables(con: duckdb.DuckDBPyConnection, alias: str = store.ALIAS, county: str | None = None) -> None:
+    """Copy the loader tables of the attached lake into the connection's own file (emptied first).
+
+    With `county`, only the rows of that county's version ids (its range, `lake.version_base`).
+    """
     lake = quote(alias)
-    tables = [f"raw.{quote(code)}" for code in LEDGERS]
-    tables += ["file_versions", *(quote(t) for t in store.APPENDED)]
-    for table in tables:
+    keyed = {f"raw.{quote(code)}": "_version_id" for code in LEDGERS}
+    keyed |= {"file_versions": "version_id", "problems": "version_id", "quarantined_rows": "version_id",
+              "skipped_rows": "version_id", "runs": None}
+    base = store.version_base(county) if county is not None else None
+    for table, key in keyed.items():
+        where = f" WHERE {key} BETWEEN {base} AND {base + store.VERSION_SPAN - 1}" if base is not None and key else ""
         con.execute(f"DELETE FROM {table}")
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {lake}.{table}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {lake}.{table}{where}")
     con.execute(f"CREATE OR REPLACE TABLE {KEY_TABLE} AS SELECT * FROM {lake}.{KEY_TABLE}")
 
 
