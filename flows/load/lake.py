@@ -299,3 +299,32 @@ def insert(con: duckdb.DuckDBPyConnection, target: str, select: str) -> int:
 def current_snapshot(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int:
     """The lake's latest snapshot id: the version a build pins and records with its figures."""
     return con.execute(f"SELECT max(snapshot_id) FROM ducklake_snapshots({literal(alias)})").fetchone()[0]
+
+
+def maintain(con: duckdb.DuckDBPyConnection, *, orphans_older_than_s: float = 86400.0,
+             expire_older_than_s: float | None = None, alias: str = ALIAS) -> dict[str, int]:
+    """The lake's upkeep, apart from the loads: merge small files, expire snapshots, delete orphans.
+
+    - small Parquet files (one or more per county commit) are merged (`ducklake_merge_adjacent_files`);
+    - snapshots older than `expire_older_than_s` seconds are expired, and the files only they
+      used are deleted; None (the default) expires nothing, so that every built figure stays
+      reproducible at its snapshot;
+    - files no snapshot knows, older than `orphans_older_than_s` seconds, are deleted: a load
+      killed before its commit leaves the Parquet files it had written. The age guards the files
+      of a load still running (default: a day; 0 deletes every orphan, for a lake no load writes).
+    Returns how many files each step removed or merged.
+    """
+    lake = literal(alias)
+    done: dict[str, int] = {}
+    done["merged"] = len(con.execute(f"CALL ducklake_merge_adjacent_files({lake})").fetchall())
+    if expire_older_than_s is not None:
+        done["expired"] = len(con.execute(
+            f"CALL ducklake_expire_snapshots({lake}, older_than => now() - to_seconds(?::DOUBLE))",
+            [expire_older_than_s]).fetchall())
+        done["cleaned"] = len(con.execute(
+            f"CALL ducklake_cleanup_old_files({lake}, older_than => now() - to_seconds(?::DOUBLE))",
+            [expire_older_than_s]).fetchall())
+    done["orphans"] = len(con.execute(
+        f"CALL ducklake_delete_orphaned_files({lake}, older_than => now() - to_seconds(?::DOUBLE))",
+        [orphans_older_than_s]).fetchall())
+    return done
