@@ -96,6 +96,25 @@ def run_as_user() -> tuple[list[str], int | None, int | None]:
     raise RuntimeError("running as root with neither a postgres nor a nobody user to run PostgreSQL as")
 
 
+OWNER_FILE = "owner.pid"  # the pid of the test process a cluster belongs to
+
+
+def stop_orphans(bin_dir: Path, prefix: list[str]) -> None:
+    """Stop and remove clusters whose test process is gone (a killed pytest never tears down)."""
+    for root in Path("/tmp").glob("tpg-*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text())
+            os.kill(owner, 0)
+            continue  # its test process still runs: not ours to stop
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue  # no owner recorded (or not readable): leave it alone
+        subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def start() -> Cluster:
     """initdb and start a cluster in a fresh /tmp folder; return it (raise if PostgreSQL is absent).
 
@@ -106,7 +125,9 @@ def start() -> Cluster:
     if folder is None:
         raise RuntimeError("no PostgreSQL server installed (apt-get install postgresql)")
     prefix, uid, gid = run_as_user()
+    stop_orphans(folder, prefix)
     root = Path(tempfile.mkdtemp(prefix="tpg-", dir="/tmp"))
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     if uid is not None:
         os.chown(root, uid, gid)
     os.chmod(root, 0o700)
