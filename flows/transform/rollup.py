@@ -54,8 +54,10 @@ def rollup(builds: dict[str, Path], org: str) -> tuple[pl.DataFrame, list[str]]:
     counties = [c.code for c in org_units.counties_under(unit.code)]
     late = [c for c in counties if c not in builds]
     present = {c: builds[c] for c in counties if c in builds}
-    members = [(a.code, county) for county in present for a in org_units.ancestors(county)
-               if unit.code in [x.code for x in org_units.ancestors(a.code)]]
+    members = []  # (org, county): the county and every unit above it, up to `org`
+    for county in present:
+        chain = [a.code for a in org_units.ancestors(county)]
+        members += [(code, county) for code in chain[: chain.index(unit.code) + 1]]
     con = duckdb.connect()
     try:
         con.register("county_totals", county_totals(present).to_arrow() if present else
