@@ -13,6 +13,8 @@ install: $(STAMP)
 	@ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; } || echo "warning: no CJK font (apt-get install fonts-wqy-zenhei): chart labels will show as boxes"
 	@# The offline Data Docs test opens the docs in headless Chromium (it is skipped, saying so, without one).
 	@{ command -v chromium || command -v chromium-browser || command -v google-chrome; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } || echo "warning: no Chromium (apt-get install chromium): the offline Data Docs test will be skipped"
+	@# The lake's tests (tests/lake) start a throwaway PostgreSQL cluster: Debian's server.
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; } || echo "warning: no PostgreSQL server (apt-get install postgresql): the lake's tests will be skipped"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

@@ -65,7 +65,10 @@ WaitOption = Annotated[
 
 @app.command("run")
 def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wait: WaitOption = None,
-                config: ConfigOption = None, contract: ContractOption = None) -> None:
+                config: ConfigOption = None, contract: ContractOption = None,
+                county: Annotated[str | None, typer.Option(
+                    "--county", help="载入湖仓的县（行政区划代码或名称）· the county to load into the lake "
+                                     "(GB/T 2260 code or name)")] = None) -> None:
     """载入、计算并发布 · Load what is new, build the figures, publish.
 
     Loads what is new or changed in the inbox, checks it, builds the figures and publishes
@@ -74,10 +77,14 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     \b
     Example:
         tally run --inbox inbox --warehouse warehouse/tally.duckdb --wait 600
+        tally run --county 640422      # a city's or province's lake: one county's folder
     """
     s = settings(config, inbox=inbox, warehouse=warehouse, contract=contract)
     if not s.inbox.is_dir():
         raise typer.BadParameter(looked_where("收件箱目录", s.inbox, "--inbox"), param_hint="--inbox")
+    if county is not None:
+        run_county_command(s, county)
+        return
     lock_wait = wait if wait is not None else s.lock_wait
     try:
         preflight_key(s.warehouse)
@@ -104,6 +111,22 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
     if result.message:
         say("", result.message, style="yellow")
     warn_notify(notify_run(result, command=s.notify_command, webhook=s.notify_webhook))
+
+
+def run_county_command(s, county: str) -> None:
+    """`tally run --county`: one county's load into the lake, then the figures built from it."""
+    from flows.contract.org_units import UnknownOrgUnit
+    from flows.run.lake_run import CountyNotFound, run_county
+
+    try:
+        loaded, snapshot = run_county(s, county)
+    except (UnknownOrgUnit, CountyNotFound) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--county") from exc
+    except TallyError as exc:
+        say("运行失败 · run failed:", exc)
+        raise typer.Exit(1) from exc
+    print_summary(loaded.ingested.summary)
+    console.print(f"湖仓快照 lake snapshot {snapshot} → {s.warehouse}", markup=False)
 
 
 def warn_notify(failures: list[str]) -> None:

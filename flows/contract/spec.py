@@ -2,7 +2,8 @@
 
 A contract folder holds `ledgers.toml` (the templates, column by column), `sections.toml` (the
 report's chapters), `indicators.toml` (the figures, read by `flows.contract.catalog`), optionally
-`draft_phrases.toml`, `published-2024.csv` and `models/` (the SQL models: `staging/`, `marts/`,
+`draft_phrases.toml`, `published-2024.csv`, `org_units.toml` (the province, cities and counties by
+their GB/T 2260 codes; the project's when absent) and `models/` (the SQL models: `staging/`, `marts/`,
 `indicators/`, `checks/`; without it the project's `sql/` is used). The default contract is
 `flows/contract/data/`. A bureau's own overrides sit in one more file (`contract.toml` beside
 `tally.toml`) layered over the folder: a list (header or value aliases, allowed values, rules)
@@ -37,6 +38,7 @@ SQL_DIR = resources.SQL_DIR
 CONTRACT_ENV = "TALLY_CONTRACT"
 OVERRIDES_ENV = "TALLY_CONTRACT_OVERRIDES"
 LEDGERS_FILE, SECTIONS_FILE, INDICATORS_FILE = "ledgers.toml", "sections.toml", "indicators.toml"
+ORG_UNITS_FILE = "org_units.toml"  # optional in a contract folder: the project's is used without it
 # Bumped when the way a contract's ledgers are read changes, so that every verdict is made anew.
 READING_VERSION = "1"
 
@@ -225,6 +227,58 @@ class SectionSpec(_Strict):
 
 class SectionsFile(_Strict):
     section: list[SectionSpec] = []
+
+
+OrgLevel = Literal["province", "city", "county"]
+# GB/T 2260: two digits name the province, two more its city (prefecture), two more the county.
+LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6}
+PARENT_LEVEL = {"city": "province", "county": "city"}
+
+
+class OrgUnitSpec(_Strict):
+    code: Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$")]
+    name_zh: Text
+    level: OrgLevel
+    parent: Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$")] | None = None
+    aliases: list[Text] = []
+
+    @model_validator(mode="after")
+    def _code_fits_level(self) -> OrgUnitSpec:
+        kept = LEVEL_DIGITS[self.level]
+        if self.code[kept:].strip("0") != "" or self.code[kept - 2 : kept] == "00":
+            raise ValueError(f"code {self.code} is not a {self.level} code (GB/T 2260) · 代码与级别不符")
+        if (self.parent is None) != (self.level == "province"):
+            raise ValueError("a province has no parent; a city or county has one · 仅省级无上级")
+        return self
+
+
+class OrgUnitsFile(_Strict):
+    unit: list[OrgUnitSpec] = Field(min_length=1)
+
+
+def check_hierarchy(units: list[OrgUnitSpec]) -> list[tuple[int, str]]:
+    """Return (index, message) for each unit that breaks the hierarchy: codes, names, parents."""
+    problems: list[tuple[int, str]] = []
+    by_code: dict[str, OrgUnitSpec] = {}
+    names: dict[str, str] = {}
+    for i, unit in enumerate(units):
+        if unit.code in by_code:
+            problems.append((i, f"code {unit.code} twice · 代码重复"))
+        by_code.setdefault(unit.code, unit)
+        for name in (unit.code, unit.name_zh, *unit.aliases):
+            if names.setdefault(name, unit.code) != unit.code:
+                problems.append((i, f"name {name} is also {names[name]}'s · 名称与 {names[name]} 重复"))
+    for i, unit in enumerate(units):
+        if unit.parent is None:
+            continue
+        parent = by_code.get(unit.parent)
+        if parent is None:
+            problems.append((i, f"parent {unit.parent} is not listed · 上级代码未列出"))
+        elif parent.level != PARENT_LEVEL[unit.level]:
+            problems.append((i, f"parent {unit.parent} is a {parent.level}, not a {PARENT_LEVEL[unit.level]} · 上级级别不符"))
+        elif unit.code[: LEVEL_DIGITS[parent.level]] != parent.code[: LEVEL_DIGITS[parent.level]]:
+            problems.append((i, f"code {unit.code} does not begin as its parent {unit.parent} · 代码与上级不符"))
+    return problems
 
 
 class ColumnOverride(_Strict):
@@ -447,6 +501,7 @@ class Contract:
     bureau: str | None = None
     deadline_day: int | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)  # per ledger, and "" for the set
+    org_units: dict[str, OrgUnit] = field(default_factory=dict)  # GB/T 2260 code -> unit, file order
 
     @property
     def is_default(self) -> bool:
@@ -466,6 +521,35 @@ class Contract:
     def fingerprint(self, ledger: str | None) -> str:
         """What a verdict on a file of this ledger (None: no ledger) was made under."""
         return self.fingerprints.get(ledger or "", self.fingerprints[""])
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    """A province, city or county, keyed by its GB/T 2260 code (`org_units.toml`)."""
+
+    code: str
+    name_zh: str
+    level: str  # province | city | county
+    parent: str | None
+    aliases: tuple[str, ...] = ()
+
+
+def load_org_units(folder: Path) -> dict[str, OrgUnit]:
+    """Read and check the folder's `org_units.toml` (else the project's); raise ContractError.
+
+    Errors name the file and the line of the offending unit: a code that is not six digits or
+    not of its level, a code or name twice, a parent not listed or not one level up.
+    """
+    path = folder / ORG_UNITS_FILE
+    if not path.is_file():
+        path = DEFAULT_DIR / ORG_UNITS_FILE
+    text, data = read_toml(path)
+    checked = _validate(OrgUnitsFile, data, path, text, locate_base)
+    lines = text.splitlines()
+    if problems := check_hierarchy(checked.unit):
+        raise ContractError("\n".join(f"{path}:{(_array_item_line(lines, 'unit', i) or 0) + 1}: unit.{i}：{msg}"
+                                      for i, msg in problems))
+    return {u.code: OrgUnit(u.code, u.name_zh, u.level, u.parent, tuple(u.aliases)) for u in checked.unit}
 
 
 def _ledger(spec: LedgerSpec) -> Ledger:
@@ -546,7 +630,7 @@ def load_contract(folder: Path | None = None, overrides: Path | None = None) -> 
         sections={s.code: s.title for s in sections_file.section},
         bureau=checked_overrides.bureau if checked_overrides else None,
         deadline_day=checked_overrides.deadline_day if checked_overrides else None,
-        fingerprints=prints,
+        fingerprints=prints, org_units=load_org_units(folder),
     )  # fmt: skip
 
 

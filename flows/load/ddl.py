@@ -23,8 +23,10 @@ DUCKDB_TYPES = {
 }
 
 # Every raw row carries where it came from: the file version, the sheet, and the row
-# number as the spreadsheet shows it (1-based, title rows included).
-LINEAGE = (("_version_id", "BIGINT"), ("_sheet", "VARCHAR"), ("_row", "INTEGER"))
+# number as the spreadsheet shows it (1-based, title rows included); and the county it belongs
+# to (`_county`, its GB/T 2260 code: the bureau's own unit, or the county folder of a city's
+# inbox; flows.load.org), so that a city's or a province's rows can be told apart and rolled up.
+LINEAGE = (("_version_id", "BIGINT"), ("_sheet", "VARCHAR"), ("_row", "INTEGER"), ("_county", "VARCHAR"))
 
 
 def extra_columns(column: Column) -> list[tuple[str, str]]:
@@ -158,3 +160,5 @@ def create_loader_tables(con) -> None:
         con.execute(ddl)
     for ledger in LEDGERS.values():
         con.execute(raw_table_ddl(ledger))
+        # A warehouse made before rows carried their county lacks the column (its rows: NULL).
+        con.execute(f"ALTER TABLE raw.{quote(ledger.code)} ADD COLUMN IF NOT EXISTS _county VARCHAR")

@@ -27,6 +27,7 @@ from flows.extract.plan import (
     safe_ledger,
     scope_of,
 )
+from flows.load.org import with_county
 from flows.load.warehouse import (
     CurrentKey,
     Version,
@@ -146,7 +147,8 @@ class Pending:
     def flush(self, con, key: str) -> None:
         """Mask and insert everything pending, then forget it."""
         for code in self.rows:
-            insert_frame(con, code, protect(self.ledger_rows(code), LEDGERS[code], key), schema="raw")
+            rows = with_county(self.ledger_rows(code), self.versions)
+            insert_frame(con, code, protect(rows, LEDGERS[code], key), schema="raw")
         if self.problems:
             problems = pl.concat(self.problems, how="vertical")
             # Defence in depth: a raw value or message of a column not marked personal may

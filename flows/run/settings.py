@@ -24,6 +24,8 @@ from flows.errors import TallyError
 CONFIG_FILE = "tally.toml"
 OVERRIDES_FILE = "contract.toml"  # a bureau's own changes to the contract, beside tally.toml
 CONFIG_ENV = "TALLY_CONFIG"
+LAKE_PREFIX = "ducklake:"  # a `warehouse` that names a DuckLake, not a file (flows.load.lake)
+LAKE_BUILD = "warehouse/tally.duckdb"  # with a lake: the file its figures are built into
 MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
@@ -49,6 +51,11 @@ class Settings:
     reader_memory_mb: int = 3072  # the memory a file's reader may use
     contract: Path | None = None  # a contract folder of the bureau's own (None: the project's)
     contract_overrides: Path | None = None  # the bureau's overrides (default: contract.toml beside tally.toml)
+    org_unit: str = "640422"  # the bureau's own org unit (GB/T 2260 code): the county its rows belong to
+    # A city's or province's lake (`warehouse = "ducklake:postgres:…"`): where county loads go;
+    # `warehouse` is then the DuckDB file the figures are built into from a lake snapshot.
+    lake: str | None = None
+    lake_data_path: Path | None = None  # the lake's Parquet files
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,6 +90,8 @@ EXPECTED = {
     "completeness.grace_hours": "0 到 672 的整数（小时）· hours, an integer from 0 to 672",
     "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
     "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
+    "lake_data_path": "非空的文件夹路径文本，如 \"lake/data\"（warehouse 为 ducklake: 时必填）· a folder path as text",
+    "org_unit": "org_units.toml 中的行政区划代码或名称，如 \"640422\"、\"西吉县\" · a GB/T 2260 code or name",
 }
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -143,6 +152,8 @@ class ConfigFile(_Section):
     completeness: CompletenessFile | None = None
     contract: NonEmpty | None = None
     contract_overrides: NonEmpty | None = None
+    org_unit: NonEmpty | None = None
+    lake_data_path: NonEmpty | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -196,13 +207,24 @@ def load_settings(path: Path | None = None) -> Settings:
         if contract.deadline_day:
             settings = replace(settings, extra={"completeness": {"deadline_day": contract.deadline_day}})
         use_submission_rules(settings)
+        use_settings_org_unit(settings)
         return settings
     checked = check_config(read_config(path, named=named), path)
     base = path.parent
+    lake = checked.warehouse if checked.warehouse.startswith(LAKE_PREFIX) else None
+    if lake is not None and (not lake.startswith(LAKE_PREFIX + "postgres:") or checked.lake_data_path is None):
+        # Only a PostgreSQL catalog takes concurrent writers while analysts read (issue 17's spike:
+        # SQLite locks out a second writer, a DuckDB file locks out readers).
+        raise ConfigError(f"{path}：warehouse 为湖仓时应写成 \"ducklake:postgres:dbname=… host=…\"，并设置 lake_data_path"
+                          f"，实际写的是 {shown(lake)}"
+                          f"{'' if checked.lake_data_path else '（缺 lake_data_path）'} · a lake needs a PostgreSQL catalog "
+                          "and lake_data_path")
     overrides = base / (checked.contract_overrides or OVERRIDES_FILE)
     settings = Settings(
         inbox=base / checked.inbox,
-        warehouse=base / checked.warehouse,
+        warehouse=base / (LAKE_BUILD if lake else checked.warehouse),
+        lake=lake,
+        lake_data_path=base / checked.lake_data_path if checked.lake_data_path else None,
         bureau=checked.bureau,
         timezone=checked.timezone,
         schedule=checked.schedule,
@@ -219,6 +241,14 @@ def load_settings(path: Path | None = None) -> Settings:
         extra={"completeness": checked.completeness.model_dump(exclude_unset=True)} if checked.completeness else {},
     )
     contract = use_settings_contract(settings)
+    if checked.org_unit is not None:  # checked against the contract's org units, which it may extend
+        from flows.contract import org_units
+
+        unit = org_units.find(checked.org_unit)
+        if unit is None:
+            raise ConfigError(f"{path}：org_unit 应为 {EXPECTED['org_unit']}，实际写的是 {shown(checked.org_unit)}")
+        settings = replace(settings, org_unit=unit.code)
+    use_settings_org_unit(settings)
     # The bureau's contract.toml may give its name and deadline day, as tally.toml may: the two
     # may say the same, never different things (one would silently lose).
     said = checked.completeness.model_fields_set if checked.completeness else set()
@@ -252,6 +282,13 @@ def use_submission_rules(settings: Settings) -> None:
         grace_hours=int(completeness.get("grace_hours", SubmissionRules.grace_hours)),
         timezone=settings.timezone,
     ))  # fmt: skip
+
+
+def use_settings_org_unit(settings: Settings) -> None:
+    """Make the settings' org unit the bureau's own for this process (the loader's `_county`)."""
+    from flows.contract import org_units
+
+    org_units.use_own(settings.org_unit)
 
 
 def use_settings_contract(settings: Settings):
