@@ -62,6 +62,8 @@ LINEAGE_DOCS = {
     "_version_id": bilingual("文件版本号", "the file version the row came from (file_versions.version_id)"),
     "_sheet": bilingual("工作表", "the sheet the row is on"),
     "_row": bilingual("行号（与表格所示一致）", "the row number as the spreadsheet shows it, 1-based"),
+    "_county": bilingual("县区代码（GB/T 2260）",
+                         "the county's GB/T 2260 code: the bureau's own, or its folder's in a city's inbox"),
 }  # one per ddl.LINEAGE column
 
 

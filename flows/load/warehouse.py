@@ -21,6 +21,24 @@ from flows.load.ddl_docs import loader_docs
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
+# The bureau's time zone (tally.toml's `timezone`, put in use by flows/run/settings.py): timestamps
+# are stored as TIMESTAMPTZ (UTC); a connection shows them, and casts them to dates, in this zone.
+DISPLAY_TIMEZONE = ["Asia/Shanghai"]
+
+
+def use_timezone(name: str) -> None:
+    """Show timestamps in `name` (an IANA zone, checked by the settings' schema) on new connections."""
+    DISPLAY_TIMEZONE[0] = name
+
+
+def set_timezone(con) -> None:
+    """Set the session's time zone to the bureau's (our own validated setting, never ledger text)."""
+    zone = DISPLAY_TIMEZONE[0]
+    if not all(ch.isalnum() or ch in "/_+-" for ch in zone):
+        raise TallyError(f"时区名称无效：{zone!r} · not an IANA time zone")
+    con.execute(f"SET TimeZone = '{zone}'")
+
+
 def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
             temp_directory: Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; read-only connections never create it.
@@ -37,7 +55,7 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = D
     if not read_only and temp_directory is not None:
         config["temp_directory"] = str(temp_directory)
     con = duckdb.connect(str(path), read_only=read_only, config=config)
-    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    set_timezone(con)
     if not read_only:
         create_loader_tables(con)
         comments.apply(con, loader_docs())

@@ -30,7 +30,7 @@ from flows.extract.inbox import SourceFile, discover
 from flows.load import lake as store
 from flows.load.ddl import quote
 from flows.load.loader import close_run
-from flows.load.warehouse import connect
+from flows.load.warehouse import connect, set_timezone
 from flows.privacy.protect import KEY_TABLE
 from flows.run.context import Check, Context, RunOptions, Steps
 from flows.run.results import Ingested, Look
@@ -91,7 +91,7 @@ def load_county(inbox: Path, lake: store.Lake, county: str, *, checks: Sequence[
     options = dataclasses.replace(RunOptions.from_settings(settings or Settings()), flush_rows=None)
     con = duckdb.connect()
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
+        set_timezone(con)
         store.attach(con, lake)
         store.ensure_tables(con)
         staged = store.stage(con, code)

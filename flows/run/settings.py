@@ -285,10 +285,13 @@ def use_submission_rules(settings: Settings) -> None:
 
 
 def use_settings_org_unit(settings: Settings) -> None:
-    """Make the settings' org unit the bureau's own for this process (the loader's `_county`)."""
+    """Make the settings' org unit the bureau's own for this process (the loader's `_county`), and
+    its time zone the one timestamps are shown in."""
     from flows.contract import org_units
+    from flows.load.warehouse import use_timezone
 
     org_units.use_own(settings.org_unit)
+    use_timezone(settings.timezone)
 
 
 def use_settings_contract(settings: Settings):

@@ -25,7 +25,7 @@ SELECT t.year, t.code, any_value(c.aggregation) AS aggregation,
        cast(sum(t.row_count) AS BIGINT) AS row_count,
        cast(sum(t.numerator_count) AS BIGINT) AS numerator_count,
        sum(t.amount_sum) AS amount_sum,
-       count(DISTINCT t.distinct_key) AS distinct_count
+       count(DISTINCT t.distinct_value) AS distinct_count
 FROM indicator_totals AS t JOIN seed_indicator_catalog AS c ON c.code = t.code
 GROUP BY t.year, t.code
 """
