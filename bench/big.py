@@ -21,12 +21,10 @@ reuse it.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -105,22 +103,6 @@ def changed_file(shape: str, inbox: Path) -> Path:
     """Return the file the one-changed-file run rewrites in an inbox of this shape: a big file."""
     month = f"{YEAR}-06.csv"
     return inbox / "inspections" / month if shape == "big" else inbox / CITY / "inspections" / month
-
-
-@contextmanager
-def one_cell_changed(path: Path) -> Iterator[Path]:
-    """Rewrite a big inspections CSV with one figure changed (检查人数 of its first row, as the
-    small-file bench does) while inside; put the original back after."""
-    original = path.read_bytes()
-    frame = pl.read_csv(io.BytesIO(original), infer_schema=False)
-    col = frame.columns[6]
-    frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("9")).otherwise(pl.col(col)).alias(col))
-    frame.write_csv(path)
-    try:
-        yield path
-    finally:
-        path.write_bytes(original)
 
 
 def build_shape(shape: str, source_base: Path, base: Path) -> tuple[dict, bool]:

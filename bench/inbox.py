@@ -213,7 +213,14 @@ def changed_file(inbox: Path) -> Path:
 @contextmanager
 def one_file_changed(inbox: Path) -> Iterator[Path]:
     """Rewrite one month's CSV with one figure changed while inside; put the original back after."""
-    path = changed_file(inbox)
+    with one_cell_changed(changed_file(inbox)) as path:
+        yield path
+
+
+@contextmanager
+def one_cell_changed(path: Path) -> Iterator[Path]:
+    """Rewrite an inspections CSV with one figure changed (检查人数 of its first row, an int) while
+    inside; put the original back after."""
     original = path.read_bytes()
     frame = pl.read_csv(io.BytesIO(original), infer_schema=False)
     col = frame.columns[6]  # 检查人数 (an int)

@@ -35,12 +35,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.big import build_shape, changed_file, one_cell_changed
+from bench.big import build_shape, changed_file
 from bench.inbox import (
     MANIFEST,
     county_count,
     donor_counties,
     ensure_inbox,
+    one_cell_changed,
     one_file_changed,
     reusable,
 )

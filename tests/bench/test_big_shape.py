@@ -69,7 +69,7 @@ def test_one_cell_changed_changes_one_figure_and_puts_the_file_back(tmp_path):
     path = tmp_path / "2024-06.csv"
     original = "a,b,c,d,e,f,g\n1,2,3,4,5,6,7\n8,9,1,2,3,4,5\n"
     path.write_text(original)
-    with big.one_cell_changed(path):
+    with bench_inbox.one_cell_changed(path):
         assert path.read_text().splitlines()[1:] == ["1,2,3,4,5,6,9", "8,9,1,2,3,4,5"]
     assert path.read_text() == original
 
