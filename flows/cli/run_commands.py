@@ -49,13 +49,16 @@ def serve_command(
     inbox: InboxOption = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
-    name: Annotated[str, typer.Option("--name", help="Prefect 部署名 · deployment name")] = "nightly",
+    name: Annotated[str, typer.Option("--name", help="每晚运行的 Prefect 部署名（单文件仓库）· the nightly "
+                                      "deployment's name (a single-file warehouse)")] = "nightly",
     port: Annotated[int, typer.Option("--port", help="无 PREFECT_API_URL 时本地 Prefect 服务的端口 · "
                                       "port of the local Prefect server started when PREFECT_API_URL is unset")] = 4200,
 ) -> None:
     """按计划定时运行 · Run on the schedule until stopped.
 
-    The schedule is tally.toml's `schedule` in its `timezone`.
+    The schedule is tally.toml's `schedule` in its `timezone`. A city's or province's lake
+    (warehouse = "ducklake:postgres:…") serves county-load (per county, on demand), build
+    (on `schedule`) and maintenance (on `maintenance_schedule`) instead.
     Uses the Prefect server named by PREFECT_API_URL; without one, runs a local server meanwhile.
 
     \b
@@ -67,17 +70,26 @@ def serve_command(
 
     from flows.run.prefect_flow import nightly_deployment, prefect_api
 
-    deployment = nightly_deployment(s, name=name, config=config or find_config())
+    if s.lake is not None:
+        # The lake's flows; not the nightly one, which would write a single-file warehouse
+        # where the build puts the lake's figures.
+        from flows.run.lake_flows import lake_deployments
+
+        deployments = lake_deployments(s, config=config or find_config())
+        serving = (f"湖仓：county-load、build（cron「{s.schedule}」）、maintenance（cron「{s.maintenance_schedule}」）"
+                   f"，{s.timezone} · serving the lake's county-load, build and maintenance")
+    else:
+        deployments = [nightly_deployment(s, name=name, config=config or find_config())]
+        serving = f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron '{s.schedule}' in {s.timezone}"
     own_server = not os.environ.get("PREFECT_API_URL")
     # SIGTERM (systemd, `kill`) stops the serve like Ctrl+C does: the runner shuts down and the
     # local server is stopped after it, instead of the process dying with the server orphaned.
     previous = signal.signal(signal.SIGTERM, stop_serving)
     try:
         with prefect_api(port) as api:
-            console.print(data(f"按 cron「{s.schedule}」（{s.timezone}）定时运行 · serving on cron "
-                               f"'{s.schedule}' in {s.timezone} via {api}; Ctrl+C to stop"))
+            console.print(data(f"{serving} via {api}; Ctrl+C to stop"))
             # A temporary server goes away with us: pausing its deployments first only waits on it.
-            prefect.serve(deployment, pause_on_shutdown=not own_server)
+            prefect.serve(*deployments, pause_on_shutdown=not own_server)
     except TallyError as exc:
         say("", exc)
         raise typer.Exit(1) from exc

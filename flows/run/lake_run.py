@@ -14,9 +14,11 @@ figures it writes can be reproduced from the lake at that snapshot (`AT (VERSION
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,12 +81,15 @@ class CountyLoad:
 
 
 def load_county(inbox: Path, lake: store.Lake, county: str, *, checks: Sequence[Check] | None = None,
-                settings: Settings | None = None, before_commit: Callable[[], None] | None = None) -> CountyLoad:
+                settings: Settings | None = None, before_commit: Callable[[], None] | None = None,
+                commit_slot: Callable[[], AbstractContextManager] | None = None) -> CountyLoad:
     """Load what is new in one county's folder of the inbox into the lake, as one transaction.
 
     The loader writes to an in-memory DuckDB seeded with the county's load history; the lake
     receives everything in one commit, or nothing (an error, an interrupt or a kill before the
-    commit leaves it as it was). Raises UnknownOrgUnit / CountyNotFound before touching the lake.
+    commit leaves it as it was). `commit_slot` (e.g. a Prefect concurrency slot, see
+    `flows.run.lake_flows`) is held around the lake transaction only, not the reading.
+    Raises UnknownOrgUnit / CountyNotFound before touching the lake.
     """
     code, folder = county_folder(inbox, county)
     steps = Steps() if checks is None else Steps(checks=tuple(checks))
@@ -107,7 +112,8 @@ def load_county(inbox: Path, lake: store.Lake, county: str, *, checks: Sequence[
             close_readers_of(ctx, abort=True)
             con.execute("ROLLBACK")
             raise
-        appended = store.publish(con, staged, ctx.run_id, before_commit=before_commit)
+        with commit_slot() if commit_slot is not None else contextlib.nullcontext():
+            appended = store.publish(con, staged, ctx.run_id, before_commit=before_commit)
     finally:
         con.close()
     return CountyLoad(code, ingested, appended)

@@ -56,6 +56,10 @@ class Settings:
     # `warehouse` is then the DuckDB file the figures are built into from a lake snapshot.
     lake: str | None = None
     lake_data_path: Path | None = None  # the lake's Parquet files
+    # How many county loads may commit to the lake at once (the Prefect limit `lake-commit`), and
+    # when the lake's upkeep runs (cron, in `timezone`): see flows/run/lake_flows.py.
+    lake_commit_slots: int = 4
+    maintenance_schedule: str = "0 3 * * 0"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -91,6 +95,8 @@ EXPECTED = {
     "contract": "非空的契约文件夹路径文本，如 \"contract\" · a contract folder path as text",
     "contract_overrides": "非空的文件路径文本，如 \"contract.toml\" · a file path as text",
     "lake_data_path": "非空的文件夹路径文本，如 \"lake/data\"（warehouse 为 ducklake: 时必填）· a folder path as text",
+    "lake_commit_slots": "1 到 64 的整数，如 4 · an integer from 1 to 64",
+    "maintenance_schedule": "cron 表达式文本，如 \"0 3 * * 0\"（每周日 3 点）· a cron expression",
     "org_unit": "org_units.toml 中的行政区划代码或名称，如 \"640422\"、\"西吉县\" · a GB/T 2260 code or name",
 }
 
@@ -154,6 +160,8 @@ class ConfigFile(_Section):
     contract_overrides: NonEmpty | None = None
     org_unit: NonEmpty | None = None
     lake_data_path: NonEmpty | None = None
+    lake_commit_slots: int = Field(default=Settings.lake_commit_slots, ge=1, le=64)
+    maintenance_schedule: NonEmpty = Settings.maintenance_schedule
 
     @field_validator("timezone")
     @classmethod
@@ -164,7 +172,7 @@ class ConfigFile(_Section):
             raise ValueError("unknown time zone") from exc
         return value
 
-    @field_validator("schedule")
+    @field_validator("schedule", "maintenance_schedule")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         from datetime import datetime
@@ -225,6 +233,8 @@ def load_settings(path: Path | None = None) -> Settings:
         warehouse=base / (LAKE_BUILD if lake else checked.warehouse),
         lake=lake,
         lake_data_path=base / checked.lake_data_path if checked.lake_data_path else None,
+        lake_commit_slots=checked.lake_commit_slots,
+        maintenance_schedule=checked.maintenance_schedule,
         bureau=checked.bureau,
         timezone=checked.timezone,
         schedule=checked.schedule,
