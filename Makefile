@@ -7,7 +7,7 @@ YEAR ?= 2024
 INBOX ?= warehouse/inbox-$(YEAR)
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench e2e clean
+.PHONY: install demo test lint bench crash e2e clean
 
 install: $(STAMP)
 	@ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; } || echo "warning: no CJK font (apt-get install fonts-wqy-zenhei): chart labels will show as boxes"
@@ -45,6 +45,11 @@ clean:
 # at 4M in the same run; writes bench/results.md and .json. Knobs: bench/run.py.
 bench: install
 	$(BIN)/python -m bench.run
+
+# Issue 17's crash test in full: a county load SIGKILLed in ten phases of its lake commit (`make
+# test` runs three of them; each round is a Python process and two loads, ~10 s on two busy cores).
+crash: install
+	TALLY_CRASH_ROUNDS=10 $(BIN)/python -m pytest tests/lake/test_lake_crash_phases.py -p no:cacheprovider -q -s
 
 # Render the HTML report in headless Chromium and check its screenshot (warehouse/e2e/); then
 # render the Word report with LibreOffice to PDF and PNG pages (warehouse/e2e/docx/), in the
