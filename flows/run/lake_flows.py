@@ -76,7 +76,10 @@ def slot(name: str, slots: int) -> Iterator[None]:
     """Hold one slot of the global concurrency limit `name` (created with `slots` when missing).
 
     Waits as long as it takes (a county's second load waits for its first). `strict`: a limit
-    that is missing raises instead of being silently skipped, which Prefect does by default.
+    that is missing raises instead of being silently skipped, which Prefect does by default;
+    and a lease that cannot be renewed stops the load (Prefect cancels it) rather than letting
+    a second load of the county in beside it: the lake keeps none of a load stopped before its
+    commit.
     """
     from prefect.concurrency.sync import concurrency
 
