@@ -22,7 +22,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from flows.cli.headings import human_heading
 from flows.report.formula_safe import neutralise, safe_frame
@@ -120,6 +119,8 @@ def write_pairs(wb, name: str, pairs: list[tuple[str, object]], formats: dict) -
 def write_xlsx(target: Path | io.BytesIO, sheets: dict[str, pl.DataFrame | list[tuple[str, object]]],
                *, cell_format: CellFormat | None = None) -> None:
     """Write a workbook of sheets (frames, or (field, value) lines) in the human form."""
+    import xlsxwriter  # only a command that writes a workbook pays for it, never `tally run`
+
     wb = xlsxwriter.Workbook(target, {"in_memory": True})
     formats = {"header": wb.add_format(HEADER)}
     for name, content in sheets.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +24,50 @@ IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 READ_THREADS = 2
 
 
+# How close to the moment a file was hashed its mtime or ctime may be and the stat still be
+# trusted next time: a file written again within the same timestamp tick after it was hashed
+# keeps the same stat (git calls such an entry "racily clean"). 2 s covers FAT's granularity.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the file system says of a file without reading it: the key of the stat shortcut.
+
+    ctime cannot be set by a user (a copy that restores an old mtime still moves it), so an
+    edit that keeps the size and puts the mtime back is still seen; inode and device tell a
+    file replaced by another of the same size and times.
+    """
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStat:
+        """The key of an `os.stat_result`."""
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+@dataclass(frozen=True)
+class KnownHash:
+    """A file's content hash and the stat it was computed at (`hashed_at_ns`: the clock, ns)."""
+
+    stat: FileStat
+    sha256: str
+    hashed_at_ns: int
+
+    def vouches_for(self, now: FileStat) -> bool:
+        """True when a file whose stat is `now` can be taken to hold these bytes unread.
+
+        Only when every field is equal, and the file had not been touched within RACY_NS of
+        being hashed (else a write in the same tick would be missed).
+        """
+        return now == self.stat and max(now.mtime_ns, now.ctime_ns) < self.hashed_at_ns - RACY_NS
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A file found in the inbox."""
@@ -33,6 +79,9 @@ class SourceFile:
     sha256: str
     # Why the entry is not read at all (a link, a FIFO, a file that could not be hashed).
     problem: Rejected | None = None
+    # The stat its hash goes with (None for an entry that is not a regular file read whole):
+    # recorded by the run (flows.load.inbox_hashes) so that the next listing need not re-read it.
+    known: KnownHash | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -67,13 +116,19 @@ ODD_KINDS = ((stat.S_ISLNK, "符号链接（快捷方式）"), (stat.S_ISFIFO, "
              (stat.S_ISSOCK, "套接字"), (stat.S_ISCHR, "字符设备"), (stat.S_ISBLK, "块设备"))  # fmt: skip
 
 
-def discover(inbox: Path) -> list[SourceFile]:
+def discover(inbox: Path, known: Mapping[str, KnownHash] | None = None) -> list[SourceFile]:
     """List every entry of the inbox: regular files with their hash, anything else with why it is not read.
 
     Only regular files inside the inbox are read: a link (to a file or a folder, inside the
     inbox or out of it, dangling or not), a FIFO, a socket or a device is listed with its
     reason and never opened, and linked folders are not walked into.
+
+    `known` (path relative to the inbox → the hash recorded with its stat) is the stat
+    shortcut, as git's index and rsync use it: a file whose (size, mtime_ns, ctime_ns, inode,
+    device) are those recorded when it was last hashed is taken to have that hash, unread
+    (`KnownHash.vouches_for`); any other file is read and hashed.
     """
+    known = known or {}
     entries: list[tuple[Path, tuple[str, ...]]] = []
     unlisted: list[OSError] = []  # a folder that could not be listed: said, never skipped silently
     for root, dirs, files in os.walk(inbox, onerror=unlisted.append):  # never into a linked folder
@@ -88,7 +143,8 @@ def discover(inbox: Path) -> list[SourceFile]:
     entries.sort(key=lambda e: e[1])
     # hashlib lets go of the GIL: hash two files at once.
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        listed = list(pool.map(list_entry, [path for path, _ in entries], ["/".join(p) for _, p in entries]))
+        rels = ["/".join(p) for _, p in entries]
+        listed = list(pool.map(list_entry, [path for path, _ in entries], rels, [known.get(r) for r in rels]))
     for exc in unlisted:
         folder = Path(exc.filename or inbox)
         if folder == inbox:
@@ -97,8 +153,11 @@ def discover(inbox: Path) -> list[SourceFile]:
     return listed
 
 
-def list_entry(path: Path, rel: str) -> SourceFile:
-    """One inbox entry as a SourceFile: hashed if it is a regular file, else with its problem."""
+def list_entry(path: Path, rel: str, known: KnownHash | None = None) -> SourceFile:
+    """One inbox entry as a SourceFile: hashed if it is a regular file, else with its problem.
+
+    A regular file that `known` vouches for (same stat as when it was hashed) is not read.
+    """
     try:
         st = os.lstat(path)
     except OSError as exc:  # gone since it was listed
@@ -113,11 +172,15 @@ def list_entry(path: Path, rel: str) -> SourceFile:
             problem = Rejected(f"这是{kind}，不是普通文件，不会读取：请把文件本身（.xlsx、.xls 或 .csv）放入收件箱",
                                rule="not_regular_file")
             return SourceFile(path, rel, st.st_size, modified, digest, problem)
+    if known is not None and stat.S_ISREG(st.st_mode) and known.vouches_for(FileStat.of(st)):
+        return SourceFile(path, rel, st.st_size, modified, known.sha256, known=known)
+    hashed_at = time.time_ns()  # before the read: a write after it moves the ctime past it
     try:
         digest, st = hash_regular(path)
     except OSError as exc:
         return unreadable_entry(path, rel, exc)
-    return SourceFile(path, rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), digest)
+    return SourceFile(path, rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), digest,
+                      known=KnownHash(FileStat.of(st), digest, hashed_at))
 
 
 def unreadable_entry(path: Path, rel: str, exc: OSError) -> SourceFile:

@@ -151,6 +151,19 @@ LOADER_DDL = [
         cells       JSON NOT NULL      -- header -> raw text, as the clerk wrote it
     )
     """,
+    # The stat shortcut's memory (flows/load/inbox_hashes.py): the last listing's hashes and stats.
+    """
+    CREATE TABLE IF NOT EXISTS inbox_hashes (
+        path          VARCHAR PRIMARY KEY,  -- relative to the inbox, '/' separated
+        sha256        VARCHAR NOT NULL,
+        size          BIGINT NOT NULL,
+        mtime_ns      BIGINT NOT NULL,
+        ctime_ns      BIGINT NOT NULL,
+        inode         BIGINT NOT NULL,
+        device        BIGINT NOT NULL,
+        hashed_at_ns  BIGINT NOT NULL      -- the clock when it was hashed, ns since the epoch
+    )
+    """,
 ]
 
 

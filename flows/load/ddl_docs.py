@@ -120,6 +120,23 @@ LOADER_DOCS = (
         "run_id": bilingual("运行编号", "the run whose notification carried it"),
         "sent_at": bilingual("通知时间", "when that run put it in its notification (UTC)"),
     }),
+    # The stat shortcut's memory (flows/load/inbox_hashes.py).
+    RelationDoc("main", "inbox_hashes", bilingual(
+        "收件箱文件的散列与当时的文件属性（属性未变的文件下次不再重读）",
+        "each inbox file's hash and the stat it was computed at: a file whose stat is unchanged "
+        "is not read again to list it"), {
+        "path": _PATH,
+        "sha256": bilingual("文件内容散列", "SHA-256 of the file's bytes"),
+        "size": bilingual("文件大小（字节）", "the file's size in bytes when it was hashed"),
+        "mtime_ns": bilingual("修改时间（纳秒）", "its modification time then, ns since the epoch"),
+        "ctime_ns": bilingual("状态变更时间（纳秒，用户无法设置）",
+                              "its status-change time then, ns since the epoch (no user can set it)"),
+        "inode": bilingual("索引节点号", "its inode number then"),
+        "device": bilingual("设备号", "the device it was on"),
+        "hashed_at_ns": bilingual("计算散列的时刻（纳秒）",
+                                  "when it was hashed, ns since the epoch: a file touched within 2 s of it "
+                                  "is read again"),
+    }),
 )
 
 

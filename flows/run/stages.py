@@ -51,6 +51,7 @@ from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
 from flows.extract.isolation import ReaderPool, listed, workers_for
 from flows.extract.plan import Prepared
+from flows.load import inbox_hashes
 from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
@@ -123,7 +124,8 @@ def survey(ctx: Context) -> Look:
             if missing_models(con):
                 return Look()  # built by a release with other models (renamed marts): build it now
             known = seen_files(con)
-            files = tuple(discover(ctx.inbox) if ctx.inbox.exists() else [])
+            # the stat shortcut: a file unchanged since it was hashed is not read again
+            files = tuple(discover(ctx.inbox, inbox_hashes.known(con)) if ctx.inbox.exists() else [])
             unseen = tuple(f for f in files if (f.rel, f.sha256) not in known)
             if unseen:
                 return Look(files, unseen)
@@ -204,7 +206,10 @@ def spill_path(ctx: Context) -> Path:
 def discover_new(ctx: Context, look: Look) -> Discovered:
     """Return the inbox's files that the warehouse has not seen, in load order."""
     state = ctx.ingest_state()
-    sources = find_new(state, None if look.files is None else list(look.files))
+    files = list(look.files) if look.files is not None else (
+        discover(ctx.inbox, inbox_hashes.known(state.con)) if ctx.inbox.exists() else [])
+    inbox_hashes.record(state.con, files)  # the next listing reads only what changed since
+    sources = find_new(state, files)
     pause_point("discovered")
     return Discovered(tuple(sources), state.summary)
 
