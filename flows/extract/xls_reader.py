@@ -117,8 +117,9 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
         [pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))]
         + [pl.Series(f"c{c}", columns[c][:height], dtype=pl.Utf8) for c in range(width)]
     )
-    hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden)
-    hidden_cols = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden)
+    # A row of height 0 or a column of width 0 is as hidden to the clerk as one marked hidden.
+    hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden or info.height == 0)
+    hidden_cols = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden or info.width == 0)
     merges = tuple(
         MergedRange(r1 + 1, r2, c1, c2 - 1, merge_ref(r1, r2, c1, c2))
         for r1, r2, c1, c2 in sheet.merged_cells
