@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from flows.errors import Rejected
-from flows.extract import xlsx_marks
+from flows.extract import number_formats, xlsx_marks
 from flows.extract.grid import (  # noqa: F401  (the readers' types, imported from here too)
     EMPTY_MARKS,
     MARK_KINDS,
@@ -274,6 +274,8 @@ class Workbook:
     recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
     # Its shared strings may hold a text Excel shows like an error or a lost-digit number.
     marked_strings: bool = True
+    # Cell styles whose number format shows a number otherwise than its value (`number_formats`).
+    shown: dict = field(default_factory=dict)
     # The .xlsx's zip, over its bytes in memory: opened once for the workbook's parts and
     # every sheet's scan (opening a zip again cost ~0.4 ms a file); None when unreadable.
     zip: zipfile.ZipFile | None = field(default=None, repr=False)
@@ -292,6 +294,7 @@ def open_workbook(path: Path) -> Workbook:
     hidden: set[str] | None = None
     invisible = recalc = False
     marked = True
+    shown: dict = {}
     z: zipfile.ZipFile | None = None
     try:
         # Read once here; the sheets' scans read their parts from it (a large file stays on disk).
@@ -301,6 +304,7 @@ def open_workbook(path: Path) -> Workbook:
         parts, hidden, recalc = xlsx_marks.sheet_parts(z)
         invisible = xlsx_marks.strings_have_invisible(z)
         marked = xlsx_marks.strings_have_marks(z)
+        shown = number_formats.styles_shown(z)
     except (zipfile.BadZipFile, OSError):
         z = None  # calamine says what is wrong below
     try:
@@ -308,7 +312,7 @@ def open_workbook(path: Path) -> Workbook:
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
-                    hidden=hidden, invisible=invisible, recalc=recalc, marked_strings=marked, zip=z)
+                    hidden=hidden, invisible=invisible, recalc=recalc, marked_strings=marked, shown=shown, zip=z)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -365,11 +369,27 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     if reader.invisible or (scan is not None and scan.inline_strings and not scan.inline_text_clean):
         grid = replace(grid, frame=without_invisible(grid.frame))
     grid = apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+    if reader.shown:  # a zero-padded, percent or hidden number format: the text Excel shows
+        grid = with_shown_numbers(reader, sheet, grid)
     # Text that shows as an error or a lost-digit number comes from the shared strings or the
     # sheet's inline strings; a workbook with neither is spared.
     if reader.marked_strings or scan is None or scan.inline_strings:
         grid = with_text_marks(grid)
     return grid
+
+
+def with_shown_numbers(reader: Workbook, sheet: Sheet, grid: Grid) -> Grid:
+    """Put the text Excel shows into the number cells whose format pads, scales or hides them."""
+    member = reader.parts.get(sheet.name or "")
+    if not member or reader.zip is None:
+        return grid
+    try:
+        texts = number_formats.shown_texts(reader.zip.read(member), reader.shown)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return grid
+    if not texts or grid.frame.width <= 1:
+        return grid
+    return replace(grid, frame=replace_cells(grid.frame, texts, {}))
 
 
 def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
