@@ -79,12 +79,41 @@ def file_format(path: Path, head: bytes) -> str:
         if head.startswith(ZIP_MAGIC):
             raise Rejected("文件扩展名为 .xls，但内容是 .xlsx 工作簿，请更正扩展名后重新提交",
                            rule="wrong_extension")
-        raise Rejected("文件扩展名为 .xls，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
-                       rule="corrupt")
+        raise Rejected(f"文件扩展名为 .xls，但内容{not_a_workbook(head)}", rule="corrupt")
     if kind == "csv" and (head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC)):
         raise Rejected("文件扩展名为 .csv，但内容是 Excel 工作簿，请更正扩展名后重新提交",
                        rule="wrong_extension")
     return kind
+
+
+def not_a_workbook(head: bytes) -> str:
+    """What a file named .xls holds instead of a workbook, as far as its first bytes tell, and what to do.
+
+    Business systems often export a web page (HTML) or an "XML 电子表格 2003" under .xls, and
+    Excel opens both after a warning; a text file (CSV or tab-separated) is the other common case.
+    """
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    if text.startswith(b"<"):
+        return ("是网页（HTML）或 XML 表格（常见于业务系统导出），不是 Excel 工作簿；"
+                "请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交")
+    if text.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_like_text(text):
+        return ("是文本（如 CSV 或制表符分隔的文本），不是 Excel 工作簿；"
+                "请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交")
+    return "不是 Excel 工作簿（文件已损坏或扩展名错误）"
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Whether the first bytes of a file read as UTF-8 or GB18030 text (the last character may be cut)."""
+    if not head or head.translate(None, CONTROL_BYTES) != head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        for cut in range(4):
+            try:
+                head[: len(head) - cut].decode(encoding)
+                return True
+            except UnicodeDecodeError:
+                continue
+    return False
 
 
 def decode_text(data: bytes) -> str:

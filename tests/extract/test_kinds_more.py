@@ -222,3 +222,22 @@ def test_signature_lines_are_notes_not_data(ws):
     assert ws.query("SELECT row, kind, label FROM skipped_rows ORDER BY row") == [
         (3, "note", "经办人"), (4, "note", "制表"), (5, "note", "填报单位"), (6, "note", "主要负责人"),
         (7, "note", "日期:"), (8, "note", "领导签字"), (9, "note", "统计人"), (10, "note", "报送日期")]
+
+
+# --- a .xls that is not a workbook ------------------------------------------------------------
+
+
+def test_an_xls_that_is_a_web_page_or_text_says_so(ws):
+    page = "<html><body><table><tr><td>检查日期</td></tr></table></body></html>"
+    ws.path("inspections/2024-03.xls").parent.mkdir(parents=True)
+    ws.path("inspections/2024-03.xls").write_text(page, encoding="utf-8")
+    ws.path("inspections/2024-04.xls").write_bytes("检查日期\t检查类型\n2024-04-05\t日常检查\n".encode("gbk"))
+    write_xlsx(ws.path("inspections/2024-05.xlsx"), {"5月": [INSPECTIONS, inspection(5, "甲网吧")]})
+    summary = ws.run()
+    assert summary.rows_loaded == 1
+    assert ws.query("SELECT path, status, reason FROM file_versions WHERE status = 'rejected' ORDER BY path") == [
+        ("inspections/2024-03.xls", "rejected", "文件扩展名为 .xls，但内容是网页（HTML）或 XML 表格（常见于业务系统导出），"
+         "不是 Excel 工作簿；请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交"),
+        ("inspections/2024-04.xls", "rejected", "文件扩展名为 .xls，但内容是文本（如 CSV 或制表符分隔的文本），"
+         "不是 Excel 工作簿；请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交"),
+    ]
