@@ -208,6 +208,13 @@ def csv_grid(data: bytes) -> Grid:
             schema={f"c{i}": pl.Utf8 for i in range(width)},
         )  # fmt: skip
     except pl.exceptions.PolarsError as exc:
+        line = unpaired_quote_line(utf8)
+        if line is not None:
+            raise Rejected(
+                f"CSV 文件第 {line} 行的英文双引号（\"）没有配对，Excel 会把其后各行都读进同一个单元格；"
+                "请在该行补上或删去引号后重新提交",
+                rule="corrupt",
+            ) from exc
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
     # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
     grid = with_row_numbers(frame.rechunk())
@@ -219,6 +226,22 @@ def csv_grid(data: bytes) -> Grid:
     # The needle's last byte first: a one-byte search is a memchr, 20× a two-byte one.
     kinds = [kind for kind, needles in TEXT_MARKS if any(n[-1:] in utf8 and n in utf8 for n in needles)]
     return Grid(None, grid, marks=text_marks(grid, kinds) if kinds else empty_marks())
+
+
+def unpaired_quote_line(utf8: bytes) -> int | None:
+    """The line on which a quoted CSV field opens and never closes (RFC 4180 quoting), or None."""
+    if utf8.count(b'"') % 2 == 0:
+        return None
+    quoted, opened, line = False, 0, 1
+    for at in range(len(utf8)):
+        byte = utf8[at]
+        if byte == 0x22:  # a doubled quote inside a field toggles twice: still inside
+            quoted = not quoted
+            if quoted:
+                opened = line
+        elif byte == 0x0A:
+            line += 1
+    return opened if quoted else None
 
 
 # A whole cell `="…"`: the form systems export an ID or a number with leading zeros in, so

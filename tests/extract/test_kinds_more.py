@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 import xlsxwriter
 import xlwt
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from ledgerfiles import write_csv, write_xlsx
 from rawxlsx import inline, number, write_raw_xlsx
 
+from flows.errors import Rejected
 from flows.extract import readers
 
 INSPECTIONS = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
@@ -241,3 +243,11 @@ def test_an_xls_that_is_a_web_page_or_text_says_so(ws):
         ("inspections/2024-04.xls", "rejected", "文件扩展名为 .xls，但内容是文本（如 CSV 或制表符分隔的文本），"
          "不是 Excel 工作簿；请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交"),
     ]
+
+
+def test_a_csv_with_an_unpaired_quote_names_its_line():
+    data = "巡查日期,文物名称,保护级别\n2024-04-05,某寺,县保\n2024-04-06,\"某塔,县保\n2024-04-07,某殿,县保\n"
+    with pytest.raises(Rejected) as caught:
+        readers.csv_grid(data.encode("gbk"))
+    assert str(caught.value) == (
+        "CSV 文件第 3 行的英文双引号（\"）没有配对，Excel 会把其后各行都读进同一个单元格；请在该行补上或删去引号后重新提交")
