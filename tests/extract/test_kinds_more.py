@@ -251,3 +251,40 @@ def test_a_csv_with_an_unpaired_quote_names_its_line():
         readers.csv_grid(data.encode("gbk"))
     assert str(caught.value) == (
         "CSV 文件第 3 行的英文双引号（\"）没有配对，Excel 会把其后各行都读进同一个单元格；请在该行补上或删去引号后重新提交")
+
+
+# --- an .xls formula saved without its result (xlwt) ----------------------------------------------
+
+
+def test_xls_formula_written_by_xlwt_goes_back_never_blank_or_0(ws):
+    # xlwt stores no result: Excel calculates 3 and 500 on opening; xlrd reads "".
+    path = ws.path("cases/2024-05.xls")
+    path.parent.mkdir(parents=True)
+    wb = xlwt.Workbook(encoding="utf-8")
+    sheet = wb.add_sheet("5月")
+    header = ["案件编号", "立案日期", "当事人", "当事人类型", "案由", "罚款金额（元）"]
+    for c, h in enumerate(header):
+        sheet.write(0, c, h)
+    for r, (no, fine) in enumerate([("文罚〔2024〕1号", xlwt.Formula("200+300")), ("文罚〔2024〕2号", 800)], start=1):
+        for c, value in enumerate([no, "2024-05-05", "某某公司", "单位", "超时经营", fine]):
+            sheet.write(r, c, value)
+    sheet.write(3, 6, xlwt.Formula('""'))  # an empty formula outside the ledger changes nothing
+    wb.save(str(path))
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 1)
+    assert ws.query("SELECT case_no, fine_yuan FROM raw.cases") == [("文罚〔2024〕2号", 800)]
+    assert ws.query("SELECT row, header, rule FROM problems") == [(2, "罚款金额（元）", "formula_no_result")]
+
+
+def test_xls_empty_text_formula_is_marked_only_without_recalcid(tmp_path):
+    from flows.extract import xls_reader
+
+    path = tmp_path / "f.xls"
+    wb = xlwt.Workbook()
+    sheet = wb.add_sheet("S")
+    sheet.write(0, 0, xlwt.Formula("1+2"))
+    sheet.write(0, 1, "")
+    wb.save(str(path))
+    book = xls_reader.open_book(path)
+    assert xls_reader.uncalculated_formulas(book, 0) == [(0, 0)]
+    assert marks(only(path)) == [(1, 0, "no_result", "")]
