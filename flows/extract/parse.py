@@ -22,7 +22,10 @@ from flows.textnorm import WHITESPACE_CHARS, normalise_header
 # of these labels is a total, signature or note row, unless the rest of it reads as data.
 TOTAL_PREFIXES = ("合计", "总计", "小计")
 NOTE_PREFIXES = ("填表人", "填报人", "审核人", "审核", "单位负责人", "负责人", "分管领导", "联系电话", "联系人",
-                 "填报日期", "制表", "备注:", "说明", "注:")
+                 "填报日期", "制表", "备注:", "说明", "注:",
+                 # and the other signature lines of the forms units use (经办人：, 填报单位（盖章）：…)
+                 "经办人", "统计人", "主要负责人", "主管领导", "领导签字", "签字", "签名", "盖章",
+                 "填报单位", "报送单位", "报送日期", "填报时间", "日期:")
 LABEL_PATTERN = "^(" + "|".join(sorted((*TOTAL_PREFIXES, *NOTE_PREFIXES), key=len, reverse=True)) + ")"
 LABEL = re.compile(LABEL_PATTERN)
 NO_WHITESPACE = str.maketrans("", "", "".join(WHITESPACE_CHARS))  # what polars' \s matches

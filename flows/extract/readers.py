@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from flows.errors import Rejected
-from flows.extract import xlsx_marks
+from flows.extract import number_formats, xlsx_marks
 from flows.extract.grid import (  # noqa: F401  (the readers' types, imported from here too)
     EMPTY_MARKS,
     MARK_KINDS,
@@ -79,12 +79,41 @@ def file_format(path: Path, head: bytes) -> str:
         if head.startswith(ZIP_MAGIC):
             raise Rejected("文件扩展名为 .xls，但内容是 .xlsx 工作簿，请更正扩展名后重新提交",
                            rule="wrong_extension")
-        raise Rejected("文件扩展名为 .xls，但内容不是 Excel 工作簿（文件已损坏或扩展名错误）",
-                       rule="corrupt")
+        raise Rejected(f"文件扩展名为 .xls，但内容{not_a_workbook(head)}", rule="corrupt")
     if kind == "csv" and (head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC)):
         raise Rejected("文件扩展名为 .csv，但内容是 Excel 工作簿，请更正扩展名后重新提交",
                        rule="wrong_extension")
     return kind
+
+
+def not_a_workbook(head: bytes) -> str:
+    """What a file named .xls holds instead of a workbook, as far as its first bytes tell, and what to do.
+
+    Business systems often export a web page (HTML) or an "XML 电子表格 2003" under .xls, and
+    Excel opens both after a warning; a text file (CSV or tab-separated) is the other common case.
+    """
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    if text.startswith(b"<"):
+        return ("是网页（HTML）或 XML 表格（常见于业务系统导出），不是 Excel 工作簿；"
+                "请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交")
+    if text.startswith((b"\xff\xfe", b"\xfe\xff")) or looks_like_text(text):
+        return ("是文本（如 CSV 或制表符分隔的文本），不是 Excel 工作簿；"
+                "请在 Excel/WPS 中打开后另存为 .xlsx 后重新提交")
+    return "不是 Excel 工作簿（文件已损坏或扩展名错误）"
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Whether the first bytes of a file read as UTF-8 or GB18030 text (the last character may be cut)."""
+    if not head or head.translate(None, CONTROL_BYTES) != head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        for cut in range(4):
+            try:
+                head[: len(head) - cut].decode(encoding)
+                return True
+            except UnicodeDecodeError:
+                continue
+    return False
 
 
 def decode_text(data: bytes) -> str:
@@ -179,15 +208,57 @@ def csv_grid(data: bytes) -> Grid:
             schema={f"c{i}": pl.Utf8 for i in range(width)},
         )  # fmt: skip
     except pl.exceptions.PolarsError as exc:
+        line = unpaired_quote_line(utf8)
+        if line is not None:
+            raise Rejected(
+                f"CSV 文件第 {line} 行的英文双引号（\"）没有配对，Excel 会把其后各行都读进同一个单元格；"
+                "请在该行补上或删去引号后重新提交",
+                rule="corrupt",
+            ) from exc
         raise Rejected(f"CSV 文件格式有误，无法读取：{exc}", rule="corrupt") from exc
     # polars reads a CSV in many small chunks; one chunk per column makes every later pass cheaper.
     grid = with_row_numbers(frame.rechunk())
+    if b'="' in utf8:  # one byte search spares every file without Excel's text formula
+        grid = without_text_formulas(grid)
     # Excel writes a cell into a CSV as it shows it: a General cell of 12+ digits as
     # `6.40422E+17` (6 digits of an ID or a ticket number kept), an error cell as `#N/A`. One
     # byte search each spares a clean file.
     # The needle's last byte first: a one-byte search is a memchr, 20× a two-byte one.
     kinds = [kind for kind, needles in TEXT_MARKS if any(n[-1:] in utf8 and n in utf8 for n in needles)]
     return Grid(None, grid, marks=text_marks(grid, kinds) if kinds else empty_marks())
+
+
+def unpaired_quote_line(utf8: bytes) -> int | None:
+    """The line on which a quoted CSV field opens and never closes (RFC 4180 quoting), or None."""
+    if utf8.count(b'"') % 2 == 0:
+        return None
+    quoted, opened, line = False, 0, 1
+    for at in range(len(utf8)):
+        byte = utf8[at]
+        if byte == 0x22:  # a doubled quote inside a field toggles twice: still inside
+            quoted = not quoted
+            if quoted:
+                opened = line
+        elif byte == 0x0A:
+            line += 1
+    return opened if quoted else None
+
+
+# A whole cell `="…"`: the form systems export an ID or a number with leading zeros in, so
+# that Excel keeps its digits. Excel shows the text between the quotes.
+_TEXT_FORMULA = r'^="([^"]*)"$'
+
+
+def without_text_formulas(grid: pl.DataFrame) -> pl.DataFrame:
+    """Read each CSV cell written `="0012…"` as Excel shows it: the text between the quotes."""
+    cols = [c for c in grid.columns if c != "_row"]
+    return grid.with_columns(
+        pl.when(pl.col(c).str.contains(_TEXT_FORMULA))
+        .then(pl.col(c).str.extract(_TEXT_FORMULA, 1))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in cols
+    )
 
 
 # A whole cell in Excel's scientific form with an exponent of 11 or more (12+ digits), and a
@@ -212,6 +283,25 @@ def text_marks(grid: pl.DataFrame, kinds: list[str]) -> pl.DataFrame:
     return pl.concat(found).cast(MARKS_SCHEMA).sort("_row", "col") if found else empty_marks()
 
 
+def with_text_marks(grid: Grid) -> Grid:
+    """Mark the text cells of a workbook grid written as Excel shows an error or a lost-digit number.
+
+    A text cell `#N/A` or `6.40422E+17` (values pasted from a CSV or another program) looks to
+    the clerk exactly like an error cell or a number that lost its digits, and is treated the
+    same: a CSV's cells are marked so by `csv_grid`. Cells the reader marked already keep
+    their mark.
+    """
+    cols = [c for c in grid.frame.columns if c != "_row"]
+    if not cols:
+        return grid
+    found = text_marks(grid.frame, [kind for kind, _ in TEXT_MARKS])
+    if not found.height:
+        return grid
+    marks = grid.marks if grid.marks is not None else empty_marks()
+    found = found.join(marks.select("_row", "col"), on=["_row", "col"], how="anti")
+    return replace(grid, marks=pl.concat([marks, found]).sort("_row", "col"))
+
+
 def with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
     """Name the columns c0…cN and add `_row`, the 1-based spreadsheet row number."""
     # Series by Series, not a select: a query plan costs more than the cells of a small sheet.
@@ -234,6 +324,10 @@ class Workbook:
     hidden: set[str] | None = None  # .xlsx hidden sheet names, None when unreadable
     invisible: bool = False  # its shared strings hold control or zero-width characters
     recalc: bool = False  # Excel recalculates every formula on opening (fullCalcOnLoad)
+    # Its shared strings may hold a text Excel shows like an error or a lost-digit number.
+    marked_strings: bool = True
+    # Cell styles whose number format shows a number otherwise than its value (`number_formats`).
+    shown: dict = field(default_factory=dict)
     # The .xlsx's zip, over its bytes in memory: opened once for the workbook's parts and
     # every sheet's scan (opening a zip again cost ~0.4 ms a file); None when unreadable.
     zip: zipfile.ZipFile | None = field(default=None, repr=False)
@@ -251,6 +345,8 @@ def open_workbook(path: Path) -> Workbook:
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
     invisible = recalc = False
+    marked = True
+    shown: dict = {}
     z: zipfile.ZipFile | None = None
     try:
         # Read once here; the sheets' scans read their parts from it (a large file stays on disk).
@@ -259,6 +355,8 @@ def open_workbook(path: Path) -> Workbook:
         xlsx_marks.check_zip(z)  # before calamine inflates anything
         parts, hidden, recalc = xlsx_marks.sheet_parts(z)
         invisible = xlsx_marks.strings_have_invisible(z)
+        marked = xlsx_marks.strings_have_marks(z)
+        shown = number_formats.styles_shown(z)
     except (zipfile.BadZipFile, OSError):
         z = None  # calamine says what is wrong below
     try:
@@ -266,7 +364,7 @@ def open_workbook(path: Path) -> Workbook:
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
-                    hidden=hidden, invisible=invisible, recalc=recalc, zip=z)
+                    hidden=hidden, invisible=invisible, recalc=recalc, marked_strings=marked, shown=shown, zip=z)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -299,7 +397,7 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     if reader.kind == "xls":
         from flows.extract import xls_reader
 
-        return xls_reader.sheet_grid(reader.book, sheet.index, sheet.name)
+        return with_text_marks(xls_reader.sheet_grid(reader.book, sheet.index, sheet.name))
     scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
     try:
         calamine = reader.calamine
@@ -322,7 +420,28 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     grid = Grid(sheet.name, with_row_numbers(frame))
     if reader.invisible or (scan is not None and scan.inline_strings and not scan.inline_text_clean):
         grid = replace(grid, frame=without_invisible(grid.frame))
-    return apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+    grid = apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
+    if reader.shown:  # a zero-padded, percent or hidden number format: the text Excel shows
+        grid = with_shown_numbers(reader, sheet, grid)
+    # Text that shows as an error or a lost-digit number comes from the shared strings or the
+    # sheet's inline strings; a workbook with neither is spared.
+    if reader.marked_strings or scan is None or scan.inline_strings:
+        grid = with_text_marks(grid)
+    return grid
+
+
+def with_shown_numbers(reader: Workbook, sheet: Sheet, grid: Grid) -> Grid:
+    """Put the text Excel shows into the number cells whose format pads, scales or hides them."""
+    member = reader.parts.get(sheet.name or "")
+    if not member or reader.zip is None:
+        return grid
+    try:
+        texts = number_formats.shown_texts(reader.zip.read(member), reader.shown)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return grid
+    if not texts or grid.frame.width <= 1:
+        return grid
+    return replace(grid, frame=replace_cells(grid.frame, texts, {}))
 
 
 def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:

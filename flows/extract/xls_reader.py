@@ -7,6 +7,7 @@ does not: error cells, hidden rows and columns, merged ranges and sheet visibili
 
 from __future__ import annotations
 
+import struct
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,6 +111,11 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
             row_last = c
         if row_last >= 0:
             last_row, last_col = r, max(last_col, row_last)
+    for r, c in uncalculated_formulas(book, index):
+        if c < len(columns) and r < len(columns[c]) and columns[c][r] == "":
+            columns[c][r] = None
+            marks.append((r + 1, c, "no_result", "", ""))
+            marks.sort()
     height, width = last_row + 1, last_col + 1
     if width == 0:
         return Grid(name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
@@ -117,8 +123,9 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
         [pl.Series("_row", np.arange(1, height + 1, dtype=np.int32))]
         + [pl.Series(f"c{c}", columns[c][:height], dtype=pl.Utf8) for c in range(width)]
     )
-    hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden)
-    hidden_cols = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden)
+    # A row of height 0 or a column of width 0 is as hidden to the clerk as one marked hidden.
+    hidden_rows = frozenset(r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden or info.height == 0)
+    hidden_cols = frozenset(c for c, info in sheet.colinfo_map.items() if info.hidden or info.width == 0)
     merges = tuple(
         MergedRange(r1 + 1, r2, c1, c2 - 1, merge_ref(r1, r2, c1, c2))
         for r1, r2, c1, c2 in sheet.merged_cells
@@ -132,6 +139,45 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
         merges=merges,
         marks=pl.DataFrame(marks, schema=MARKS_SCHEMA, orient="row") if marks else empty_marks(),
     )
+
+
+FORMULA, EOF, RECALCID = 0x0006, 0x000A, 0x01C1
+# A FORMULA record's cached result "empty text" (MS-XLS 2.5.133 FormulaValue, fExprO = 0xFFFF, byte 0 = 3).
+EMPTY_TEXT_RESULT = b"\x03"
+
+
+def uncalculated_formulas(book: xlrd.book.Book, index: int) -> list[tuple[int, int]]:
+    """(row, col), 0-based, of the sheet's formulas saved without a computed result.
+
+    A program that does not calculate (xlwt, and the systems built on it) writes every formula's
+    result as empty text and leaves out the RECALCID record; Excel and WPS then calculate every
+    formula on opening, so the clerk sees a value where xlrd reads "". Only a workbook without
+    RECALCID (MS-XLS 2.4.215) is searched; in one that has it, an empty result is what Excel shows.
+    """
+    mem = getattr(book, "mem", None)
+    starts = getattr(book, "_sh_abs_posn", None)
+    if mem is None or not starts or index >= len(starts) or book.biff_version < 50:
+        return []
+    base, end = book.base, book.base + book.stream_len
+    pos = base
+    while pos + 4 <= min(starts[0], end):  # the workbook globals, before the first sheet
+        rc, size = struct.unpack_from("<HH", mem, pos)
+        if rc == RECALCID:
+            return []
+        pos += 4 + size
+    out = []
+    pos = starts[index]
+    while pos + 4 <= end:
+        rc, size = struct.unpack_from("<HH", mem, pos)
+        if rc == EOF:
+            break
+        if rc == FORMULA and size >= 16:
+            result = bytes(mem[pos + 10:pos + 18])
+            if result[6:8] == b"\xff\xff" and result[:1] == EMPTY_TEXT_RESULT:
+                row, col = struct.unpack_from("<HH", mem, pos + 4)
+                out.append((row, col))
+        pos += 4 + size
+    return out
 
 
 def merge_ref(r1: int, r2: int, c1: int, c2: int) -> str:

@@ -136,6 +136,16 @@ def strings_have_invisible(z: zipfile.ZipFile) -> bool:
     return has_invisible(data)  # the same answer as contains(…, _INVISIBLE_XML), cheaper
 
 
+def strings_have_marks(z: zipfile.ZipFile) -> bool:
+    """Whether the shared strings may hold a text shown like an error (`#`) or a lost-digit
+    number (`E+`): two byte searches, so that only such workbooks have their text cells checked."""
+    try:
+        data = z.read("xl/sharedStrings.xml")
+    except KeyError:
+        return False
+    return b"#" in data or b"E+" in data or b"e+" in data
+
+
 def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bool]:
     """Map each sheet name to its part in the zip, name the hidden sheets (None: unknown), and
     say whether Excel recalculates every formula on opening (then a cached 0 is no result)."""
@@ -185,12 +195,15 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     head, tail = data[:start], data[end:]
     # A sheet with inline strings uses them from its first text cell on.
     scan = SheetScan(inline_strings=data.find(b'"inlineStr"', start, start + (1 << 16)) >= 0)
-    if b"hidden=" in head:
+    if b"hidden=" in head or b'width="0' in head:
         scan.hidden_columns = hidden_columns(head)
     if b"<mergeCell " in tail or b"<mergeCell>" in tail:
         scan.merges = merges(tail)
     if empty:  # no cell: only the layout around it
         return scan
+    # A row of height 0 is as hidden to the clerk as one marked hidden (openpyxl and other
+    # writers set the height alone); one search spares every other sheet.
+    flat = zero_height_rows(data, start, end) if data.find(b'ht="0', start, end) >= 0 else set()
     # A cell in a column that would make the grid too large for this many rows (any
     # three-letter column is in _MARKERS) sends the sheet to the detailed pass, which measures.
     last_row = last_row_number(data, start)
@@ -204,6 +217,9 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     if not detailed and first is not None:
         scan.min_col = first
         scan.inline_text_clean = scan.inline_strings
+        scan.hidden_rows |= flat
+        if flat:
+            scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
         return scan
     # A sheet whose rows and cells all carry `r` and hold no far cells is searched kind by
     # kind; any other goes through the XML parser (6 s for 100k rows × 10 columns).
@@ -214,9 +230,18 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
         detail(data, scan, sheet, recalc)
     else:
         scan.min_col = first
+    scan.hidden_rows |= flat
     if scan.hidden_rows:
         scan.filtered_rows = rows_in_filter(tail, scan.hidden_rows)
     return scan
+
+
+_ZERO_HEIGHT_ROW = re.compile(rb'<row\b[^>]*?\sr="([0-9]+)"[^>]*?\sht="0(?:\.0*)?"|<row\b[^>]*?\sht="0(?:\.0*)?"[^>]*?\sr="([0-9]+)"')
+
+
+def zero_height_rows(data: bytes, start: int, end: int) -> set[int]:
+    """Rows (numbered by their `r`) whose height is 0: Excel and WPS show them as hidden."""
+    return {int(m.group(1) or m.group(2)) for m in _ZERO_HEIGHT_ROW.finditer(data, start, end)}
 
 
 _FAR = r'|<c r="[A-Z]{3}'
@@ -337,10 +362,19 @@ def hidden_columns(head: bytes) -> set[int]:
     out: set[int] = set()
     for m in re.finditer(rb"<col\b[^>]*>", head):
         attrs = dict(re.findall(rb'(\w+)="([^"]*)"', m.group(0)))
-        if attrs.get(b"hidden", b"0").lower() in (b"1", b"true"):
+        # A column of width 0 is as hidden to the clerk as one marked hidden.
+        if attrs.get(b"hidden", b"0").lower() in (b"1", b"true") or zero_width(attrs.get(b"width")):
             lo, hi = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
             out.update(range(lo - 1, min(hi, 16384)))
     return out
+
+
+def zero_width(width: bytes | None) -> bool:
+    """Whether a `<col>` width attribute says 0 (a column no one sees)."""
+    try:
+        return width is not None and float(width) == 0
+    except ValueError:
+        return False
 
 
 def merges(tail: bytes) -> list[tuple[int, int, int, int, str]]:
@@ -380,7 +414,7 @@ def detail(data: bytes, scan: SheetScan, sheet: str | None, recalc: bool = False
                 r = el.get("r")
                 row_no = int(r) if r else row_no + 1
                 col_no = -1
-                if el.get("hidden", "0").lower() in ("1", "true"):
+                if el.get("hidden", "0").lower() in ("1", "true") or zero_width(el.get("ht", "").encode() or None):
                     scan.hidden_rows.add(row_no)
             continue
         if tag != "c":
