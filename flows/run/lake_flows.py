@@ -94,10 +94,11 @@ def settings_of(config: str | None) -> Settings:
 
 
 @flow(name=FLOW_NAMES[COUNTY_LOAD], log_prints=True, timeout_seconds=4 * 3600)
-def county_load(county: str, config: str | None = None) -> dict:
+def county_load(county: str | int, config: str | None = None) -> dict:
     """Load what is new in one county's folder of the inbox into the lake, as one transaction.
 
-    `county` is a GB/T 2260 code, a Chinese name or an alias (`640422`, `西吉县`). Holds the
+    `county` is a GB/T 2260 code, a Chinese name or an alias (`640422`, `西吉县`); a code may
+    come as a number (`prefect deployment run … -p county=640422` sends one). Holds the
     county's own limit for the whole load and a `lake-commit` slot around the commit. Returns
     the county's code, the run's counts and the rows appended per lake table. Raises
     UnknownOrgUnit / CountyNotFound (the county or its folder) before touching the lake.
@@ -105,7 +106,7 @@ def county_load(county: str, config: str | None = None) -> dict:
     logger = get_run_logger()
     settings = settings_of(config)
     lake = lake_of(settings)
-    code = org_units.resolve(county).code
+    code = org_units.resolve(str(county)).code
     with slot(county_limit(code), 1):
         logger.info("载入 %s · loading county %s into the lake", code, code)
         loaded = load_county(settings.inbox, lake, code, settings=settings,

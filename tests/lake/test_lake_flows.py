@@ -72,7 +72,7 @@ def test_two_counties_load_at_once_and_both_commit(prefect_harness, site, monkey
     monkeypatch.setattr(lake_flows, "load_county", load)
     config = str(site / "tally.toml")
     states = in_threads((lake_flows.county_load, (), {"county": "西吉县", "config": config, "return_state": True}),
-                        (lake_flows.county_load, (), {"county": "640423", "config": config, "return_state": True}))
+                        (lake_flows.county_load, (), {"county": 640423, "config": config, "return_state": True}))
     assert all(s.is_completed() for s in states), [s.message for s in states]
     out = {s.result()["county"]: s.result() for s in states}
     assert (out["640422"]["files_loaded"], out["640422"]["rows_loaded"]) == (2, 3)

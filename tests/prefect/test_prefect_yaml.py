@@ -100,3 +100,17 @@ def test_lake_settings_are_checked(tmp_path):
                     'lake_commit_slots = 8\n', encoding="utf-8")
     settings = load_settings(toml)
     assert (settings.lake_commit_slots, settings.maintenance_schedule) == (8, "0 3 * * 0")
+
+
+def test_county_load_takes_a_code_as_a_number_or_text():
+    """`prefect deployment run … -p county=640422` sends a number: the deployment's schema takes it."""
+    import jsonschema
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.run.lake_flows import county_load
+
+    schema = parameter_schema(county_load).model_dump_for_openapi()
+    for county in (640422, "640422", "西吉县"):
+        jsonschema.validate({"county": county}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({}, schema)  # the county is required
