@@ -136,14 +136,15 @@ def strings_have_invisible(z: zipfile.ZipFile) -> bool:
     return has_invisible(data)  # the same answer as contains(…, _INVISIBLE_XML), cheaper
 
 
-def strings_have_marks(z: zipfile.ZipFile) -> bool:
-    """Whether the shared strings may hold a text shown like an error (`#`) or a lost-digit
-    number (`E+`): two byte searches, so that only such workbooks have their text cells checked."""
+def shared_strings_flags(z: zipfile.ZipFile) -> tuple[bool, bool]:
+    """Whether the shared strings hold characters Excel does not show (as `strings_have_invisible`),
+    and whether they may hold a text shown like an error (`#`) or a lost-digit number (`E+`): the
+    part inflated once for both, so that only such workbooks have their text cells checked."""
     try:
         data = z.read("xl/sharedStrings.xml")
     except KeyError:
-        return False
-    return b"#" in data or b"E+" in data or b"e+" in data
+        return False, False
+    return has_invisible(data), b"#" in data or b"E+" in data or b"e+" in data
 
 
 def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bool]:
