@@ -425,8 +425,8 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     if reader.shown:  # a zero-padded, percent or hidden number format: the text Excel shows
         grid = with_shown_numbers(reader, sheet, grid)
     # Text that shows as an error or a lost-digit number comes from the shared strings or the
-    # sheet's inline strings: a workbook with neither is spared the pass over its cells.
-    if reader.marked_strings or scan is None or scan.inline_strings:
+    # sheet's own (inline strings, formulas' text results): a sheet with none is spared the pass.
+    if reader.marked_strings or scan is None or scan.inline_strings or scan.text_formulas:
         grid = with_text_marks(grid)
     return grid
 
