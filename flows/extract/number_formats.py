@@ -22,8 +22,12 @@ import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 BUILTIN = {9: "0%", 10: "0.00%"}
+_CODE = re.compile(rb'<numFmt\b[^>]*?\sformatCode="([^"]*)"')
+_BUILTIN_USED = re.compile(rb'<xf\b[^>]*?\snumFmtId="(?:9|10)"')
+_ENTITIES = {"&quot;": '"', "&apos;": "'"}
 _LITERAL = re.compile(r'"([^"]*)"|\\(.)')
 _PADDED = re.compile(r"(0{2,})")
 _PERCENT = re.compile(r"0(?:\.(0+))?%")
@@ -92,8 +96,10 @@ def styles_shown(z: zipfile.ZipFile) -> dict[int, Shown]:
         data = z.read("xl/styles.xml")
     except KeyError:
         return {}
-    # Only custom formats and the two built-in percentages can be of these kinds.
-    if b"<numFmt " not in data and b'numFmtId="9"' not in data and b'numFmtId="10"' not in data:
+    # Only custom formats and the two built-in percentages can be of these kinds: the format
+    # codes are classified before the whole part is parsed (most workbooks have none of them).
+    custom = (classify(unescape(code.decode(errors="replace"), _ENTITIES)) for code in _CODE.findall(data))
+    if not any(shown is not None for shown in custom) and not _BUILTIN_USED.search(data):
         return {}
     try:
         root = ElementTree.fromstring(data)

@@ -266,6 +266,7 @@ def without_text_formulas(grid: pl.DataFrame) -> pl.DataFrame:
 _SCIENTIFIC = r"^\s*[+-]?[0-9](?:\.[0-9]+)?[Ee]\+?(?:1[1-9]|[2-9][0-9]|[0-9]{3,})\s*$"
 _ERROR_TEXT = r"^\s*#(?:N/A|REF!|DIV/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|GETTING_DATA)\s*$"
 TEXT_MARKS = (("lost_digits", (b"E+", b"e+")), ("error", (b"#",)))
+_MAYBE_MARKED = r"#|[Ee]\+"
 _TEXT_MARK_PATTERNS = {"lost_digits": _SCIENTIFIC, "error": _ERROR_TEXT}
 
 
@@ -291,8 +292,9 @@ def with_text_marks(grid: Grid) -> Grid:
     same: a CSV's cells are marked so by `csv_grid`. Cells the reader marked already keep
     their mark.
     """
-    cols = [c for c in grid.frame.columns if c != "_row"]
-    if not cols:
+    cols = [c for c in grid.frame.columns if c != "_row" and grid.frame[c].dtype == pl.Utf8]
+    # One pass over the cells spares a sheet with neither `#` nor `E+` (nearly every one).
+    if not cols or not grid.frame.select(pl.any_horizontal(pl.col(cols).str.contains(_MAYBE_MARKED)).any()).item():
         return grid
     found = text_marks(grid.frame, [kind for kind, _ in TEXT_MARKS])
     if not found.height:
@@ -345,8 +347,8 @@ def open_workbook(path: Path) -> Workbook:
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
     invisible = recalc = False
-    marked = True
     shown: dict = {}
+    marked = True
     z: zipfile.ZipFile | None = None
     try:
         # Read once here; the sheets' scans read their parts from it (a large file stays on disk).
@@ -354,8 +356,7 @@ def open_workbook(path: Path) -> Workbook:
         z = zipfile.ZipFile(io.BytesIO(path.read_bytes()) if small else path)
         xlsx_marks.check_zip(z)  # before calamine inflates anything
         parts, hidden, recalc = xlsx_marks.sheet_parts(z)
-        invisible = xlsx_marks.strings_have_invisible(z)
-        marked = xlsx_marks.strings_have_marks(z)
+        invisible, marked = xlsx_marks.shared_strings_flags(z)
         shown = number_formats.styles_shown(z)
     except (zipfile.BadZipFile, OSError):
         z = None  # calamine says what is wrong below
@@ -424,8 +425,8 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     if reader.shown:  # a zero-padded, percent or hidden number format: the text Excel shows
         grid = with_shown_numbers(reader, sheet, grid)
     # Text that shows as an error or a lost-digit number comes from the shared strings or the
-    # sheet's inline strings; a workbook with neither is spared.
-    if reader.marked_strings or scan is None or scan.inline_strings:
+    # sheet's own (inline strings, formulas' text results): a sheet with none is spared the pass.
+    if reader.marked_strings or scan is None or scan.inline_strings or scan.text_formulas:
         grid = with_text_marks(grid)
     return grid
 

@@ -76,6 +76,7 @@ class SheetScan:
     # Its inline strings surely hold no control or zero-width character (found by the one
     # marker search a clean sheet costs), so the grid needs no pass to drop them.
     inline_text_clean: bool = False
+    text_formulas: bool = False  # formulas whose result is text (t="str"), held in the sheet itself
 
 
 def col_index(letters: str) -> int:
@@ -136,14 +137,15 @@ def strings_have_invisible(z: zipfile.ZipFile) -> bool:
     return has_invisible(data)  # the same answer as contains(…, _INVISIBLE_XML), cheaper
 
 
-def strings_have_marks(z: zipfile.ZipFile) -> bool:
-    """Whether the shared strings may hold a text shown like an error (`#`) or a lost-digit
-    number (`E+`): two byte searches, so that only such workbooks have their text cells checked."""
+def shared_strings_flags(z: zipfile.ZipFile) -> tuple[bool, bool]:
+    """Whether the shared strings hold characters Excel does not show (as `strings_have_invisible`),
+    and whether they may hold a text shown like an error (`#`) or a lost-digit number (`E+`): the
+    part inflated once for both, so that only such workbooks have their text cells checked."""
     try:
         data = z.read("xl/sharedStrings.xml")
     except KeyError:
-        return False
-    return b"#" in data or b"E+" in data or b"e+" in data
+        return False, False
+    return has_invisible(data), b"#" in data or b"E+" in data or b"e+" in data
 
 
 def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bool]:
@@ -201,6 +203,7 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
         scan.merges = merges(tail)
     if empty:  # no cell: only the layout around it
         return scan
+    scan.text_formulas = data.find(b't="str"', start, end) >= 0
     # A row of height 0 is as hidden to the clerk as one marked hidden (openpyxl and other
     # writers set the height alone); one search spares every other sheet.
     flat = zero_height_rows(data, start, end) if data.find(b'ht="0', start, end) >= 0 else set()
@@ -225,7 +228,8 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     # kind; any other goes through the XML parser (6 s for 100k rows × 10 columns).
     if first is None or contains(data, start, end, _FAR[1:] + wide) or not targeted(data, start, end, scan, recalc):
         scan = SheetScan(
-            inline_strings=scan.inline_strings, hidden_columns=scan.hidden_columns, merges=scan.merges
+            inline_strings=scan.inline_strings, hidden_columns=scan.hidden_columns, merges=scan.merges,
+            text_formulas=scan.text_formulas,
         )
         detail(data, scan, sheet, recalc)
     else:

@@ -288,3 +288,11 @@ def test_xls_empty_text_formula_is_marked_only_without_recalcid(tmp_path):
     book = xls_reader.open_book(path)
     assert xls_reader.uncalculated_formulas(book, 0) == [(0, 0)]
     assert marks(only(path)) == [(1, 0, "no_result", "")]
+
+
+def test_xlsx_formula_text_result_shown_as_an_error_is_marked(tmp_path):
+    # =IFERROR(…,"#N/A") and the like: a text result the clerk cannot tell from an error.
+    path = tmp_path / "s.xlsx"
+    body = f'<row r="1">{number("A1", "1")}<c r="B1" t="str"><f>IF(A1=1,"#N/A","")</f><v>#N/A</v></c></row>'
+    write_raw_xlsx(path, {"S": f"<sheetData>{body}</sheetData>"})
+    assert marks(only(path)) == [(1, 1, "error", "#N/A")]
