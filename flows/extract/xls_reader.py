@@ -15,6 +15,7 @@ import polars as pl
 import xlrd
 
 from flows.errors import Rejected
+from flows.extract import xls_formulas
 from flows.extract.grid import MARKS_SCHEMA, Grid, MergedRange, empty_marks, without_invisible
 from flows.extract.xlsx_marks import excel_number_text, general_shown
 
@@ -110,6 +111,12 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
             row_last = c
         if row_last >= 0:
             last_row, last_col = r, max(last_col, row_last)
+    # Formulas saved without a result read as '': blank, and each marked to go back.
+    for (r, c), formula in xls_formulas.without_result(book, index).items():
+        if r < len(columns[c] if c < len(columns) else ()) and columns[c][r] == "":
+            columns[c][r] = None
+            marks.append((r + 1, c, "no_result", "", formula))
+    marks.sort()
     height, width = last_row + 1, last_col + 1
     if width == 0:
         return Grid(name, pl.DataFrame(schema={"_row": pl.Int32}), marks=empty_marks())
