@@ -171,8 +171,8 @@ def listed(inbox: Path) -> list[Listed]:
 
 def workers_for(sources: Sequence) -> int:
     """How many workers a run's files need: none when every one is read here; one when this
-    process reads most of the bytes (it parses all the while: one worker keeps up, and a second
-    costs ~0.5 s of imports); else two."""
+    process reads most of the bytes (it parses all the while: one worker keeps up); else two.
+    (A worker is forked from the fork server with the readers imported: it costs no import.)"""
     pooled = [s.size for s in sources if not readable_here(s)]
     if not pooled:
         return 0
@@ -356,7 +356,7 @@ class ReaderPool:
 
     def __init__(self, limits: Limits = Limits(), workers: int = WORKERS) -> None:
         self.limits = limits
-        # A run of one or two files needs one worker: each one started costs ~0.4 s of imports.
+        # A run of one or two files needs one worker: each one costs a fork and its first reads.
         self.workers = max(1, min(workers, WORKERS))
         self.task = read_batch  # what a worker runs on a task's files (tests make it crash)
         self._pool: pebble.ProcessPool | None = None
