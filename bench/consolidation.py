@@ -355,6 +355,56 @@ def single_file_step(inbox: Path, warehouse: Path, contract: Path | None, timeou
             "rows_loaded": result["rows_loaded"], "files_loaded": result["files_loaded"], "load": load()}
 
 
+# ---------------------------------------------------------------- which runner
+
+
+def warm_up() -> None:
+    """A flow with nothing to do: its first call starts Prefect's temporary server."""
+
+
+def runners_step(org: str = "640400", workers: int = 2) -> list[dict]:
+    """The counties of `org` loaded four ways, each into a fresh lake: plain processes, plain threads,
+    and the Prefect flow through its ProcessPoolTaskRunner and ThreadPoolTaskRunner.
+
+    Prefect's temporary server is started (by a flow with no task) before the first timed flow,
+    so its start is reported apart. Not part of `make bench` (`--runners`).
+    """
+    sys.path.insert(0, str(ROOT / "tests" / "lake"))
+    import pgcluster
+    from prefect import flow
+
+    from flows.load import lake as store
+    from flows.run import fanout
+
+    inbox, _, _, _ = province_inbox(22)
+    codes = fanout.counties_of(org)
+    cluster = pgcluster.start()
+    rows = []
+    try:
+        for how in ("plain-process", "plain-thread", "prefect-start", "prefect-process", "prefect-thread"):
+            dsn = cluster.create_database(how.replace("-", "_"))
+            lake = store.Lake(f"ducklake:postgres:{dsn}", WORK / "lakes" / how / "data")
+            shutil.rmtree(lake.data_path.parent, ignore_errors=True)
+            fanout._prepare(lake)
+            start = time.perf_counter()
+            if how == "prefect-start":
+                flow(name="warm-up")(warm_up)()
+                ok = 0
+            elif how.startswith("plain"):
+                out = fanout.fan_out(inbox, lake, codes, workers=workers, runner=how.split("-")[1])
+                ok = sum(o.ok for o in out)
+            else:
+                out = fanout.county_fanout(str(inbox), lake.url, str(lake.data_path), org, workers=workers,
+                                           runner=how.split("-")[1])
+                ok = sum(o["ok"] for o in out)
+            rows.append({"how": how, "counties": len(codes), "ok": ok, "wall": time.perf_counter() - start,
+                         "load": load()})
+            print(f"[consolidation] runners: {rows[-1]}", flush=True)
+    finally:
+        cluster.stop()
+    return rows
+
+
 # ---------------------------------------------------------------- the whole step
 
 
@@ -460,7 +510,14 @@ def main() -> None:
     parser.add_argument("--runner", choices=("process", "thread"), default="process")
     parser.add_argument("--deadline-s", type=float, default=3600.0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--runners", metavar="ORG", help="instead: time the four runners on ORG's counties")
     args = parser.parse_args()
+    if args.runners:
+        rows = runners_step(args.runners, args.workers)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        print(json.dumps(rows))
+        return
     result = run(args.counties, args.workers, args.runner, args.deadline_s)
     result["markdown"] = markdown(result)
     if args.json:
