@@ -50,6 +50,18 @@ LATENCY_COMMITS = 3
 MARKER = "made.json"
 
 
+def cpu_s(own: bool = True) -> float:
+    """CPU seconds (user + system) of the descendants this process and they have reaped, and its own.
+
+    On a shared machine wall time is mostly other people's load; CPU seconds are the work done.
+    `own=False` leaves this process out (its memory sampler scans /proc, which is not the load's).
+    """
+    import resource
+
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (mine.ru_utime + mine.ru_stime if own else 0.0) + children.ru_utime + children.ru_stime
+
+
 def load() -> float:
     """The machine's 1-minute load average (the machine is shared: beside every figure)."""
     return round(os.getloadavg()[0], 2)
@@ -206,7 +218,7 @@ def fan_out_step(inbox: Path, counties: list[str], lake, workers: int, runner: s
         return [pid for pool in pools for pid in list(getattr(pool, "_processes", None) or {})]
 
     fanout.executor = watched
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s(own=runner == "thread")
     try:
         with WorkerPeaks(worker_pids) as peaks:
             outcomes = fanout.fan_out(inbox, lake, counties, workers=workers, runner=runner,
@@ -214,10 +226,11 @@ def fan_out_step(inbox: Path, counties: list[str], lake, workers: int, runner: s
     finally:
         fanout.executor = original
     wall = time.perf_counter() - start
+    cpu = cpu_s(own=runner == "thread") - cpu  # the pool is shut down: its workers are reaped
     ok = [o for o in outcomes if o.ok]
     commits = sorted(o.commit_seconds for o in ok)
     return {
-        "counties": len(counties), "workers": workers, "runner": runner, "wall": wall,
+        "counties": len(counties), "workers": workers, "runner": runner, "wall": wall, "cpu_s": cpu,
         "loads_per_s": len(ok) / wall, "failed": [o.error for o in outcomes if not o.ok],
         "retried_transactions": sum(o.attempts > 1 for o in ok),
         "rows_loaded": sum(o.rows_loaded for o in ok), "files_loaded": sum(o.files_loaded for o in ok),
@@ -236,9 +249,9 @@ def build_step(lake, out: Path) -> dict:
     """One build of the whole province's figures from the lake's pinned snapshot."""
     from flows.run.lake_run import build_from_lake
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_s()
     snapshot = build_from_lake(lake, out)
-    return {"wall": time.perf_counter() - start, "snapshot": snapshot, "load": load()}
+    return {"wall": time.perf_counter() - start, "cpu_s": cpu_s() - cpu, "snapshot": snapshot, "load": load()}
 
 
 # ---------------------------------------------------------------- commit latency
@@ -338,6 +351,7 @@ def single_file_step(inbox: Path, warehouse: Path, contract: Path | None, timeou
     env = dict(os.environ)
     if contract:
         env["TALLY_CONTRACT"] = str(contract)
+    cpu = cpu_s(own=False)
     proc = subprocess.Popen([sys.executable, "-m", "bench.step", "run", str(inbox), str(warehouse)], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -351,7 +365,7 @@ def single_file_step(inbox: Path, warehouse: Path, contract: Path | None, timeou
     if proc.returncode:
         return {"skipped": f"failed: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}"}
     result = json.loads(out.strip().splitlines()[-1])
-    return {"wall": result["wall"], "own_peak_mib": round(result["peak_mib"]), "tree_peak_mib": round(tree.peak_mib),
+    return {"wall": result["wall"], "cpu_s": cpu_s(own=False) - cpu, "own_peak_mib": round(result["peak_mib"]), "tree_peak_mib": round(tree.peak_mib),
             "rows_loaded": result["rows_loaded"], "files_loaded": result["files_loaded"], "load": load()}
 
 
@@ -370,6 +384,12 @@ def runners_step(org: str = "640400", workers: int = 2) -> list[dict]:
     so its start is reported apart. Not part of `make bench` (`--runners`).
     """
     sys.path.insert(0, str(ROOT / "tests" / "lake"))
+    # Prefect's temporary server in a home of the bench's own: a shared ~/.prefect/prefect.db is
+    # locked by other users' servers ("database is locked").
+    os.environ.setdefault("PREFECT_HOME", str(WORK / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     import pgcluster
     from prefect import flow
 
@@ -473,6 +493,7 @@ def markdown(r: dict) -> str:
     if f:
         lines += [
             f"| fan-out wall ({f['workers']} {f['runner']} workers) | {f['wall']:.1f} s | {f['load']} |",
+            f"| fan-out CPU (workers, their readers, this process) | {f.get('cpu_s', 0):.0f} s | {f['load']} |",
             f"| loads per second | {f['loads_per_s']:.3f} | {f['load']} |",
             f"| failed commits (after retries) | {len(f['failed'])} of {f['counties']} | {f['load']} |",
             f"| transactions run more than once | {f['retried_transactions']} | {f['load']} |",
@@ -493,6 +514,7 @@ def markdown(r: dict) -> str:
     s = r.get("single_file", {})
     if "wall" in s:
         lines += [f"| single file (`tally run` path): wall | {s['wall']:.1f} s | {s['load']} |",
+                  f"| single file: CPU | {s.get('cpu_s', 0):.0f} s | {s['load']} |",
                   f"| single file: peak RSS, own / tree | {s['own_peak_mib']} / {s['tree_peak_mib']} MiB | {s['load']} |"]
     for row in r.get("latency", []):
         lines.append(f"| {row['writers']} writers: COMMIT median / max, commits/s, failed | "
