@@ -142,12 +142,15 @@ def counties_of(org: str) -> list[str]:
 
 def fan_out(inbox: Path, lake: store.Lake, counties: Sequence[str], *, workers: int = 2, runner: str = "process",
             checks: Sequence | None = None, contract: str | None = None,
-            on_done: Callable[[CountyOutcome], None] | None = None) -> list[CountyOutcome]:
+            on_done: Callable[[CountyOutcome], None] | None = None,
+            stop: Callable[[], bool] | None = None) -> list[CountyOutcome]:
     """Load the counties' folders of `inbox` into `lake` concurrently, `workers` at a time.
 
     Returns one outcome per county, in the order given; a county that fails does not stop the
-    others. `on_done` is called with each outcome as it arrives (progress). Raises ValueError
-    when a county is named twice: its loads must run one at a time.
+    others. `on_done` is called with each outcome as it arrives (progress). `stop` is asked as
+    each county finishes: when it says yes (a window closing, a bench's deadline), the counties
+    not yet started are not started, and their outcome says so; loads under way finish.
+    Raises ValueError when a county is named twice: its loads must run one at a time.
     """
     if len(set(counties)) != len(counties):
         twice = sorted({c for c in counties if list(counties).count(c) > 1})
@@ -160,6 +163,8 @@ def fan_out(inbox: Path, lake: store.Lake, counties: Sequence[str], *, workers: 
                    for county in counties}
         for future in as_completed(futures):
             county = futures[future]
+            if future.cancelled():
+                continue
             try:
                 outcome = future.result()
             except Exception as exc:  # a worker that died (killed, out of memory)
@@ -167,7 +172,17 @@ def fan_out(inbox: Path, lake: store.Lake, counties: Sequence[str], *, workers: 
             outcomes[county] = outcome
             if on_done is not None:
                 on_done(outcome)
-    return [outcomes[c] for c in counties]
+            if stop is not None and stop():
+                for pending in futures:
+                    pending.cancel()  # only those not yet started
+    return [outcomes.get(c) or CountyOutcome(c, 0.0, error=describe(c, NotStarted())) for c in counties]
+
+
+class NotStarted(TallyError):
+    """A county's load was not started: the fan-out was asked to stop."""
+
+    def __str__(self) -> str:
+        return "未开始：批量载入已停止 · not started: the fan-out was stopped"
 
 
 def _prepare(lake: store.Lake) -> None:

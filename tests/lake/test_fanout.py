@@ -64,3 +64,14 @@ def test_the_prefect_flow_loads_every_county_of_the_org_and_marks_the_missing_on
         ("640402", False), ("640422", True), ("640423", True), ("640424", True), ("640425", False)]
     assert "原州区（640402）" in out[0]["error"]
     assert lake_query(lake, "SELECT count(DISTINCT _county) FROM lake.raw.inspections") == [(3,)]
+
+
+def test_a_stopped_fan_out_starts_no_more_counties_and_says_so(tmp_path, catalog):
+    inbox = city_inbox(tmp_path)
+    lake = Lake(f"ducklake:postgres:{catalog}", tmp_path / "lake" / "data")
+    outcomes = fan_out(inbox, lake, ["640422", "640423", "640424"], workers=1, runner="thread", checks=(),
+                       stop=lambda: True)
+    assert outcomes[0].ok  # the first finished; one more may have been under way
+    assert not outcomes[2].ok and outcomes[2].error == "泾源县（640424）：未开始：批量载入已停止 · not started: the fan-out was stopped"
+    loaded = {c for (c,) in lake_query(lake, "SELECT DISTINCT _county FROM lake.raw.inspections")}
+    assert loaded == {o.county for o in outcomes if o.ok}
