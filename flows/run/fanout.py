@@ -11,12 +11,14 @@ Two ways in, the same work:
 - `county_fanout`: a Prefect flow whose tasks are the same `load_one`, through a task runner
   (`ThreadPoolTaskRunner` or `ProcessPoolTaskRunner`, `runner=`).
 
-Processes, not threads, by default. A county load is mostly Python (the extract stage's
-parsing around calamine and polars, the Great Expectations suites), so threads share one
-GIL; and a worker process's resident memory is the load's own, so it can be measured and
-bounded. Each load also starts its own reader processes (`flows.extract.isolation`), which
-a process worker can own (a `concurrent.futures` worker is not a daemon). The bench's
-consolidation step (`bench/consolidation.py`) measures both.
+Processes, not threads, by default, and threads only for measuring: in one of three
+5-county runs with threads, 3 of the 5 loads failed (bench/recorded-2026-12-01-consolidation.md;
+the cause was not caught: Great Expectations keeps its current context in a process-wide
+project manager, which two loads' suites in threads would share). A worker process's memory
+is the load's own, so it can be measured and bounded, and it can own the reader processes
+each load starts (`flows.extract.isolation`; a `concurrent.futures` worker is not a daemon).
+Measured on 5 counties: Prefect's thread runner cost about what the plain path did, its
+process runner 3.4× as much; the bench measures the plain path.
 
 A county's loads must not run twice at once (its version ids are counted per county): each
 county appears once in a fan-out, and `fan_out` refuses a list that names one twice.
