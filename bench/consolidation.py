@@ -33,6 +33,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -546,6 +547,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--runners", metavar="ORG", help="instead: time the four runners on ORG's counties")
     args = parser.parse_args()
+    # Stopped by bench/run.py at its budget: unwind, so that `finally` stops the PostgreSQL cluster.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.runners:
         rows = runners_step(args.runners, args.workers)
         if args.json:

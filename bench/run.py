@@ -360,9 +360,15 @@ def consolidation(clock: Clock) -> dict:
     try:
         _, err = proc.communicate(timeout=max(left, 1.0))
     except subprocess.TimeoutExpired:
+        # SIGTERM first: the step then stops its PostgreSQL cluster, which runs in a session of its own.
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
         why = f"stopped after {left:.0f} s: the bench's budget ran out (BENCH_CONSOLIDATION_S, BENCH_BUDGET_S)"
         return {"stopped": why, "markdown": f"\n## Consolidation: {COUNTIES} counties\n\nNot measured: {why}\n"}
     if proc.returncode or not out.is_file():
