@@ -20,6 +20,13 @@ BENCH_FLOW_SIZE (the size whose nothing-new run also goes through the Prefect fl
 BENCH_BIG_SIZES (1000000,4000000) and BENCH_MIXED_SIZES (4000000): the sizes of the big and
 mixed shapes ("" for none). Each run step's peak memory is reported twice: its own ru_maxrss
 and the whole process tree's (reader workers and the Data Docs' child included, `bench/tree.py`).
+
+The consolidation step (issue 17, `bench/consolidation.py`) runs last: BENCH_COUNTIES (22: the
+province; 0: none; 100: synthetic counties beside the 22) loaded at once into a lake on a
+throwaway PostgreSQL by BENCH_CONSOLIDATION_WORKERS (2) worker processes. It keeps back
+BENCH_CONSOLIDATION_S of the budget (14 s a county: 308 s for 22), which the sizes cannot use;
+with 100 counties raise BENCH_BUDGET_S (or narrow BENCH_SIZES). Its table is appended to
+results.md and its figures are under "consolidation" in results.json.
 """
 
 from __future__ import annotations
@@ -71,6 +78,9 @@ RESERVE_S = 10.0  # kept back for writing the report
 MARGIN = 1.15  # predictions are linear; big runs tend to cost a little more than linear
 BUILD_S_PER_ROW = 12e-6  # a fresh inbox on a busy 2-core machine, before one was timed
 REQUIRED = (*FLOOR_STEPS, "full", "nothing_new")  # what the marginal-cost and memory targets need
+COUNTIES = int(os.environ.get("BENCH_COUNTIES", "22"))
+CONSOLIDATION_WORKERS = int(os.environ.get("BENCH_CONSOLIDATION_WORKERS", "2"))
+CONSOLIDATION_S = float(os.environ.get("BENCH_CONSOLIDATION_S", str(14 * COUNTIES)))
 
 
 class OutOfTime(Exception):
@@ -336,9 +346,41 @@ def run_sizes(clock: Clock) -> tuple[list[dict], list[str]]:
     return results, notes
 
 
+def consolidation(clock: Clock) -> dict:
+    """Run the consolidation step (`bench.consolidation`) in a child process with the budget left."""
+    if COUNTIES <= 0:
+        return {}
+    left = clock.left()
+    out = WORK / "consolidation.json"
+    out.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, "-m", "bench.consolidation", "--counties", str(COUNTIES),
+                             "--workers", str(CONSOLIDATION_WORKERS), "--deadline-s", str(left), "--json", str(out)],
+                            cwd=HERE.parent, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=max(left, 1.0))
+    except subprocess.TimeoutExpired:
+        # SIGTERM first: the step then stops its PostgreSQL cluster, which runs in a session of its own.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        why = f"stopped after {left:.0f} s: the bench's budget ran out (BENCH_CONSOLIDATION_S, BENCH_BUDGET_S)"
+        return {"stopped": why, "markdown": f"\n## Consolidation: {COUNTIES} counties\n\nNot measured: {why}\n"}
+    if proc.returncode or not out.is_file():
+        tail = " / ".join(err.strip().splitlines()[-3:])
+        return {"failed": tail, "markdown": f"\n## Consolidation: {COUNTIES} counties\n\nFailed: {tail}\n"}
+    return json.loads(out.read_text())
+
+
 def main() -> None:
     """Measure every size, print the table and write results.md and results.json."""
-    clock = Clock(BUDGET_S)
+    whole = Clock(BUDGET_S)
+    clock = Clock(BUDGET_S - (CONSOLIDATION_S if COUNTIES > 0 else 0.0), whole.start)
     results, notes = run_sizes(clock)
     small = [r for r in results if r.get("shape", "small") == "small"]
     if PROFILE:
@@ -346,11 +388,14 @@ def main() -> None:
     run = {"budget_s": BUDGET_S, "total_s": clock.elapsed(), "sizes": SIZES, "xlsx_max": XLSX_MAX,
            "flow_size": FLOW_SIZE, "cores": os.cpu_count(), "python": sys.version.split()[0],
            "notes": notes, "repeats": max(REPEATS, 1)}
+    consolidated = consolidation(whole)
+    run["total_s"] = whole.elapsed()
     text = table(small, run) + shape_table([r for r in results if r.get("shape", "small") != "small"])
+    text += consolidated.get("markdown", "")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.md").write_text(text)
     (OUT / "results.json").write_text(json.dumps(
-        {"run": run, "results": results,
+        {"run": run, "results": results, "consolidation": consolidated,
          "targets": [dict(zip(("target", "value", "met"), t, strict=True))
                      for t in targets(small) + shape_targets(results)]},
         indent=1, ensure_ascii=False))

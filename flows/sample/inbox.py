@@ -29,7 +29,7 @@ from flows.sample.messy import (
     notes_sheet,
     render_sheet,
 )
-from flows.sample.truth import DEFAULT_SEED, truth_frames
+from flows.sample.truth import DEFAULT_SEED, Targets, truth_frames
 
 BUREAU = "西吉县文化旅游广电局"
 
@@ -340,7 +340,8 @@ def plan_relic_patrols(year: int, frame: pl.DataFrame) -> list[_Job]:
     jobs = []
     for month, (form, style) in styles.items():
         rows = _month_rows(frame, month)
-        extras = (Extra(1, "protection_level", "市保", "enum"),) if month == 8 else ()
+        # After the second row; a smaller county's August may have one (org samples).
+        extras = (Extra(min(1, len(rows) - 1), "protection_level", "市保", "enum"),) if month == 8 and len(rows) else ()
         jobs.append(
             _job(
                 ledger,
@@ -716,10 +717,15 @@ def _write(job: _Job, out: Path) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def write_sample_inbox(year: int, out: Path, seed: int = DEFAULT_SEED) -> SampleManifest:
-    """Write a realistic inbox of one year's ledgers under `out` and say what it holds."""
+def write_sample_inbox(year: int, out: Path, seed: int = DEFAULT_SEED, *,
+                       targets: Targets | None = None) -> SampleManifest:
+    """Write a realistic inbox of one year's ledgers under `out` and say what it holds.
+
+    `targets` gives another county's row counts and amounts (`flows.sample.org`); by default
+    the year's own, which for 2024 are the published figures.
+    """
     out = Path(out)
-    frames = truth_frames(year, seed)
+    frames = truth_frames(year, seed, targets=targets)
     manifest = SampleManifest(year, seed, out)
     for code, plan in PLANS.items():
         for job in plan(year, frames[code]):

@@ -862,10 +862,13 @@ def study_sessions(year: int, rng: np.random.Generator, t: Targets) -> pl.DataFr
 
 
 def truth_frames(
-    year: int, seed: int = DEFAULT_SEED, scale: float = 1.0
+    year: int, seed: int = DEFAULT_SEED, scale: float = 1.0, targets: Targets | None = None
 ) -> dict[str, pl.DataFrame]:
-    """Draw the clean rows of every ledger for one year (deterministic in year, seed, scale)."""
-    t = targets_for(year, seed, scale)
+    """Draw the clean rows of every ledger for one year (deterministic in year, seed, scale).
+
+    `targets` replaces the year's own (`targets_for`): another county's figures (`flows.sample.org`).
+    """
+    t = targets if targets is not None else targets_for(year, seed, scale)
     rng = np.random.default_rng([seed, year])
     roster = staff(year, rng, t)
     officers = certified_officers(roster, year)
