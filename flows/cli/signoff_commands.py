@@ -65,6 +65,9 @@ def signoff_command(
     year: Annotated[int, typer.Option("--year", "-y", help="签核年度 · the year to sign off")],
     by: Annotated[str | None, typer.Option(
         "--by", help="签核人（默认当前登录用户名）· who signs (default: the login name)", show_default=False)] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="不签核，只复核现行签核：按签核快照重算，与存档的数字比对 · do not sign: rebuild the "
+                         "sign-off in force at its snapshot and compare with the stored figures")] = False,
     config: ConfigOption = None,
 ) -> None:
     """签核县区年度数字 · Sign off a county's figures of a year.
@@ -76,9 +79,13 @@ def signoff_command(
     \b
     Example:
         tally signoff --org 640422 --year 2024 --by 张三
+        tally signoff --org 640422 --year 2024 --verify
         tally indicators --org 西吉县 --year 2024 --changes-since-signoff
     """
     s = settings(config)
+    if verify:
+        verify_signoff(s, org, year)
+        return
     try:
         done = signoff.sign(lake_of(s), org, year, signed_by=by)
     except TallyError as exc:
@@ -94,6 +101,26 @@ def signoff_command(
             same = "，数字与上次相同" if done.same_as_superseded else "，数字有变动"
             out.print(data(f"取代 {local_time(signed_at)} {signed_by} 的签核（快照 {snapshot}）{same}，两次签核均保留"
                            f" · supersedes the earlier sign-off, both kept"))
+
+
+def verify_signoff(s: Settings, org: str, year: int) -> None:
+    """`tally signoff --verify`: rebuild the sign-off in force at its snapshot; exit 1 naming each figure that differs."""
+    try:
+        kept, rebuilt = signoff.reproduce(lake_of(s), org, year)
+    except TallyError as exc:
+        raise refuse(exc) from exc
+    head = f"{kept.county_zh} {year} 年 {local_time(kept.signed_at)} {kept.signed_by} 的签核（湖仓快照 {kept.snapshot_id}）"
+    if rebuilt.equals(kept.figures):
+        out.print(data(f"复核一致 · reproduced: {head}，按该快照重算的 {rebuilt.height} 项指标与存档完全相同"))
+        return
+    differing = kept.figures.join(rebuilt, on="code", how="full", suffix="_rebuilt", coalesce=True)
+    columns = [c for c in kept.figures.columns if c != "code"]
+    for r in differing.iter_rows(named=True):
+        moved = [f"{c} {r[c]} → {r[c + '_rebuilt']}" for c in columns if r[c] != r[c + "_rebuilt"]]
+        if moved:
+            say("", f"  {r['code']}：" + "；".join(moved))
+    say("复核不一致 · not reproduced:", f"{head}：按该快照重算的数字与存档不同（快照已过期，或 SQL 模型已改动）")
+    raise typer.Exit(1)
 
 
 def show_changes(s: Settings, org: str | None, year: int, fmt: str, *, asked: bool = True) -> None:

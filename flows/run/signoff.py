@@ -249,6 +249,14 @@ def figures_at(lake: store.Lake, county: OrgUnit, year: int, snapshot: int) -> p
             return county_figures(con, county, year)
 
 
+def login_name() -> str:
+    """The login name of the user running tally (who signs when --by is not given); SignoffError if none."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError) as exc:  # no LOGNAME/USER and no passwd entry (a bare container)
+        raise SignoffError("无法得知签核人：请用 --by 写明 · cannot tell who signs: give --by NAME") from exc
+
+
 def _nothing_loaded(county: OrgUnit, year: int) -> SignoffError:
     return SignoffError(f"湖仓中还没有任何载入的数据，{county.name_zh}（{county.code}）{year} 年无可签核"
                         f"（先运行 tally run --county {county.code}）· nothing loaded into the lake yet")
@@ -264,7 +272,7 @@ def sign(lake: store.Lake, org: str, year: int, *, signed_by: str | None = None)
     nothing loaded, nothing submitted for the year), LakeError (the lake cannot be reached).
     """
     unit = county_unit(org)
-    signer = (signed_by or "").strip() or getpass.getuser()
+    signer = (signed_by or "").strip() or login_name()
     con = _lake_connection(lake, read_only=False)
     try:
         if not _has_relation(con, store.LOG_TABLE):

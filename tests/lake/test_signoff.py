@@ -14,7 +14,7 @@ from test_lake_load import inspections, lake_query
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.load.lake import Lake
+from flows.load.lake import Lake, attach
 from flows.run import signoff
 from flows.run.lake_run import load_county
 
@@ -124,13 +124,27 @@ def test_signing_twice_unknown_counties_and_years_without_data(tmp_path, catalog
         lake, XIJI, 2024).figures.height,)]
     assert signoff.signed_totals(lake, 2024)["signed_by"].unique().to_list() == ["李四"]
 
+    verified = invoke("signoff", "--org", XIJI, "--year", "2024", "--verify")
+    assert verified.exit_code == 0 and "复核一致" in verified.output and "李四" in verified.output, verified.output
+    assert len(signoff.history(lake, XIJI, 2024)) == 2  # --verify signs nothing
+
     unchanged = invoke("indicators", "--org", XIJI, "--year", "2024", "--changes-since-signoff")
     assert unchanged.exit_code == 0 and "自签核以来没有变化" in unchanged.output, unchanged.output
     alone = invoke("indicators", "--year", "2024", "--changes-since-signoff")
     assert alone.exit_code == 2 and "--org" in alone.output
 
+    with duckdb.connect() as con:
+        attach(con, lake)  # a sign-off whose stored figure was altered: --verify finds it out
+        con.execute("INSERT INTO lake.signoffs SELECT 'forged', county, year, snapshot_id, signed_at + INTERVAL 1 HOUR, "
+                    "'王五', signoff_id FROM lake.current_signoffs")
+        con.execute("INSERT INTO lake.signed_totals SELECT * REPLACE ('forged' AS signoff_id, CASE WHEN code = "
+                    "'inspector_person_times' THEN value + 1 ELSE value END AS value) FROM lake.signed_totals "
+                    "WHERE signoff_id = (SELECT supersedes FROM lake.current_signoffs)")
+    forged = invoke("signoff", "--org", XIJI, "--year", "2024", "--verify")
+    assert forged.exit_code == 1 and "复核不一致" in forged.output, forged.output
+    assert "inspector_person_times：value 10.00 → 9.00" in forged.output, forged.output
+
     with duckdb.connect() as con:  # the tables say what they hold, in Chinese and English
-        from flows.load.lake import attach
         attach(con, lake, read_only=True)
         said = dict(con.execute("SELECT table_name, comment FROM duckdb_tables() WHERE database_name = 'lake' "
                                 "AND table_name IN ('signoffs', 'signed_totals')").fetchall())
