@@ -133,7 +133,7 @@ def indicators_command(
     refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
     if changes_since_signoff or org is not None:  # the sign-off's comparison (flows/cli/signoff_commands.py)
-        show_changes(s, org, year, fmt.value, asked=changes_since_signoff)
+        show_changes(s, org, year, fmt.value, asked=changes_since_signoff, output=output)
         return
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -22,9 +23,9 @@ from flows.cli.app import app
 from flows.cli.output import ConfigOption, data, jsonable, out, say, settings
 from flows.contract.org_units import UnknownOrgUnit
 from flows.errors import TallyError
+from flows.load.lake import Lake
 from flows.load.warehouse import DISPLAY_TIMEZONE
 from flows.run import signoff
-from flows.run.lake_run import lake_of
 from flows.run.settings import Settings
 from flows.transform.indicators import value_text
 
@@ -47,6 +48,14 @@ def shown(value: object, unit: str | None, reported: bool | None = True) -> str:
     if reported is False or value is None:
         return "—"
     return f"{value_text(value, unit or '')}{unit or ''}"
+
+
+def lake_of(s: Settings) -> Lake:
+    """The lake tally.toml names; TallyError when `warehouse` is a county's single file."""
+    if s.lake is None or s.lake_data_path is None:
+        raise TallyError("tally.toml 的 warehouse 不是湖仓（ducklake:postgres:…）：签核只用于市、区汇总各县的湖仓"
+                         " · sign-off needs a lake warehouse in tally.toml")
+    return Lake(s.lake, s.lake_data_path)
 
 
 def refuse(exc: TallyError, option: str = "--org") -> typer.Exit:
@@ -123,10 +132,12 @@ def verify_signoff(s: Settings, org: str, year: int) -> None:
     raise typer.Exit(1)
 
 
-def show_changes(s: Settings, org: str | None, year: int, fmt: str, *, asked: bool = True) -> None:
+def show_changes(s: Settings, org: str | None, year: int, fmt: str, *, asked: bool = True,
+                 output: Path | None = None) -> None:
     """`tally indicators --org CODE --year Y --changes-since-signoff`: print what moved since the sign-off.
 
-    `asked`: whether --changes-since-signoff was given (--org alone is refused here). A table (default) or JSON (`--format json`: the sign-off, the figures and the files). Exits
+    `asked`: whether --changes-since-signoff was given (--org alone is refused here); `output`
+    (-o) is refused. A table (default) or JSON (`--format json`: the sign-off, the figures and the files). Exits
     2 without --org, with an unknown unit or another format; 1 when there is no lake, the county
     was never signed, or nothing is submitted for the year.
     """
@@ -135,6 +146,9 @@ def show_changes(s: Settings, org: str | None, year: int, fmt: str, *, asked: bo
                                  param_hint="--org")
     if org is None:
         raise typer.BadParameter("--changes-since-signoff 须与 --org 一起用 · needs --org", param_hint="--org")
+    if output is not None:  # never written to a file in silence: it prints, and `>` redirects it
+        raise typer.BadParameter("--changes-since-signoff 只输出到屏幕（可用 > 重定向）· prints to stdout only",
+                                 param_hint="--output")
     if fmt not in ("table", "json"):
         raise typer.BadParameter("--changes-since-signoff 只输出 table 或 json · table or json only",
                                  param_hint="--format")
