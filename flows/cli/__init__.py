@@ -9,6 +9,7 @@ from flows.cli import (  # noqa: F401  (each module registers its commands)
     report_commands,
     run_commands,
     sample_commands,
+    signoff_commands,
 )
 from flows.cli.app import app
 

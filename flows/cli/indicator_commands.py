@@ -28,6 +28,7 @@ from flows.cli.output import (
     settings,
     unreadable,
 )
+from flows.cli.signoff_commands import ChangesOption, OrgOption, show_changes
 from flows.cli.spellings import refuse_folder, refuse_table_output, stdout_to
 from flows.errors import TallyError
 from flows.load.warehouse import connect
@@ -117,6 +118,8 @@ def indicators_command(
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
     contract: ContractOption = None,
+    org: OrgOption = None,
+    changes_since_signoff: ChangesOption = False,
 ) -> None:
     """年度指标 · The year's report figures.
 
@@ -129,6 +132,9 @@ def indicators_command(
     refuse_folder(output)
     refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
+    if changes_since_signoff or org is not None:  # the sign-off's comparison (flows/cli/signoff_commands.py)
+        show_changes(s, org, year, fmt.value, asked=changes_since_signoff, output=output)
+        return
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:

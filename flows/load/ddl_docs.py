@@ -143,3 +143,42 @@ LOADER_DOCS = (
 def loader_docs() -> list[RelationDoc]:
     """Return the comments of every table `create_loader_tables` makes: history and raw tables."""
     return [*LOADER_DOCS, *(raw_table_doc(ledger) for ledger in LEDGERS.values())]
+
+
+# The lake's sign-off tables, created by flows/run/signoff.py (only in a lake, never in a
+# county's single file); their comments sit with the other loader tables'. They are events:
+# appended, never updated.
+_SIGNOFF_ID = bilingual("签核编号", "the sign-off's id (a UUID)")
+SIGNOFF_DOCS = (
+    RelationDoc("main", "signoffs", bilingual(
+        "签核记录（每次签核一行，只增不改；同县同年以最新一次为准）",
+        "sign-offs: one row per sign-off of a county's year, appended, never changed; the latest wins"), {
+        "signoff_id": _SIGNOFF_ID,
+        "county": bilingual("县区代码（GB/T 2260）", "the county's GB/T 2260 code"),
+        "year": bilingual("年度", "the year signed off"),
+        "snapshot_id": bilingual("湖仓快照号（签核的数字由此快照计算）",
+                                 "the lake snapshot the signed figures were built from (AT (VERSION => …))"),
+        "signed_at": bilingual("签核时间（带时区）", "when it was signed (TIMESTAMPTZ)"),
+        "signed_by": bilingual("签核人", "who signed it (--by, else the login name)"),
+        "supersedes": bilingual("取代的签核编号", "the sign-off of the same county and year it replaces; empty: the first"),
+    }),
+    RelationDoc("main", "signed_totals", bilingual(
+        "签核的数字（每次签核、每个指标一行：汇总用的小计和该县的指标值）",
+        "signed figures: per sign-off and indicator, the totals a roll-up adds and the county's figure"), {
+        "signoff_id": _SIGNOFF_ID,
+        "county": bilingual("县区代码（GB/T 2260）", "the county's GB/T 2260 code"),
+        "year": bilingual("年度", "the year"),
+        "code": bilingual("指标代码", "indicator code"),
+        "aggregation": bilingual("汇总方式", "count | sum | distinct | rate"),
+        "row_count": bilingual("行数（空：该年无记录）", "rows counted; empty when the indicator had no row that year"),
+        "numerator_count": bilingual("分子行数", "rows in the numerator (of a rate)"),
+        "amount_sum": bilingual("数量或金额合计", "sum of the amounts (yuan, or a quantity)"),
+        "distinct_count": bilingual("去重计数", "distinct values counted"),
+        "value": bilingual("指标值（元；比率为百分数）", "the county's figure: yuan, a rate in percent; empty when undefined"),
+        "reported": bilingual("已报送（其台账该年已报送）", "its ledgers were submitted for the year"),
+    }),
+    # A view on DuckLake takes a comment of its own but none on its columns: they are `signoffs`'.
+    RelationDoc("main", "current_signoffs", bilingual(
+        "现行签核（每县每年最新的一次，列同 signoffs）",
+        "the sign-off in force: the latest per county and year (the columns of signoffs)")),
+)
