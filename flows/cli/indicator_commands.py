@@ -15,6 +15,7 @@ from rich.text import Text
 from flows.cli.app import app
 from flows.cli.exports import indicator_format, write_xlsx
 from flows.cli.names import indicator_code
+from flows.cli.org_commands import OrgOption, figures_of, print_figures
 from flows.cli.output import (
     ConfigOption,
     ContractOption,
@@ -117,18 +118,30 @@ def indicators_command(
     no_build: NoBuildOption = True,
     config: ConfigOption = None,
     contract: ContractOption = None,
+    org: OrgOption = None,
 ) -> None:
     """年度指标 · The year's report figures.
 
     Each figure's value, unit and the way the report prints it (1.365万元, 7.2万余张).
+    With --org, an org unit's: a county's, or a city's with a column per county and the total.
 
     \b
     Example:
         tally indicators --year 2024 --format csv -o indicators-2024.csv
+        tally indicators --year 2024 --org 固原市
     """
     refuse_folder(output)
     refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
+    if org is not None:  # an org unit's figures, from the build's county totals (flows/cli/org_commands.py)
+        try:
+            with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
+                            lock_wait=s.lock_wait) as con:
+                figures = figures_of(con, org, year)
+        except duckdb.Error as exc:
+            raise unreadable(s.warehouse, exc) from exc
+        print_figures(figures, fmt.value, output)
+        return
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
                         lock_wait=s.lock_wait) as con:
