@@ -40,13 +40,15 @@ class NotBuiltPerCounty(TallyError):
     """The warehouse was built before figures were kept per county (no `county_totals`)."""
 
 
-def county_totals_for(con, year: int) -> pl.DataFrame:
+def county_totals_for(con, year: int, signed: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return every county's totals of `year` before division, as the roll-up reads them.
 
     One row per (county, year, code) with rows: county, year, code, aggregation, row_count,
     numerator_count, amount_sum, distinct_count (`flows.transform.rollup.TOTALS_SCHEMA`), from
     the build's `county_totals`. This is where a county's signed totals replace its current
-    ones. Raises NotBuiltPerCounty on a warehouse built before the relation existed.
+    ones: `signed` (the same columns; extra ones are dropped) takes the place of the current
+    totals of every county it has rows for. Raises NotBuiltPerCounty on a warehouse built
+    before the relation existed.
     """
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
@@ -57,7 +59,12 @@ def county_totals_for(con, year: int) -> pl.DataFrame:
     frame = con.execute(
         f"SELECT county, year, code, aggregation, row_count, numerator_count, amount_sum, distinct_count "
         f"FROM {RELATION} WHERE county IS NOT NULL ORDER BY county, code").pl()
-    return rollups.shaped(frame.filter(pl.col("year") == year))
+    current = rollups.shaped(frame.filter(pl.col("year") == year))
+    if signed is None or signed.is_empty():
+        return current
+    signed = rollups.shaped(signed.filter(pl.col("year") == year))
+    kept = current.filter(~pl.col("county").is_in(signed["county"].unique().implode()))
+    return pl.concat([kept, signed]).sort("county", "code")
 
 
 def submitted_counties(con, year: int) -> set[str]:
@@ -140,7 +147,7 @@ def _value(values: dict, org: str, entry) -> float | None:
     if (org, entry.code) in values:
         found = values[org, entry.code]
         return None if found is None else float(found)
-    if entry.aggregation == "rate" or getattr(entry, "needs_snapshot", False):
+    if entry.aggregation == "rate" or entry.needs_snapshot:
         return None
     return 0.0
 
