@@ -67,12 +67,22 @@ def county_totals_for(con, year: int, signed: pl.DataFrame | None = None) -> pl.
     return pl.concat([kept, signed]).sort("county", "code")
 
 
-def submitted_counties(con, year: int) -> set[str]:
-    """Return the counties that had some month or snapshot of `year` accepted (a zero report counts)."""
+def submitted_ledgers(con, year: int) -> dict[str, set[str]]:
+    """Return, per county, the ledgers it had some month or snapshot of `year` accepted for.
+
+    A zero report counts. This is the rule of `tally indicators`' `reported`
+    (flows.report.reported), per county: rows dated in the year that came in another year's
+    files do not make it a year the county reported.
+    """
     found = month_statuses(con, year)
     own = org_units.own()
     accepted = found.filter(pl.col("status").is_in([*ACCEPTED_STATUSES, "snapshot"]))
-    return {c for c in (org_units.county_of_scope(s, own) for s in accepted["scope"].unique().to_list()) if c}
+    ledgers: dict[str, set[str]] = {}
+    for scope, ledger in accepted.select("scope", "ledger").unique().iter_rows():
+        county = org_units.county_of_scope(scope, own)
+        if county is not None:
+            ledgers.setdefault(county, set()).add(ledger)
+    return ledgers
 
 
 @dataclass(frozen=True)
@@ -112,29 +122,32 @@ def org_figures(con, org: str, year: int, totals: pl.DataFrame | None = None) ->
     """Return the figures of `org` (code, Chinese name or alias) for `year`, per county and total.
 
     `totals` are county totals as `county_totals_for` gives them (default: read from con). A
-    county with neither totals nor an accepted submission for the year is late: its column
-    says so, and the total is of the others. A county that submitted but has no rows (zero
-    reports) has zeros, and no value for a rate. Raises UnknownOrgUnit, NotBuiltPerCounty, and
-    TallyError when no county of the org has anything for the year.
+    county with no accepted submission for the year is late: its column says so, and the
+    total is of the others. A county's figure whose ledgers it did not all submit for the year
+    has no value (as `tally indicators` says `—`); one it submitted with no rows (zero reports)
+    is 0, and a rate nothing. Raises UnknownOrgUnit, NotBuiltPerCounty, and TallyError when no
+    county of the org submitted anything for the year.
     """
     unit = org_units.resolve(org)
     counties = sorted(org_units.counties_under(unit.code), key=lambda u: u.code)
     totals = county_totals_for(con, year) if totals is None else totals
-    submitted = submitted_counties(con, year) | set(totals["county"].to_list())
+    submitted = submitted_ledgers(con, year)
     late = [c.code for c in counties if c.code not in submitted]
     if len(late) == len(counties):
         raise TallyError(f"{unit.name_zh}（{unit.code}）{year} 年没有任何县区报送台账"
                          f" · no county of {unit.code} submitted anything for {year}")
-    figures, _ = rollups.rollup(totals, unit.code)
+    # a late county's rows (dated in the year, from another year's files) stay out of the sums
+    figures, _ = rollups.rollup(totals.filter(~pl.col("county").is_in(late)), unit.code)
     figures = figures.filter(pl.col("year") == year)
     catalog = load_catalog()
     values = {(r["org"], r["code"]): r["value"] for r in figures.iter_rows(named=True)}
     rows = []
     for code, entry in catalog.items():
         row = {"code": code, "name_zh": entry.name_zh, "unit": entry.unit}
+        reported = [c.code for c in counties if set(entry.ledgers) <= submitted.get(c.code, set())]
         for county in counties:
-            row[county.code] = None if county.code in late else _value(values, county.code, entry)
-        row["total"] = _value(values, unit.code, entry)
+            row[county.code] = _value(values, county.code, entry) if county.code in reported else None
+        row["total"] = _value(values, unit.code, entry) if reported else None
         rows.append(row)
     schema = {"code": pl.Utf8, "name_zh": pl.Utf8, "unit": pl.Utf8,
               **{c.code: pl.Float64 for c in counties}, "total": pl.Float64}

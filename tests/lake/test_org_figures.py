@@ -108,7 +108,10 @@ def check_build(path: Path) -> None:
         assert rates["total"] == 40.0
         assert by["inspector_person_times"]["640402"] == 14 and by["inspector_person_times"]["640424"] is None
         assert by["joint_spot_checks"]["total"] == 1 + 2  # LH-1 in two counties is two tasks
+        # no county sent a case register: no case figure, as `tally indicators` says `—`, never 0
+        assert (by["cases_filed"]["640422"], by["cases_filed"]["total"]) == (None, None)
         text = city.text()
+        assert text.filter(pl.col("code") == "cases_filed")["西吉县"].to_list() == ["—"]
         assert text["泾源县"].to_list() == [LATE] * text.height and text["彭阳县"].to_list() == [LATE] * text.height
         assert_org_adds_up(con, CITY, ["640402", "640422", "640423"])
         assert_org_adds_up(con, PROVINCE, list(SENT))
