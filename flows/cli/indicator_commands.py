@@ -15,6 +15,7 @@ from rich.text import Text
 from flows.cli.app import app
 from flows.cli.exports import indicator_format, write_xlsx
 from flows.cli.names import indicator_code
+from flows.cli.org_commands import OrgOption, figures_of, print_figures, signed_of
 from flows.cli.output import (
     ConfigOption,
     ContractOption,
@@ -28,7 +29,7 @@ from flows.cli.output import (
     settings,
     unreadable,
 )
-from flows.cli.signoff_commands import ChangesOption, OrgOption, show_changes
+from flows.cli.signoff_commands import ChangesOption, show_changes
 from flows.cli.spellings import refuse_folder, refuse_table_output, stdout_to
 from flows.errors import TallyError
 from flows.load.warehouse import connect
@@ -124,16 +125,28 @@ def indicators_command(
     """年度指标 · The year's report figures.
 
     Each figure's value, unit and the way the report prints it (1.365万元, 7.2万余张).
+    With --org, an org unit's: a county's, or a city's with a column per county and the total.
 
     \b
     Example:
         tally indicators --year 2024 --format csv -o indicators-2024.csv
+        tally indicators --year 2024 --org 固原市
     """
     refuse_folder(output)
     refuse_table_output(output, fmt.value)
     s = settings(config, warehouse=warehouse, contract=contract)
-    if changes_since_signoff or org is not None:  # the sign-off's comparison (flows/cli/signoff_commands.py)
+    if changes_since_signoff:  # the sign-off's comparison (flows/cli/signoff_commands.py)
         show_changes(s, org, year, fmt.value, asked=changes_since_signoff, output=output)
+        return
+    if org is not None:  # an org unit's figures, from the build's county totals (flows/cli/org_commands.py)
+        signed = signed_of(s, year)  # a lake's signed counties: their signed figures
+        try:
+            with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,
+                            lock_wait=s.lock_wait) as con:
+                figures = figures_of(con, org, year, signed)
+        except duckdb.Error as exc:
+            raise unreadable(s.warehouse, exc) from exc
+        print_figures(figures, fmt.value, output)
         return
     try:
         with open_built(s.warehouse, build=not no_build, memory_limit=s.memory_limit,

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from flows.cli.app import app
 from flows.cli.names import ledger_code
+from flows.cli.org_commands import OrgOption
+from flows.cli.org_commands import print_completeness as print_org_completeness
 from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
@@ -152,15 +154,23 @@ def completeness_command(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="输出格式 · output format")] = OutputFormat.table,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
+    org: OrgOption = None,
 ) -> None:
     """台账报送情况 · Submitted, late or missing, by ledger and month.
+
+    With --org, per county of the unit (a column each); a county that sent nothing is 未报.
 
     \b
     Example:
         tally completeness --year 2024
+        tally completeness --year 2024 --org 固原市
     """
     s = settings(config, warehouse=warehouse)
     day = deadline_day_of(s, deadline_day)
+    if org is not None:  # per county of an org unit (flows/cli/org_commands.py)
+        with open_read_only(s.warehouse) as con:
+            print_org_completeness(con, org, year, fmt.value, day)
+        return
     with open_read_only(s.warehouse) as con:
         frame = completeness(con, year, deadline_day=day)
         stored = stored_deadline_day(con)

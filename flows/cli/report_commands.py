@@ -11,6 +11,8 @@ import typer
 from rich.table import Table
 
 from flows.cli.app import app
+from flows.cli.org_commands import OrgOption, signed_of
+from flows.cli.org_commands import write_report as write_org_report
 from flows.cli.output import (
     ConfigOption,
     WarehouseOption,
@@ -63,14 +65,17 @@ def report_command(
     )] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
+    org: OrgOption = None,
 ) -> None:
     """年度指标报告 · The year's figures as a document.
 
-    With last year's values, charts and the completeness grid.
+    With last year's values, charts and the completeness grid. With --org, an org unit's
+    figures: a column per county and the total, the late counties named, each county's completeness.
 
     \b
     Example:
         tally report --year 2024 --format docx -o 2024年指标.docx
+        tally report --year 2024 --org 640400 --format xlsx -o 固原市2024.xlsx
     """
     out_file = deprecated(old_out, out_file, "--out", "--output")
     check_out_file(out_file, default_path(year, fmt).name)
@@ -79,6 +84,14 @@ def report_command(
         raise typer.Exit(1)
     s = settings(config, warehouse=warehouse)
     con = _open(warehouse, config)
+    if org is not None:  # an org unit's report (flows/cli/org_commands.py): signed figures first
+        signed = signed_of(s, year)
+        try:
+            with con:
+                write_org_report(con, org, year, fmt.value, out_file, deadline_day_of(s, deadline_day), signed)
+        except duckdb.Error as exc:
+            raise unreadable(s.warehouse, exc) from exc
+        return
     try:
         with con:
             report = load_report(con, year, s.bureau, deadline_day=deadline_day_of(s, deadline_day))

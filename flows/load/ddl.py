@@ -173,5 +173,26 @@ def create_loader_tables(con) -> None:
         con.execute(ddl)
     for ledger in LEDGERS.values():
         con.execute(raw_table_ddl(ledger))
-        # A warehouse made before rows carried their county lacks the column (its rows: NULL).
-        con.execute(f"ALTER TABLE raw.{quote(ledger.code)} ADD COLUMN IF NOT EXISTS _county VARCHAR")
+        # A warehouse made before rows carried their county lacks the column: its rows get the
+        # county of their file's scope, as a load would give them (flows.load.org), so that a
+        # case resubmitted after the upgrade is not counted once per county value.
+        missing = not con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'raw' AND table_name = ? AND column_name = '_county'", [ledger.code]).fetchone()[0]
+        if missing:
+            con.execute(f"ALTER TABLE raw.{quote(ledger.code)} ADD COLUMN _county VARCHAR")
+            backfill_county(con, ledger.code)
+
+
+def backfill_county(con, ledger: str) -> None:
+    """Set `_county` of a raw table's rows from their file version's scope (flows.load.org's rule)."""
+    from flows.contract import org_units
+
+    own = org_units.own()
+    scopes = con.execute(
+        f"SELECT DISTINCT v.version_id, v.scope FROM file_versions AS v "
+        f"WHERE v.version_id IN (SELECT DISTINCT _version_id FROM raw.{quote(ledger)})").fetchall()
+    for version_id, scope in scopes:
+        county = org_units.county_of_scope(scope, own)
+        if county is not None:
+            con.execute(f"UPDATE raw.{quote(ledger)} SET _county = ? WHERE _version_id = ?", [county, version_id])

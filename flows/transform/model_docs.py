@@ -139,6 +139,20 @@ BUILDER_DOCS = (
         "unit_zh": bilingual("填报单位", "the keeping unit"),
         "ledger_order": bilingual("台账顺序", "the contract's order of the ledgers"),
     }),
+    RelationDoc("main", "seed_org_units", bilingual(
+        "单位（自治区、市、县区，来自合同 org_units.toml）",
+        "the org units: province, cities, counties, from the contract's org_units.toml"), {
+        "code": bilingual("行政区划代码", "the GB/T 2260 code"),
+        "name_zh": bilingual("单位名称", "the official name"),
+        "level": bilingual("级别", "province | city | county"),
+        "parent": bilingual("上级单位代码", "the code of the unit one level up (none for the province)"),
+        "unit_order": bilingual("顺序", "the order of org_units.toml"),
+    }),
+    RelationDoc("main", "seed_org_members", bilingual(
+        "单位所辖县区（县区也辖其自身）", "which counties each org unit holds (a county holds itself)"), {
+        "org": bilingual("单位代码", "the org unit's code"),
+        "county": bilingual("所辖县区代码", "the code of a county at or under it"),
+    }),
     RelationDoc("main", "model_builds", bilingual(
         "模型构建记录（表模型上次构建时的指纹，未变则不重建）",
         "one row per table model: the fingerprints it was last built with (unchanged inputs: not rebuilt)"), {

@@ -51,6 +51,7 @@ from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load import current
 from flows.load.ddl import quote
+from flows.transform import org_seeds
 from flows.transform import submissions as submission_seeds
 from flows.transform.model_docs import comment_warehouse
 from flows.validate.cross_checks import ensure_check_table
@@ -58,11 +59,12 @@ from flows.validate.cross_checks import ensure_check_table
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
 # Models every contract builds from tally's `sql/`, unless its own folder has them: which version
-# is current, the problem log, and the generic steps from `indicator_facts` to totals and series.
+# is current, the problem log, and the generic steps from `indicator_facts` to totals and series,
+# and to the figures per county and org unit.
 SHARED_MODELS = (
     ("staging", "current_versions"), ("marts", "problem_log"),
     ("indicators", "indicator_totals"), ("indicators", "indicator_series_monthly"),
-    ("marts", "submissions"),
+    ("marts", "submissions"), ("indicators", "county_totals"), ("indicators", "org_indicators"),
 )
 VIEW_LAYERS = ("staging",)
 SEED_CALENDAR = "seed_official_calendar"
@@ -222,13 +224,16 @@ def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, st
     """Write the calendar, catalog and submission seeds that the models read; return their fingerprints.
 
     The submission seeds (the deadline rule in use and each ledger's unit) are
-    `flows.transform.submissions`'s.
+    `flows.transform.submissions`'s; the org hierarchy's (`seed_org_units`, `seed_org_members`)
+    `flows.transform.org_seeds`'s.
     """
     written = {
         SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
         SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
     }
     for name, frame in submission_seeds.seed_frames().items():
+        written[name] = _write_seed(con, name, frame)
+    for name, frame in org_seeds.seed_frames().items():
         written[name] = _write_seed(con, name, frame)
     return written
 

@@ -1,10 +1,12 @@
 """Figures of a city or a province from its counties': sums add up, rates are recomputed.
 
-Each county's figures are built on their own (`flows.run.lake_run.build_from_lake(county=…)`);
-its `indicator_totals` keep, per indicator and year, the rows counted, the rows in the
-numerator and the amounts. A city's figure adds up its counties' counts and amounts and divides
-the summed numerator by the summed denominator: the rate of all its rows, never the average
-of its counties' rates. The SQL is `sql/reports/org_rollup.sql`.
+One build holds every county's totals before division (`county_totals`, one row per county,
+year and indicator) and every org unit's figure made from them (`org_indicators`). This module
+runs the same SQL (`sql/indicators/org_indicators.sql`) on county totals given as a frame:
+a sign-off's pinned totals, or the current totals of a built file, or both mixed, so that a
+city's figure is computed by one rule whatever its counties' totals come from. A city's figure
+adds up its counties' counts and amounts and divides the summed numerator by the summed
+denominator: the rate of all its rows, never the average of its counties' rates.
 """
 
 from __future__ import annotations
@@ -16,58 +18,69 @@ import polars as pl
 
 from flows import resources
 from flows.contract import org_units
+from flows.contract.catalog import catalog_frame, load_catalog
+from flows.transform import org_seeds
 
-ROLLUP_SQL = resources.SQL_DIR / "reports" / "org_rollup.sql"
+ROLLUP_SQL = resources.SQL_DIR / "indicators" / "org_indicators.sql"
 
-# One county's figures before division, from its own build.
-COUNTY_TOTALS = """
-SELECT t.year, t.code, any_value(c.aggregation) AS aggregation,
-       cast(sum(t.row_count) AS BIGINT) AS row_count,
-       cast(sum(t.numerator_count) AS BIGINT) AS numerator_count,
-       sum(t.amount_sum) AS amount_sum,
-       count(DISTINCT t.distinct_value) AS distinct_count
-FROM indicator_totals AS t JOIN seed_indicator_catalog AS c ON c.code = t.code
-GROUP BY t.year, t.code
-"""
+# The frame's shape: one row per (county, year, code), before division.
+TOTALS_SCHEMA = {"county": pl.Utf8, "year": pl.Int64, "code": pl.Utf8, "aggregation": pl.Utf8,
+                 "row_count": pl.Int64, "numerator_count": pl.Int64, "amount_sum": pl.Float64,
+                 "distinct_count": pl.Int64}
+FIGURE_COLUMNS = ("org", "year", "code", "value", "row_count", "numerator_count", "counties")
+
+# One county's figures before division, from a build that holds its rows.
+COUNTY_TOTALS = "SELECT county, year, code, aggregation, row_count, numerator_count, amount_sum, distinct_count " \
+                "FROM county_totals"
 
 
 def county_totals(builds: dict[str, Path]) -> pl.DataFrame:
-    """Each county's totals, from its built DuckDB file (county code -> file), as one frame."""
+    """Each county's totals from built DuckDB files (county code -> file), as one frame.
+
+    A file may hold one county's build (`build_from_lake(county=…)`) or many: only the rows of
+    the county it is given for are taken.
+    """
     frames = []
     for county, path in builds.items():
         with duckdb.connect(str(path), read_only=True) as con:
-            frame = con.execute(COUNTY_TOTALS).pl()
-        frames.append(frame.with_columns(pl.lit(county).alias("county")))
-    return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+            frames.append(con.execute(COUNTY_TOTALS + " WHERE county = ?", [county]).pl())
+    return shaped(pl.concat(frames, how="vertical_relaxed") if frames else None)
 
 
-def rollup(builds: dict[str, Path], org: str) -> tuple[pl.DataFrame, list[str]]:
+def shaped(totals: pl.DataFrame | None) -> pl.DataFrame:
+    """Return county totals with the columns and types of TOTALS_SCHEMA (an empty frame for None)."""
+    if totals is None or totals.is_empty():
+        return pl.DataFrame(schema=TOTALS_SCHEMA)
+    return totals.select([pl.col(name).cast(kind) for name, kind in TOTALS_SCHEMA.items()])
+
+
+def rollup(totals: pl.DataFrame | dict[str, Path], org: str) -> tuple[pl.DataFrame, list[str]]:
     """Return the figures of `org` and of every unit between it and its counties, and the late counties.
 
-    `builds` maps county codes to their built files. The frame has one row per (org, year,
-    code): value (yuan, or percent with one decimal), row_count, numerator_count and how many
-    counties had data. The list names the counties under `org` that have no build yet (late):
-    their figures are missing from the totals, never taken as zero in silence.
+    `totals` is a frame of county totals (columns of TOTALS_SCHEMA: county, year, code,
+    aggregation, row_count, numerator_count, amount_sum, distinct_count; `county_totals` of a
+    build, or signed totals), or a dict of county codes to built files. The figures have one
+    row per (org, year, code) for every code of the catalog and every year some county of the
+    org has rows: value (yuan, or percent with one decimal; NULL for a rate with no
+    denominator), row_count, numerator_count and `counties`, how many counties made it. The
+    list names the counties under `org` with no totals at all (late): their figures are
+    missing from the sums, never taken as zero in silence.
     Raises UnknownOrgUnit for an org no contract unit has.
     """
     unit = org_units.resolve(org)
+    frame = county_totals(totals) if isinstance(totals, dict) else shaped(totals)
     counties = [c.code for c in org_units.counties_under(unit.code)]
-    late = [c for c in counties if c not in builds]
-    present = {c: builds[c] for c in counties if c in builds}
-    members = []  # (org, county): the county and every unit above it, up to `org`
-    for county in present:
-        chain = [a.code for a in org_units.ancestors(county)]
-        members += [(code, county) for code in chain[: chain.index(unit.code) + 1]]
+    present = set(frame["county"].drop_nulls().to_list())
+    late = [c for c in counties if c not in present]
+    below = {u.code for c in counties for u in org_units.ancestors(c)
+             if unit.code in {a.code for a in org_units.ancestors(u.code)}}
+    members = org_seeds.members_frame().filter(pl.col("org").is_in(sorted(below)))
     con = duckdb.connect()
     try:
-        con.register("county_totals", county_totals(present).to_arrow() if present else
-                     pl.DataFrame(schema={"year": pl.Int64, "code": pl.Utf8, "aggregation": pl.Utf8,
-                                          "row_count": pl.Int64, "numerator_count": pl.Int64,
-                                          "amount_sum": pl.Float64, "distinct_count": pl.Int64,
-                                          "county": pl.Utf8}).to_arrow())
-        con.register("org_members", pl.DataFrame(members, schema={"org": pl.Utf8, "county": pl.Utf8},
-                                                 orient="row").to_arrow())
+        con.register("county_totals", frame.to_arrow())
+        con.register(org_seeds.SEED_MEMBERS, members.to_arrow())
+        con.register("seed_indicator_catalog", catalog_frame(load_catalog()).to_arrow())
         figures = con.execute(ROLLUP_SQL.read_text(encoding="utf-8")).pl()
     finally:
         con.close()
-    return figures, late
+    return figures.select(FIGURE_COLUMNS), late

@@ -15,14 +15,14 @@ filed_facts as (
     select
         'cases_filed' as code, filed_year as year, filed_on as dated_on, 1 as amount,
         true as meets_condition,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
 
     union all
     select
         'cases_closed', filed_year, filed_on, 1,
         true,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where closed_on <= make_date(filed_year, 12, 31)
 
@@ -30,14 +30,14 @@ filed_facts as (
     select
         'case_closure_rate', filed_year, filed_on, 1,
         coalesce(closed_on <= make_date(filed_year, 12, 31), false),
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
 
     union all
     select
         'reconsiderations', filed_year, filed_on, 1,
         true,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where reconsideration
 
@@ -45,7 +45,7 @@ filed_facts as (
     select
         'litigations', filed_year, filed_on, 1,
         true,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where litigation
 ),
@@ -54,7 +54,7 @@ decided_facts as (
     select
         'fines_yuan' as code, decided_year as year, decided_on as dated_on,
         fine_yuan as amount, true as meets_condition,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null and fine_yuan > 0
 
@@ -62,7 +62,7 @@ decided_facts as (
     select
         'confiscated_yuan', decided_year, decided_on,
         confiscated_yuan, true,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null and confiscated_yuan > 0
 
@@ -70,7 +70,7 @@ decided_facts as (
     select
         'penalty_disclosures', decided_year, decided_on, 1,
         true,
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null and disclosed_on is not null
 
@@ -78,7 +78,7 @@ decided_facts as (
     select
         'disclosure_on_time_rate', decided_year, decided_on, 1,
         coalesce(disclosed_on_time, false),
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null and disclosed_on is not null
 
@@ -86,7 +86,7 @@ decided_facts as (
     select
         'legal_review_rate', decided_year, decided_on, 1,
         coalesce(legal_review, false),
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null
 
@@ -94,7 +94,7 @@ decided_facts as (
     select
         'recorded_rate', decided_year, decided_on, 1,
         coalesce(recorded, false),
-        case_no, violation, version_id, path, sheet, "row"
+        case_no, violation, county, version_id, path, sheet, "row"
     from case_rows
     where decided_on is not null
 ),
@@ -103,7 +103,7 @@ all_facts as (
     select
         code, year, dated_on, amount, null as distinct_value, meets_condition,
         'cases' as ledger, case_no as record_key, violation as label,
-        version_id, path, sheet, "row"
+        county, version_id, path, sheet, "row"
     from (
         select * from filed_facts
         union all

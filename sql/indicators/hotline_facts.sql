@@ -28,7 +28,7 @@ all_facts as (
     select
         code, year, received_on as dated_on, 1 as amount, null as distinct_value, meets_condition,
         'hotline' as ledger, ticket_no as record_key, category as label,
-        version_id, path, sheet, "row"
+        county, version_id, path, sheet, "row"
     from ticket_facts
 )
 

@@ -16,6 +16,7 @@
 --   ledger           台账代码 · the ledger the row comes from
 --   record_key       记录键（案件编号、工单号等） · the row's own key: case number, ticket number, …
 --   label            说明（场所、标题等） · a label for the row: venue, title, …
+--   county           县区（行政区划代码，取自所在行 raw.<台账>._county） · the county the row belongs to: its GB/T 2260 code, from raw.<ledger>._county
 with market as (
     select * from market_facts
 ),
@@ -60,6 +61,7 @@ typed as (
         ledger,
         record_key,
         label,
+        county,
         version_id,
         path,
         sheet,

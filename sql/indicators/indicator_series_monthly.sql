@@ -31,7 +31,10 @@ aggregated as (
         month,
         cast(sum(row_count) as bigint) as row_count,
         sum(amount_sum) as amount_sum,
-        count(distinct distinct_value) as distinct_count
+        -- a value counts once per county: each county's campaigns and tasks are its own, so
+        -- that the figure of all the rows is the sum of the counties' (org_indicators)
+        count(distinct case when distinct_value is not null then row(county, distinct_value) end)
+            as distinct_count
     from totals
     group by code, year, month
 ),

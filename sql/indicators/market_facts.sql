@@ -29,7 +29,7 @@ inspection_facts as (
     select
         'market_campaigns' as code, year, inspection_date as dated_on, 1 as amount,
         campaign as distinct_value, true as meets_condition, campaign as record_key,
-        venue_name as label, version_id, path, sheet, "row"
+        venue_name as label, county, version_id, path, sheet, "row"
     from inspection_rows
     where inspection_type = '专项检查'
 
@@ -37,7 +37,7 @@ inspection_facts as (
     select
         'joint_spot_checks', year, inspection_date, 1,
         spot_check_task, true, spot_check_task,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
     where inspection_type = '联合抽查'
 
@@ -45,7 +45,7 @@ inspection_facts as (
     select
         'joint_spot_check_venues', year, inspection_date, 1,
         null, true, spot_check_task,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
     where inspection_type = '联合抽查'
 
@@ -53,14 +53,14 @@ inspection_facts as (
     select
         'inspector_person_times', year, inspection_date, inspectors,
         null, true, null,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
 
     union all
     select
         'venue_inspections', year, inspection_date, 1,
         null, true, null,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
     where is_venue_inspection
 
@@ -68,7 +68,7 @@ inspection_facts as (
     select
         'online_patrols', year, inspection_date, 1,
         null, true, null,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
     where inspection_type = '网上巡查'
 
@@ -76,7 +76,7 @@ inspection_facts as (
     select
         'spot_check_disclosure_rate', year, inspection_date, 1,
         null, disclosed_on is not null, spot_check_task,
-        venue_name, version_id, path, sheet, "row"
+        venue_name, county, version_id, path, sheet, "row"
     from inspection_rows
     where is_spot_check
 ),
@@ -89,7 +89,7 @@ patrol_facts as (
     select
         'relic_patrols' as code, year, patrol_date as dated_on, 1 as amount,
         null as distinct_value, true as meets_condition, 'relic_patrols' as ledger,
-        null as record_key, site_name as label, version_id, path, sheet, "row"
+        null as record_key, site_name as label, county, version_id, path, sheet, "row"
     from patrol_rows
 ),
 
@@ -98,7 +98,7 @@ publication_facts as (
         case action when '收缴' then 'books_confiscated' else 'books_removed' end as code,
         year, action_date as dated_on, quantity as amount,
         null as distinct_value, true as meets_condition, 'publications' as ledger,
-        case_no as record_key, title as label, version_id, path, sheet, "row"
+        case_no as record_key, title as label, county, version_id, path, sheet, "row"
     from publication_rows
     where action in ('收缴', '下架')
 ),
@@ -107,7 +107,7 @@ incident_facts as (
     select
         'safety_accidents' as code, year, occurred_on as dated_on, 1 as amount,
         null as distinct_value, true as meets_condition, 'safety_incidents' as ledger,
-        severity as record_key, venue_name as label, version_id, path, sheet, "row"
+        severity as record_key, venue_name as label, county, version_id, path, sheet, "row"
     from incident_rows
 ),
 

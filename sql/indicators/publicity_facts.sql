@@ -27,7 +27,7 @@ labelled_event_facts as (
     select
         code, year, event_date as dated_on, amount, null as distinct_value,
         true as meets_condition, 'publicity_events' as ledger, theme as record_key,
-        title as label, version_id, path, sheet, "row"
+        title as label, county, version_id, path, sheet, "row"
     from event_facts
 ),
 
@@ -35,7 +35,7 @@ post_facts as (
     select
         'wechat_posts' as code, year, posted_on as dated_on, 1 as amount,
         null as distinct_value, true as meets_condition, 'wechat_posts' as ledger,
-        section as record_key, title as label, version_id, path, sheet, "row"
+        section as record_key, title as label, county, version_id, path, sheet, "row"
     from post_rows
 ),
 

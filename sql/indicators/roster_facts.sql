@@ -25,7 +25,7 @@ all_facts as (
     select
         code, year, snapshot_date as dated_on, 1 as amount, null as distinct_value,
         meets_condition, 'staff' as ledger, cert_no as record_key, name as label,
-        version_id, path, sheet, "row"
+        county, version_id, path, sheet, "row"
     from person_facts
 )
 

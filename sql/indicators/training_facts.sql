@@ -30,7 +30,7 @@ all_facts as (
     select
         code, year, held_on as dated_on, 1 as amount, null as distinct_value,
         true as meets_condition, 'study_sessions' as ledger, format as record_key,
-        coalesce(content, topic) as label, version_id, path, sheet, "row"
+        coalesce(content, topic) as label, county, version_id, path, sheet, "row"
     from session_facts
 )
 

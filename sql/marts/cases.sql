@@ -19,18 +19,18 @@ calendar_days as (
 ),
 
 decision_days as (
-    select staged_cases.case_no, calendar_days.working_day_no
+    select staged_cases.county, staged_cases.case_no, calendar_days.working_day_no
     from staged_cases
     inner join calendar_days on staged_cases.decided_on = calendar_days.day
 ),
 
 deadlines as (
-    select decision_days.case_no, min(calendar_days.day) as disclosure_deadline
+    select decision_days.county, decision_days.case_no, min(calendar_days.day) as disclosure_deadline
     from decision_days
     inner join calendar_days
         on calendar_days.is_working_day
         and calendar_days.working_day_no = decision_days.working_day_no + 7
-    group by decision_days.case_no
+    group by decision_days.county, decision_days.case_no
 ),
 
 enriched as (
@@ -43,7 +43,9 @@ enriched as (
         deadlines.disclosure_deadline,
         staged_cases.disclosed_on <= deadlines.disclosure_deadline as disclosed_on_time
     from staged_cases
-    left join deadlines on staged_cases.case_no = deadlines.case_no
+    left join deadlines
+        on staged_cases.case_no = deadlines.case_no
+        and staged_cases.county is not distinct from deadlines.county
 )
 
 select * from enriched

@@ -18,6 +18,7 @@ renamed as (
         source._sheet as sheet,
         source._row as "row",
         current_versions.scope,
+        source._county as county,
         current_versions.period,
         current_versions.period_start,
         -- ids: 〔〕[]【】() are written interchangeably in case numbers
@@ -58,7 +59,7 @@ latest_per_case as (
     select *
     from renamed
     qualify row_number() over (
-        partition by case_no
+        partition by county, case_no
         order by period_start desc, version_id desc, "row" desc
     ) = 1
 )

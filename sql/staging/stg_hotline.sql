@@ -18,6 +18,7 @@ renamed as (
         source._sheet as sheet,
         source._row as "row",
         current_versions.scope,
+        source._county as county,
         current_versions.period,
         current_versions.period_start,
         -- ids
@@ -40,7 +41,7 @@ latest_per_ticket as (
     select *
     from renamed
     qualify row_number() over (
-        partition by ticket_no
+        partition by county, ticket_no
         order by period_start desc, version_id desc, "row" desc
     ) = 1
 )

@@ -14,6 +14,7 @@ renamed as (
         source._sheet as sheet,
         source._row as "row",
         current_versions.scope,
+        source._county as county,
         current_versions.period,
         current_versions.period_start,
         -- dates

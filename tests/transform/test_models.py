@@ -36,7 +36,7 @@ def test_build_order_follows_references():
     for name, needs in deps.items():
         assert all(order.index(n) < order.index(name) for n in needs), name
     assert order.index("calendar") < order.index("cases") < order.index("case_facts")
-    assert order[-1] in {"indicators", "indicator_series_monthly", "indicator_series_quarterly"}
+    assert order[-1] in {"indicators", "indicator_series_monthly", "indicator_series_quarterly", "org_indicators"}
 
 
 def write(folder: Path, layer: str, name: str, sql: str) -> None:
