@@ -31,7 +31,7 @@ def late_line(figures: OrgFigures) -> str:
 
 def signoff_line(figures: OrgFigures) -> str:
     """Which counties' figures are signed (read at their signed snapshot) and which are current; '' for a single file."""
-    if figures.signed is None or len(figures.counties) == 1 and not figures.signed:
+    if figures.signed is None or (len(figures.counties) == 1 and not figures.signed):
         return ""
     signed = [f"{c.name_zh}（快照 {figures.signed[c.code]}）" for c in figures.counties if c.code in figures.signed]
     unsigned = [c.name_zh for c in figures.counties if c.code not in figures.signed and c.code not in figures.late]
