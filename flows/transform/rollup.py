@@ -72,8 +72,8 @@ def rollup(totals: pl.DataFrame | dict[str, Path], org: str) -> tuple[pl.DataFra
     counties = [c.code for c in org_units.counties_under(unit.code)]
     present = set(frame["county"].drop_nulls().to_list())
     late = [c for c in counties if c not in present]
-    below = {u.code for c in counties for u in org_units.ancestors(c)
-             if unit.code in {a.code for a in org_units.ancestors(u.code)}}
+    chains = [[a.code for a in org_units.ancestors(c)] for c in counties]  # each county up to the top
+    below = {code for chain in chains for code in chain[: chain.index(unit.code) + 1]}
     members = org_seeds.members_frame().filter(pl.col("org").is_in(sorted(below)))
     con = duckdb.connect()
     try:
