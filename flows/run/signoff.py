@@ -59,7 +59,7 @@ FILES_SQL = resources.SQL_DIR / "reports" / "signoff_files.sql"
 SIGNED_ALIAS = "lake_signed"  # the lake attached at a sign-off's snapshot (signoff_files.sql reads it)
 
 # The columns of a county's totals, as `flows.transform.rollup.county_totals` gives them and
-# `sql/reports/org_rollup.sql` adds up.
+# `sql/indicators/org_indicators.sql` adds up (through `rollup`).
 TOTALS_COLUMNS = ("county", "year", "code", "aggregation", "row_count", "numerator_count", "amount_sum",
                   "distinct_count")
 TOTALS_SCHEMA = {"county": pl.Utf8, "year": pl.Int64, "code": pl.Utf8, "aggregation": pl.Utf8,

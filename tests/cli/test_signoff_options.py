@@ -10,7 +10,6 @@ from flows.cli import app
 
 @pytest.mark.parametrize(("args", "code", "says"), [
     (["indicators", "--year", "2024", "--changes-since-signoff"], 2, "须与 --org 一起用"),
-    (["indicators", "--year", "2024", "--org", "640422"], 2, "--changes-since-signoff"),
     (["indicators", "--year", "2024", "--org", "640422", "--changes-since-signoff", "-f", "csv"], 2, "table 或 json"),
     (["indicators", "--year", "2024", "--org", "640422", "--changes-since-signoff", "-f", "json", "-o", "x.json"], 2, "只输出到屏幕"),
     (["indicators", "--year", "2024", "--org", "640422", "--changes-since-signoff"], 1, "不是湖仓"),

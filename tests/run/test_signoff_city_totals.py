@@ -9,8 +9,8 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 
-from flows import resources
 from flows.run import signoff
+from flows.transform.rollup import rollup
 
 SIGNED_AT = [datetime(2025, 1, 10, 2, 0, tzinfo=UTC), datetime(2025, 1, 20, 2, 0, tzinfo=UTC)]
 
@@ -61,11 +61,10 @@ def test_the_latest_signoff_is_read_and_unsigned_counties_keep_their_current_tot
     assert chosen.filter(pl.col("signoff") == "未签核")["snapshot_id"].null_count() == 2
 
     # The city's roll-up adds the chosen totals: 10 + 12 people; 2 of 6 disclosed, recomputed.
-    rolled = duckdb.connect()
-    rolled.register("county_totals", chosen.select(signoff.TOTALS_COLUMNS).to_arrow())
-    rolled.register("org_members", pl.DataFrame({"org": ["640400", "640400"], "county": ["640422", "640423"]}).to_arrow())
-    city = dict(rolled.execute((resources.SQL_DIR / "reports" / "org_rollup.sql").read_text(encoding="utf-8"))
-                .pl().select("code", "value").rows())
+    figures, late = rollup(chosen.select(signoff.TOTALS_COLUMNS), "640400")
+    city = dict(figures.filter((pl.col("org") == "640400") & pl.col("code").is_in(["inspector_person_times", "spot_check_disclosure_rate"]))
+                .select("code", "value").rows())
+    assert late == ["640402", "640424", "640425"]
     assert city == {"inspector_person_times": Decimal("22.00"), "spot_check_disclosure_rate": Decimal("33.30")}
 
 
