@@ -189,15 +189,26 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> None:
     Two loads starting on a new lake may both create them: the loser's commit conflicts and is
     retried, and then finds them there.
     """
-    def create() -> None:
+    def missing() -> bool:
+        return not con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = ? "
+                               "AND view_name = 'file_versions'", [alias]).fetchone()[0]
+
+    create_once(con, alias, missing, lambda: [con.execute(ddl) for ddl in lake_ddl()])
+
+
+def create_once(con: duckdb.DuckDBPyConnection, alias: str, missing: Callable[[], bool],
+                create: Callable[[], object]) -> None:
+    """Run `create` in the lake `alias` when `missing()` says so, in a retried transaction of its own.
+
+    Shared by the loader's tables and the sign-off's: concurrent first users of a new lake both
+    try; the loser's commit conflicts, is retried, and then finds the relations there.
+    """
+    def attempt() -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"USE {quote(alias)}")
-            exists = con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = ? "
-                                 "AND view_name = 'file_versions'", [alias]).fetchone()[0]
-            if not exists:
-                for ddl in lake_ddl():
-                    con.execute(ddl)
+            if missing():
+                create()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -205,7 +216,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> None:
         finally:
             con.execute("USE memory")
 
-    retried(create)
+    retried(attempt)
 
 
 def version_base(county: str) -> int:

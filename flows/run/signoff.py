@@ -194,21 +194,11 @@ def ensure_signoff_tables(con: duckdb.DuckDBPyConnection, alias: str = store.ALI
     written once, when the table is created, never beside later appends.
     """
     def create() -> None:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"USE {quote(alias)}")
-            if not _has_relation(con, CURRENT_SIGNOFFS, alias):
-                for ddl in SIGNOFF_DDL:
-                    con.execute(ddl)
-                comments.apply(con, SIGNOFF_DOCS)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.execute("USE memory")
+        for ddl in SIGNOFF_DDL:
+            con.execute(ddl)
+        comments.apply(con, SIGNOFF_DOCS)
 
-    store.retried(create)
+    store.create_once(con, alias, lambda: not _has_relation(con, CURRENT_SIGNOFFS, alias), create)
 
 
 def county_figures(con: duckdb.DuckDBPyConnection, county: OrgUnit, year: int) -> pl.DataFrame:

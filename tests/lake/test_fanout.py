@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
-from ledgerfiles import write_xlsx
-from test_lake_load import lake_query
+from test_lake_load import inspections, lake_query
 
 from flows.load.lake import Lake
 from flows.run.fanout import county_fanout, fan_out
-
-INSPECTIONS = ["序号", "检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
-
-
-def inspections(path: Path, month: int, *people: int) -> None:
-    rows = [[i, date(2024, month, i), "日常检查", f"场所{i}", "网吧", n, "张三", "未发现问题"]
-            for i, n in enumerate(people, 1)]
-    write_xlsx(path, {"S": [INSPECTIONS, *rows]})
 
 
 def city_inbox(root: Path) -> Path:
