@@ -188,22 +188,10 @@ judged as (
         coalesce(current_zero.zero_report, false) as zero_report,
         coalesce(rejected.rejected_files, 0)::integer as rejected_files
     from dated
-    left join accepted
-        on dated.scope = accepted.scope
-        and dated.ledger = accepted.ledger
-        and dated.period = accepted.period
-    left join accepted_files
-        on dated.scope = accepted_files.scope
-        and dated.ledger = accepted_files.ledger
-        and dated.period = accepted_files.period
-    left join current_zero
-        on dated.scope = current_zero.scope
-        and dated.ledger = current_zero.ledger
-        and dated.period = current_zero.period
-    left join rejected
-        on dated.scope = rejected.scope
-        and dated.ledger = rejected.ledger
-        and dated.period = rejected.period
+    left join accepted using (scope, ledger, period)
+    left join accepted_files using (scope, ledger, period)
+    left join current_zero using (scope, ledger, period)
+    left join rejected using (scope, ledger, period)
 ),
 
 statuses as (
