@@ -17,6 +17,7 @@ MARK_KINDS = (
     "error",  # an Excel error value (#N/A, #REF!, …): `shown` is the error text
     "no_result",  # a formula saved without its computed result: `shown` is "" (Excel shows the result)
     "lost_digits",  # a number of 16+ digits stored as a number: digits past the 15th are lost
+    "rounded",  # a number its format shows as another number (1234.5 as `1,235`): `detail` is the stored value
 )
 MARKS_SCHEMA = {"_row": pl.Int32, "col": pl.Int32, "kind": pl.Utf8, "shown": pl.Utf8, "detail": pl.Utf8}
 

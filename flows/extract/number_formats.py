@@ -1,18 +1,25 @@
 """Number formats that change what a number cell shows: the text Excel shows for them.
 
 calamine gives a number cell's value (`123`); Excel shows it through the cell's number format.
-For most formats the value is what a ledger needs (a date, `1,200.00` for 1200), but three
+For most formats the value is what a ledger needs (a date, `1,200.00` for 1200), but four
 kinds of format show something else, and the clerk reads only what is shown:
 
 - zero-padded whole numbers (`000000000000`, `"GD"0000`, `0000"号"`): a ticket number 123 shows
   as `000000000123` and must load as that, or the same ticket typed as text in another month
   becomes a second key;
 - percentages (`0%`, `0.00%`): 3 shows as `300%`, which a count column must not read as 3;
-- `;;;` (every section empty): the value is hidden, and the clerk sees a blank cell.
+- `;;;` (every section empty): the value is hidden, and the clerk sees a blank cell;
+- formats that round or scale (`0`, `#,##0`, `0.00"元"`, `#,##0,`): 1234.5 formatted `#,##0`
+  shows `1,235`. Where what is shown differs from what is stored the cell is marked `rounded`
+  and its row goes back naming both: loading 1234.5 is not what the clerk sees, and loading 1235
+  is not what Excel sums. Where they agree (1200 shows `1,200`) the value loads as it is.
 
-Only these are rewritten; any other format leaves calamine's text as it is. The formats are
-read from `xl/styles.xml` (ECMA-376 Part 1, §18.8.30 numFmt and §18.8.10 cellXfs; built-in
-ids 9 and 10 are `0%` and `0.00%`, §18.8.30's table).
+The first three are rewritten to the shown text; the fourth is only marked; any other format
+(General, dates, text, scientific, fractions, sections with conditions) leaves calamine's text
+as it is. The formats are read from `xl/styles.xml` (ECMA-376 Part 1, §18.8.30 numFmt and
+§18.8.10 cellXfs; the built-in ids are §18.8.30's table, and 5–8, 41–44 the currency and
+accounting formats Excel writes for a Chinese locale) or, for an .xls, from its FORMAT and XF
+records through xlrd (`flows.extract.xls_reader`).
 """
 
 from __future__ import annotations
@@ -24,13 +31,29 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
 
-BUILTIN = {9: "0%", 10: "0.00%"}
+BUILTIN = {
+    1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+    # zh-CN currency and accounting formats (not in the standard's table: Excel writes them per locale)
+    5: '"¥"#,##0;"¥"-#,##0', 6: '"¥"#,##0;[Red]"¥"-#,##0', 7: '"¥"#,##0.00;"¥"-#,##0.00',
+    8: '"¥"#,##0.00;[Red]"¥"-#,##0.00',
+    37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)",
+    41: '_ * #,##0_ ;_ * -#,##0_ ;_ * "-"_ ;_ @_ ', 42: '_ "¥"* #,##0_ ;_ "¥"* -#,##0_ ;_ "¥"* "-"_ ;_ @_ ',
+    43: '_ * #,##0.00_ ;_ * -#,##0.00_ ;_ * "-"??_ ;_ @_ ', 44: '_ "¥"* #,##0.00_ ;_ "¥"* -#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ',
+}
 _CODE = re.compile(rb'<numFmt\b[^>]*?\sformatCode="([^"]*)"')
-_BUILTIN_USED = re.compile(rb'<xf\b[^>]*?\snumFmtId="(?:9|10)"')
+_BUILTIN_USED = re.compile(rb'<xf\b[^>]*?\snumFmtId="(?:[1-9]|10|3[7-9]|4[0-4])"')
 _ENTITIES = {"&quot;": '"', "&apos;": "'"}
 _LITERAL = re.compile(r'"([^"]*)"|\\(.)')
 _PADDED = re.compile(r"(0{2,})")
 _PERCENT = re.compile(r"0(?:\.(0+))?%")
+# A section of a format that rounds: digit placeholders with a decimal point, grouping commas
+# and scaling commas after the last placeholder (each divides by 1000), and nothing that is a
+# date, a time, text (@), a fraction (/) or scientific (E+).
+_ROUNDING = re.compile(r"([#0?,]*[0#?])(?:\.([0#?]*))?(,*)")  # digits, decimals, scaling commas
+_COLOUR = re.compile(r"\[(?:[A-Za-z]+|Color\s*[0-9]+)\]", re.IGNORECASE)
+_CURRENCY = re.compile(r"\[\$([^\]-]*)(?:-[0-9A-Fa-f]+)?\]")
+_PADDING = re.compile(r"[_*].")  # `_x` pads the width of x, `*x` fills with x: neither shows as text
+_LITERAL_CHARS = set(" $-+/():!^&'~{}<>=¥￥元")
 # A number cell (no type or t="n") with a style index, and its value; `r` first as every
 # writer puts it. A formula's cached value counts as the cell's value.
 _CELL = re.compile(
@@ -42,21 +65,43 @@ _CELL = re.compile(
 class Shown:
     """How one number format shows a value: kind padded | percent | hidden."""
 
-    kind: str
-    digits: int = 0  # padded: the zeros' count; percent: the decimals
+    kind: str  # padded | percent | hidden | rounded
+    digits: int = 0  # padded: the zeros' count; percent and rounded: the decimals
     prefix: str = ""
     suffix: str = ""
+    grouped: bool = False  # rounded: thousands shown with commas (`#,##0`)
+    scale: int = 0  # rounded: commas after the last digit placeholder, each dividing by 1000
+    whole: int = 1  # rounded: the zeros before the decimal point (the fewest integer digits shown)
+
+    def stored_differs(self, value: str) -> bool:
+        """Whether a rounding format shows `value` (the stored number) as another number.
+
+        The stored value is first taken to Excel's 15 significant digits, so a stored
+        0.30000000000000004 formatted `0.00` (shown 0.30) does not differ.
+        """
+        number = _decimal(value)
+        if self.kind != "rounded" or number is None:
+            return False
+        excel = Decimal(f"{float(number):.15g}")
+        shown = (excel.scaleb(-3 * self.scale)).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+        return shown != excel  # scaled by thousands, 5000 shows 5: another number
 
     def text(self, value: str) -> str | None:
         """The text Excel shows for the stored value, or None when it cannot say (not a number)."""
         if self.kind == "hidden":
             return ""
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
+        number = _decimal(value)
+        if number is None:
             return None
-        if not number.is_finite():
-            return None
+        if self.kind == "rounded":
+            shown = Decimal(f"{float(number):.15g}").scaleb(-3 * self.scale)
+            shown = shown.quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+            whole, _, fraction = f"{abs(shown):f}".partition(".")
+            whole = whole.lstrip("0").zfill(self.whole) if self.whole else whole.lstrip("0")
+            if self.grouped:
+                whole = f"{int(whole or 0):,}" if whole else ""
+            sign = "-" if shown < 0 else ""
+            return f"{sign}{self.prefix}{whole}{'.' + fraction if fraction else ''}{self.suffix}"
         if self.kind == "percent":
             quantum = Decimal(1).scaleb(-self.digits)
             return f"{(number * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
@@ -65,12 +110,53 @@ class Shown:
         return f"{sign}{self.prefix}{str(abs(int(whole))).zfill(self.digits)}{self.suffix}"
 
 
+def _decimal(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def classify(code: str) -> Shown | None:
     """The kind of a format code that shows a number otherwise than its value, or None."""
     if code and not code.strip(";"):
         return Shown("hidden")
-    if ";" in code or "[" in code:  # sections, colours, conditions, locales: left as they are
+    if ";" in code or "[" in code:  # sections, colours, conditions, locales
+        return rounding(code)
+    return padded_or_percent(code) or rounding(code)
+
+
+def rounding(code: str) -> Shown | None:
+    """A format whose first section rounds or scales a number: Shown("rounded"), else None.
+
+    Only the first section is read (it shows positive numbers; Excel's own negative sections
+    keep its decimals). A section with a condition (`[>100]`), a date or time, text, a
+    fraction or an exponent is not of this kind.
+    """
+    section = code.split(";", 1)[0]
+    section = _CURRENCY.sub(lambda m: '"' + m.group(1) + '"', _COLOUR.sub("", section))
+    if "[" in section:  # a condition or an elapsed time: not a plain number
         return None
+    literals: list[str] = []
+    bare = _LITERAL.sub(lambda m: literals.append(m.group(1) or m.group(2) or "") or "\x00",
+                        _PADDING.sub("", section))
+    match = _ROUNDING.search(bare)
+    if match is None or "%" in bare:
+        return None
+    before, after = bare[: match.start()], bare[match.end():]
+    if any(ch not in _LITERAL_CHARS and ch != "\x00" for ch in before + after):
+        return None  # letters (dates, E+, General), @, ?/?, or anything else unknown
+    texts = iter(literals)
+    prefix = "".join(next(texts) if ch == "\x00" else ch for ch in before).strip()
+    suffix = "".join(next(texts) if ch == "\x00" else ch for ch in after).strip()
+    digits, decimals, scaling = match.group(1), match.group(2) or "", match.group(3)
+    return Shown("rounded", len(decimals), prefix, suffix, grouped="," in digits.strip(","),
+                 scale=len(scaling), whole=digits.count("0"))
+
+
+def padded_or_percent(code: str) -> Shown | None:
+    """Zero-padded whole numbers and percentages: Shown("padded"/"percent"), else None."""
     literals: list[tuple[int, str]] = []
     bare = _LITERAL.sub(lambda m: literals.append((m.start(), m.group(1) or m.group(2) or "")) or "\x00", code)
     percent = _PERCENT.fullmatch(bare)
@@ -123,6 +209,30 @@ def styles_shown(z: zipfile.ZipFile) -> dict[int, Shown]:
                     xfs.append(0)
     kinds = {fmt_id: shown for fmt_id, code in codes.items() if (shown := classify(code)) is not None}
     return {index: kinds[fmt_id] for index, fmt_id in enumerate(xfs) if fmt_id in kinds}
+
+
+def marks_and_texts(data: bytes, styles: dict[int, Shown]
+                    ) -> tuple[dict[tuple[int, int], str | None], list[tuple[int, int, str, str]]]:
+    """`shown_texts` for the formats rewritten, and (row, col, shown, stored) of rounded cells that differ."""
+    rewritten = {i: s for i, s in styles.items() if s.kind != "rounded"}
+    rounded = {i: s for i, s in styles.items() if s.kind == "rounded"}
+    texts = shown_texts(data, rewritten) if rewritten else {}
+    marks: list[tuple[int, int, str, str]] = []
+    if rounded:
+        from flows.extract.xlsx_marks import col_index
+
+        wanted = {str(index).encode() for index in rounded}
+        for m in _CELL.finditer(data):
+            if m.group(4) not in wanted:
+                continue
+            kind = re.search(rb'\st="([^"]*)"', m.group(3) + m.group(5))
+            if kind is not None and kind.group(1) != b"n":
+                continue
+            shown, stored = rounded[int(m.group(4))], m.group(6).decode(errors="replace")
+            if shown.stored_differs(stored):
+                marks.append((int(m.group(2)), col_index(m.group(1).decode()), shown.text(stored) or "",
+                              stored.strip()))
+    return texts, marks
 
 
 def shown_texts(data: bytes, styles: dict[int, Shown]) -> dict[tuple[int, int], str | None]:

@@ -52,6 +52,9 @@ MARK_RULES = {
                   "公式没有计算结果（文件由不计算公式的程序保存），请在 Excel/WPS 中打开、保存后重新提交"),
     "lost_digits": ("lost_digits",
                     "数字超过 15 位，被 Excel 当作数字保存后丢失了末几位，请将该列设为文本后重新录入"),
+    "rounded": ("shown_rounded",
+                "单元格显示为 {shown}，实际保存的数是 {detail}（单元格格式只显示了部分小数或按千位缩放），"
+                "请把数值改为要上报的数，或把单元格格式改为“常规”后重新提交"),
 }
 
 
@@ -615,18 +618,18 @@ def layout_problems(sheet: SheetToParse, layout: Layout, marks: pl.DataFrame | N
     rows = set(data["_row"].to_list())
     found = []
     if marks is not None:
-        marked = marks.select("_row", "grid_column", "kind", "shown").rows()
-        at = {(r, g): (k, t) for r, g, k, t in marked}
+        marked = marks.select("_row", "grid_column", "kind", "shown", "detail").rows()
+        at = {(r, g): (k, t, d) for r, g, k, t, d in marked}
         for m in layout.merges:  # a marked cell merged down shows its error in every row it spans
             if (m.first_row, f"c{m.first_col}") in at:
                 marked += [(r, f"c{m.first_col}", *at[(m.first_row, f"c{m.first_col}")])
                            for r in range(m.first_row + 1, m.last_row + 1)]
-        for row, grid_column, kind, shown in marked:
+        for row, grid_column, kind, shown, detail in marked:
             name = by_grid.get(grid_column)
             if name is None or row not in rows or kind not in MARK_RULES:
                 continue  # an ignored column, or a row that is not data (hidden, a footer)
             rule, reason = MARK_RULES[kind]
-            found.append((row, name, shown or "", rule, reason.format(shown=shown or "")))
+            found.append((row, name, shown or "", rule, reason.format(shown=shown or "", detail=detail or "")))
     for row, grid_column, ref, value in layout.spans:
         name = by_grid.get(grid_column)
         if name is None or row not in rows:

@@ -422,7 +422,7 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     if reader.invisible or (scan is not None and scan.inline_strings and not scan.inline_text_clean):
         grid = replace(grid, frame=without_invisible(grid.frame))
     grid = apply_scan(grid, scan) if scan is not None else replace(grid, marks=empty_marks())
-    if reader.shown:  # a zero-padded, percent or hidden number format: the text Excel shows
+    if reader.shown:  # a zero-padded, percent, hidden or rounding number format: what Excel shows
         grid = with_shown_numbers(reader, sheet, grid)
     # Text that shows as an error or a lost-digit number comes from the shared strings or the
     # sheet's own (inline strings, formulas' text results): a sheet with none is spared the pass.
@@ -432,15 +432,24 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
 
 
 def with_shown_numbers(reader: Workbook, sheet: Sheet, grid: Grid) -> Grid:
-    """Put the text Excel shows into the number cells whose format pads, scales or hides them."""
+    """Put the text Excel shows into the number cells whose format pads, scales or hides them,
+    and mark those whose format rounds them to another number (`rounded`: shown, stored)."""
     member = reader.parts.get(sheet.name or "")
     if not member or reader.zip is None:
         return grid
     try:
-        texts = number_formats.shown_texts(reader.zip.read(member), reader.shown)
+        texts, rounded = number_formats.marks_and_texts(reader.zip.read(member), reader.shown)
     except (KeyError, OSError, zipfile.BadZipFile):
         return grid
-    if not texts or grid.frame.width <= 1:
+    if grid.frame.width <= 1:
+        return grid
+    if rounded:
+        found = pl.DataFrame([(row, col, "rounded", shown, stored) for row, col, shown, stored in rounded],
+                             schema=MARKS_SCHEMA, orient="row")
+        marks = grid.marks if grid.marks is not None else empty_marks()
+        found = found.join(marks.select("_row", "col"), on=["_row", "col"], how="anti")
+        grid = replace(grid, marks=pl.concat([marks, found]).sort("_row", "col"))
+    if not texts:
         return grid
     return replace(grid, frame=replace_cells(grid.frame, texts, {}))
 

@@ -16,6 +16,7 @@ import polars as pl
 import xlrd
 
 from flows.errors import Rejected
+from flows.extract import number_formats
 from flows.extract.grid import MARKS_SCHEMA, Grid, MergedRange, empty_marks, without_invisible
 from flows.extract.xlsx_marks import excel_number_text, general_shown
 
@@ -78,6 +79,34 @@ def typed_text(ctype: int, value, datemode: int) -> tuple[str | None, tuple[str,
     return None, None  # empty or blank
 
 
+def shown_by_xf(book: xlrd.book.Book) -> dict[int, number_formats.Shown]:
+    """Map each XF (cell style) index whose number format shows a number otherwise to how it does.
+
+    Empty for a book opened without its formatting records; the classes are those of
+    `flows.extract.number_formats`, read from the book's FORMAT records (built-ins included).
+    """
+    out: dict[int, number_formats.Shown] = {}
+    kinds: dict[int, number_formats.Shown | None] = {}
+    for index, xf in enumerate(getattr(book, "xf_list", None) or ()):
+        key = xf.format_key
+        if key not in kinds:
+            fmt = book.format_map.get(key)
+            kinds[key] = number_formats.classify(fmt.format_str) if fmt is not None else None
+        if kinds[key] is not None:
+            out[index] = kinds[key]
+    return out
+
+
+def formatted_number(value: float, shown: number_formats.Shown) -> tuple[str | None, tuple[str, str, str] | None]:
+    """A number cell's text and mark under a format that shows it otherwise (`number_formats`)."""
+    stored = excel_number_text(value)
+    if shown.kind == "rounded":
+        mark = ("rounded", shown.text(stored) or "", stored) if shown.stored_differs(stored) else None
+        return stored, mark
+    text = shown.text(stored)
+    return (stored if text is None else (text or None)), None
+
+
 def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     """Read one sheet into a Grid: cK is column K, `_row` the spreadsheet row."""
     try:
@@ -89,7 +118,10 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
     marks = []
     last_row = -1
     last_col = -1
-    seen: dict[tuple[int, object], tuple[str | None, tuple[str, str, str] | None]] = {}
+    seen: dict[tuple[int, object, int], tuple[str | None, tuple[str, str, str] | None]] = {}
+    # Number formats that pad, scale, hide or round a number (none in most books).
+    shown = shown_by_xf(book)
+    styles = getattr(sheet, "_cell_xf_indexes", None) if shown else None
     # xlrd's own row lists: a Cell object per cell costs more than the reading itself.
     for r, (types, values) in enumerate(zip(sheet._cell_types, sheet._cell_values, strict=True)):
         row_last = -1
@@ -99,9 +131,11 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
             elif ctype in EMPTY:
                 continue
             else:
-                key = (ctype, values[c])
+                xf = styles[r][c] if styles is not None and ctype == xlrd.XL_CELL_NUMBER else -1
+                key = (ctype, values[c], xf if xf in shown else -1)
                 if (known := seen.get(key)) is None:  # ledgers repeat their dates and counts
-                    known = seen[key] = typed_text(ctype, values[c], datemode)
+                    known = seen[key] = (formatted_number(values[c], shown[xf]) if key[2] >= 0
+                                         and abs(values[c]) < 1e15 else typed_text(ctype, values[c], datemode))
                 text, mark = known
                 if text is None:
                     continue

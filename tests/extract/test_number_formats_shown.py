@@ -2,7 +2,9 @@
 
 A ticket number 123 formatted `000000000000` shows as `000000000123`; 3 formatted `0%` shows as
 `300%`; any value formatted `;;;` shows as nothing. calamine gives the value; the reader puts the
-shown text in its place (`flows/extract/number_formats.py`).
+shown text in its place (`flows/extract/number_formats.py`). A number that a rounding or scaling
+format shows as another number (1234.5 formatted `#,##0` shows `1,235`) goes back naming both.
+The same holds for an .xls (xlrd gives the value and the cell's format).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+import xlwt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,8 +34,13 @@ INSPECTIONS = ["检查日期", "检查类型", "检查对象", "场所类型", "
     ("0%", Shown("percent", 0)),
     ("0.00%", Shown("percent", 2)),
     (";;;", Shown("hidden")),
-    ("0", None), ("0.00", None), ("#,##0", None), ("yyyy-mm-dd", None), ("00.0", None),
-    ("[Red]000", None), ("000;-000", None), ("@", None),
+    ("0", Shown("rounded", 0)), ("0.00", Shown("rounded", 2)), ("#,##0", Shown("rounded", 0, grouped=True)),
+    ("00.0", Shown("rounded", 1, whole=2)), ("#,##0,", Shown("rounded", 0, grouped=True, scale=1)),
+    ('0"人"', Shown("rounded", 0, suffix="人")), ("[$¥-804]#,##0.00", Shown("rounded", 2, "¥", grouped=True)),
+    ('_ * #,##0.00_ ;_ * -#,##0.00_ ;_ * "-"??_ ;_ @_ ', Shown("rounded", 2, grouped=True)),
+    ("0.0_);[Red](0.0)", Shown("rounded", 1)),
+    ("yyyy-mm-dd", None), ("h:mm", None), ("mm:ss.0", None), ("@", None), ("General", None),
+    ("0.00E+00", None), ("# ?/?", None), ("[>=100]0;0.0", None), ("0.00%;[Red]-0.00%", None),
 ])  # fmt: skip
 def test_format_codes_that_show_a_number_otherwise(code, shown):
     assert classify(code) == shown
@@ -100,3 +108,81 @@ def test_a_count_shown_as_a_percentage_or_hidden_is_not_loaded_as_its_value(ws):
     assert ws.query("SELECT path, row, header, raw_value, rule FROM problems ORDER BY path") == [
         ("inspections/2024-03.xlsx", 2, "出动人次", "300%", "integer"),
         ("inspections/2024-04.xlsx", 2, "出动人次", None, "required")]
+
+
+@pytest.mark.parametrize(("code", "stored", "shown", "differs"), [
+    ("#,##0", "1234.5", "1,235", True), ("#,##0", "1200", "1,200", False), ("0", "2.6", "3", True),
+    ("0", "3", "3", False), ("0.00", "0.30000000000000004", "0.30", False), ("0.00", "0.305", "0.31", True),
+    ("#,##0,", "5000", "5", True), ("#,##0,", "0", "0", False), ('0.00"元"', "12.5", "12.50元", False),
+    ("0", "-2.5", "-3", True), ("#.00", "0.5", ".50", False),
+])  # fmt: skip
+def test_a_rounding_format_differs_only_where_another_number_shows(code, stored, shown, differs):
+    fmt = classify(code)
+    assert (fmt.text(stored), fmt.stored_differs(stored)) == (shown, differs)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=4), st.integers(min_value=0, max_value=4))
+def test_a_rounding_format_differs_exactly_when_rounding_changes_the_number(value, places):
+    fmt = classify("#,##0" + ("." + "0" * places if places else ""))
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    assert fmt.stored_differs(str(value)) == (rounded != value)
+    assert Decimal(fmt.text(str(value)).replace(",", "")) == rounded
+
+
+def test_the_reader_marks_a_number_shown_rounded_and_keeps_its_stored_text(tmp_path):
+    path = formatted(tmp_path / "f.xlsx", [["a", "b", "c", "d"], [1234.5, 2.6, 1200, 5000]],
+                     {0: "#,##0", 1: "0", 2: "#,##0", 3: "#,##0,"})
+    wb = readers.open_workbook(path)
+    (grid,) = [readers.sheet_grid(wb, s) for s in readers.sheets(wb, path)]
+    assert grid.frame.rows() == [(1, "a", "b", "c", "d"), (2, "1234.5", "2.6", "1200", "5000")]
+    assert grid.marks.rows() == [(2, 0, "rounded", "1,235", "1234.5"), (2, 1, "rounded", "3", "2.6"),
+                                 (2, 3, "rounded", "5", "5000")]
+
+
+def test_a_count_shown_rounded_goes_back_naming_what_shows_and_what_is_stored(ws):
+    rows = [INSPECTIONS, [date(2024, 3, 5), "日常检查", "甲网吧", "网吧", 2.6, "张三", "未发现问题"],
+            [date(2024, 3, 6), "日常检查", "乙网吧", "网吧", 4, "张三", "未发现问题"]]
+    formatted(ws.path("inspections/2024-03.xlsx"), rows, {4: "0"})
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 1)
+    ((row, header, raw, rule, reason),) = ws.query("SELECT row, header, raw_value, rule, message FROM problems")
+    assert (row, header, raw, rule) == (2, "出动人次", "3", "shown_rounded")
+    assert "显示为 3" in reason and "2.6" in reason
+
+
+def xls(path: Path, rows: list[list[object]], formats: dict[int, str]) -> Path:
+    """Write one .xls sheet (xlwt); column k's numbers get number format formats[k]."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlwt.Workbook(encoding="utf-8")
+    sheet = wb.add_sheet("Sheet1")
+    styles = {k: xlwt.easyxf(num_format_str=code) for k, code in formats.items()}
+    date_style = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, date):
+                sheet.write(r, c, value, date_style)
+            elif isinstance(value, int | float) and r > 0 and c in styles:
+                sheet.write(r, c, value, styles[c])
+            elif value is not None:
+                sheet.write(r, c, value)
+    wb.save(str(path))
+    return path
+
+
+def test_an_xls_reads_its_number_formats_as_an_xlsx_does(tmp_path):
+    path = xls(tmp_path / "f.xls", [["a", "b", "c", "d", "e", "f"], [123, 1234.5, 0.125, 7, 2.5, 5]],
+               {0: "000000", 1: "#,##0", 2: "0.0%", 3: ";;;", 5: "0.00"})
+    wb = readers.open_workbook(path)
+    (grid,) = [readers.sheet_grid(wb, s) for s in readers.sheets(wb, path)]
+    assert grid.frame.rows() == [(1, "a", "b", "c", "d", "e", "f"), (2, "000123", "1234.5", "12.5%", None, "2.5", "5")]
+    assert grid.marks.rows() == [(2, 1, "rounded", "1,235", "1234.5")]
+
+
+def test_an_xls_padded_ticket_number_is_the_same_key_as_the_text_one(ws):
+    xls(ws.path("hotline/2024-04.xls"), [HOTLINE, ["000000000123", date(2024, 4, 5), "投诉", date(2024, 4, 10)]], {})
+    xls(ws.path("hotline/2024-05.xls"), [HOTLINE, [123, date(2024, 4, 5), "投诉", date(2024, 4, 10)]],
+        {0: "000000000000"})
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (2, 0)
+    assert ws.query("SELECT DISTINCT ticket_no FROM raw.hotline") == [("000000000123",)]
