@@ -55,6 +55,11 @@ NO = ("否", "n", "no", "×", "✗", "✘", "无", "false", "0", "0.0")
 # this window are more likely counts or codes than dates (20000 ~ 1954, 80000 ~ 2119).
 EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_MIN, SERIAL_MAX = 20000, 80000
+# The first day Excel's and the calendar's serials agree (serial 61). A workbook's date cell
+# before it is not a ledger date: a time typed alone (serial 0.4 → 1899-12-31 09:30, which
+# Excel shows as 9:30), a negative serial (Excel shows ####) or Excel's 1900-02-29 (serial 60,
+# read as 1900-02-28). Loading it would be a date the clerk never saw: it goes back.
+FIRST_TRUE_DATE = date(1900, 3, 1)
 
 # Excel datetime cells come as `2024-03-05 00:00:00`; the time of day is dropped.
 _TIME_OF_DAY = r"[T ]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?$"
@@ -153,10 +158,13 @@ def _parse_date(raw: pl.Expr, year: int | pl.Expr) -> _Checked:
     in_window = serial.is_between(SERIAL_MIN, SERIAL_MAX)
     from_serial = pl.when(in_window).then(pl.lit(EXCEL_EPOCH) + pl.duration(days=serial))
 
-    value = pl.coalesce(written, from_serial)
+    parsed = pl.coalesce(written, from_serial)
+    value = pl.when(parsed >= FIRST_TRUE_DATE).then(parsed)
     reason = (
         pl.when(value.is_not_null())
         .then(_NULL_STR)
+        .when(parsed.is_not_null())
+        .then(pl.lit("不是台账日期：早于 1900-03-01，Excel 显示为时间或 ####（单元格里可能只填了时间），请填写完整日期"))
         .when(iso.is_not_null())
         .then(pl.lit("日期不存在（请检查月份和日）"))
         .when(serial.is_not_null())
@@ -384,7 +392,7 @@ def fast_cell(raw: pl.Expr, column: Column, *, scale: float | pl.Expr = 1.0) -> 
     value: pl.Expr
     if column.type == "date":
         value = raw.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        clean = raw.str.contains(_CLEAN_DATE) & value.is_not_null()
+        clean = raw.str.contains(_CLEAN_DATE) & (value >= FIRST_TRUE_DATE)
     elif column.type == "int":
         value = raw.cast(pl.Int64, strict=False)
         clean = raw.str.contains(_CLEAN_COUNT) & value.is_not_null()

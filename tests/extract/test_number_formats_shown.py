@@ -186,3 +186,22 @@ def test_an_xls_padded_ticket_number_is_the_same_key_as_the_text_one(ws):
     summary = ws.run()
     assert (summary.rows_loaded, summary.rows_quarantined) == (2, 0)
     assert ws.query("SELECT DISTINCT ticket_no FROM raw.hotline") == [("000000000123",)]
+
+
+def test_a_date_cell_before_1900_03_01_goes_back_never_loads_as_a_date_the_clerk_did_not_see(ws):
+    # 9:30 typed alone (serial 0.396, shown 9:30), a negative serial (shown ####), serial 60 (Excel's 1900-02-29)
+    path = ws.path("inspections/2024-03.xlsx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    sheet = wb.add_worksheet("Sheet1")
+    sheet.write_row(0, 0, INSPECTIONS)
+    styles = {"h:mm": wb.add_format({"num_format": "h:mm"}), "d": wb.add_format({"num_format": "yyyy-mm-dd"})}
+    for r, (serial, style) in enumerate([(0.3958333333, "h:mm"), (-5, "d"), (60, "d"), (45356, "d")], start=1):
+        sheet.write_number(r, 0, serial, styles[style])
+        sheet.write_row(r, 1, ["日常检查", f"网吧{r}", "网吧", 2, "张三", "未发现问题"])
+    wb.close()
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 3)
+    assert ws.query("SELECT row, header, rule FROM problems ORDER BY row") == [
+        (2, "检查日期", "date"), (3, "检查日期", "date"), (4, "检查日期", "date")]
+    assert ws.query("SELECT inspection_date FROM raw.inspections") == [(date(2024, 3, 5),)]
