@@ -201,8 +201,35 @@ def require_header(grid: readers.Grid, ledger: Ledger):
         return found, rows
     required = "、".join(f"「{c.header}」" for c in ledger.required)
     where = f"工作表「{grid.sheet}」" if grid.sheet else "文件"
+    if grid.sheet is None and (separator := other_separator(rows, numbers, ledger)) is not None:
+        raise Rejected(
+            f"文件的各列以{separator}分隔，不是逗号分隔的 CSV：在 Excel/WPS 中每行会挤在一个单元格里。"
+            "请另存为「CSV UTF-8（逗号分隔）」或 Excel 工作簿（.xlsx）后重新提交",
+            rule="csv_separator",
+        )
     seen = missing_header_advice(rows, numbers, ledger)
     raise Rejected(f"{where}中找不到{ledger.name_zh}的表头行，必填列为 {required}{seen}", rule="no_header")
+
+
+# Separators other than the comma that text exports use (tab-separated text saved as .csv,
+# a semicolon where the list separator is one), and their names for the clerk.
+OTHER_SEPARATORS = {"\t": "制表符（Tab）", ";": "分号（;）", "；": "分号（；）", "|": "竖线（|）"}
+
+
+def other_separator(rows: list[list[str | None]], numbers: list[int], ledger: Ledger) -> str | None:
+    """The name of the separator a CSV's header row is written with, when it is not the comma.
+
+    A CSV whose lines are split by tabs or semicolons is read as one column (Excel does the same
+    with a comma list separator): the header is then found only when each line is split by it.
+    """
+    lines = [",".join(cell for cell in row if cell is not None) for row in rows]
+    for separator, name in OTHER_SEPARATORS.items():
+        if not any(separator in line for line in lines):
+            continue
+        split = [[cell.strip() for cell in line.split(separator)] for line in lines]
+        if find_header(split, numbers, ledger, frozenset()) is not None:
+            return name
+    return None
 
 
 def content_sha256(grid: readers.Grid) -> str:

@@ -47,3 +47,17 @@ def test_an_excel_error_written_into_a_csv_goes_back_with_its_text(ws):
     assert (summary.rows_loaded, summary.rows_quarantined) == (1, 2)
     assert ws.query("SELECT row, header, raw_value, rule FROM problems ORDER BY row") == [
         (2, "受理日期", "#N/A", "excel_error"), (3, "工单编号", "#REF!", "excel_error")]
+
+
+def test_a_csv_split_by_tabs_or_semicolons_is_rejected_naming_its_separator(ws):
+    # Excel and WPS (list separator ",") show each such line in one cell: nothing to load as seen.
+    for name, sep in (("2024-05.csv", "\t"), ("2024-06.csv", ";")):
+        path = ws.path(f"hotline/{name}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(sep.join(row) for row in [HOTLINE, ["GD1", "2024-05-06", "投诉", "2024-05-13"]]) + "\n",
+                        encoding="utf-8")
+    ws.run()
+    rows = ws.query("SELECT path, reason FROM file_versions WHERE status = 'rejected' ORDER BY path")
+    assert [path for path, _ in rows] == ["hotline/2024-05.csv", "hotline/2024-06.csv"]
+    assert rows[0][1].startswith("文件的各列以制表符（Tab）分隔，不是逗号分隔的 CSV")
+    assert rows[1][1].startswith("文件的各列以分号（;）分隔")
