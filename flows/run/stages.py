@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -49,8 +49,6 @@ import polars as pl
 from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
-from flows.extract.isolation import ReaderPool, listed, workers_for
-from flows.extract.plan import Prepared
 from flows.load import inbox_hashes
 from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
@@ -88,13 +86,12 @@ from flows.run.results import (
 )
 from flows.run.settings import Settings
 from flows.transform import indicators, models
-from flows.validate.sheet_suites import (
-    ExpectationTally,
-    SuiteFindings,
-    Timings,
-    add_timings,
-    merge_suites,
-)
+
+if TYPE_CHECKING:
+    # The plan and the suites import the readers and numpy: `validate` imports the suites when
+    # a run has rows to check; a run that finds nothing new never does (issue 16).
+    from flows.extract.plan import Prepared
+    from flows.validate.sheet_suites import ExpectationTally, SuiteFindings, Timings
 
 __all__ = ["BATCH_SIZE", "FLUSH_ROWS", "PAUSE_ENV", "PAUSE_MARKER_ENV", "PAUSE_POINTS", "STAGES", "Check",
            "Checked", "Context", "Discovered", "Extracted", "Ingested", "Loaded", "Look", "Opened",
@@ -177,6 +174,8 @@ def start_readers(ctx: Context, look: Look) -> None:
 
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
+    from flows.extract.isolation import ReaderPool, listed, workers_for  # not on a nothing-new run
+
     # The survey listed what is new unless the warehouse is new: then a quick listing says.
     # Small CSVs are read in this process (flows.extract.isolation.readable_here): no worker.
     files = listed(ctx.inbox) if look.unseen is None else [f for f in look.unseen if f.problem is None]
@@ -234,6 +233,8 @@ def extract(ctx: Context, sources: Sequence[SourceFile], following: Sequence[Sou
 
 def validate(ctx: Context, prepared: Sequence[Prepared]) -> Validated:
     """Run the checks (the suites) over all units at once; a check that fails is re-run unit by unit."""
+    from flows.validate.sheet_suites import SuiteFindings, add_timings, merge_suites
+
     found: list[list[pl.DataFrame]] = [[p.parsed.problems] for p in prepared]
     failed: dict[int, Exception] = {}
     suites: dict[str, list[ExpectationTally]] = {}
