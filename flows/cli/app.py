@@ -15,12 +15,14 @@ import copy
 import importlib
 from collections.abc import Iterator, MutableMapping
 from importlib import metadata
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 import typer.main
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from typer import _click as click  # the click that typer carries (it imports no other)
 
 # Every command of `tally` and the module that registers it, in the order `tally --help` lists
 # them (the order they were registered in when `flows.cli` imported every module). A command

@@ -126,10 +126,10 @@ def summary_markdown(result: RunResult) -> str:
 def notify_run(result: RunResult, *, command: tuple[str, ...] | str | None, webhook: str | None,
                attempts: int | None = None) -> list[str]:
     """Send the run's summary through the configured hooks when it needs attention."""
-    from flows.publish import notify
-
     if not (command or webhook) or (result.outcome == "completed" and not result.notice):
         return []  # a completed run tells only what is new since the last notification
+    from flows.publish import notify  # urllib and http.client: only when there is something to send
+
     options = {} if attempts is None else {"attempts": attempts}
     return notify.notify(result.payload(), notification_text(result), command=command, webhook=webhook,
                          **options)

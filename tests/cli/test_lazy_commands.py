@@ -28,7 +28,7 @@ NEVER_ON_NOTHING_NEW = (
     "numpy", "pandas", "pyarrow", "fastexcel", "xlsxwriter", "great_expectations", "prefect",
     "pebble", "flows.extract.readers", "flows.extract.parse", "flows.extract.plan",
     "flows.extract.isolation", "flows.validate.sheet_suites", "flows.validate.data_docs",
-    "flows.sample", "flows.report.xlsx",
+    "flows.sample", "flows.report.xlsx", "flows.publish.notify", "urllib.request", "http.client",
 )
 
 
