@@ -141,12 +141,13 @@ class Context:
 
     def __init__(self, inbox: Path, warehouse: Path, *, options: RunOptions | None = None,
                  steps: Steps | None = None, progress: Callable[[str], None] | None = None,
-                 run_id: str | None = None, aside: bool = True) -> None:
+                 run_id: str | None = None, aside: bool = True, check_key: bool = False) -> None:
         self.inbox = inbox
         self.warehouse = warehouse
         self.options = options or RunOptions()
         self.steps = steps or Steps()
         self.progress = progress  # told each file's path as it is read
+        self.check_key = check_key  # the survey refuses the hash key before any work (`tally run`)
         self.run_id = run_id or new_run_id()
         self.started = datetime.now(UTC)
         # None: the run works in the warehouse itself, in one transaction (`run_ingest`).

@@ -53,7 +53,7 @@ from flows.load import inbox_hashes
 from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
-from flows.privacy.protect import hash_key
+from flows.privacy.protect import checked_key, hash_key
 from flows.publish import swap
 from flows.report import notices
 from flows.run.context import (
@@ -111,11 +111,14 @@ def survey(ctx: Context) -> Look:
     (the inbox is then listed by `discover`). When it has seen every file, the answer carries
     its figures: a run that finds nothing new publishes nothing (`record_unchanged`), unless a
     month has passed its deadline with nothing handed in and no notification has said so yet.
+    With `ctx.check_key`, the hash key is refused (KeyRefused) here, before any work.
     """
     if not ctx.warehouse.exists():
+        check_key(ctx)
         return Look()
     try:
         with connect(ctx.warehouse, read_only=True) as con:
+            check_key(ctx, con)
             if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'indicators'").fetchone()[0]:
                 return Look()  # never built: build it now
             if missing_models(con):
@@ -131,8 +134,19 @@ def survey(ctx: Context) -> Look:
             year = indicator_year(con, ctx.options.year)
             table = indicators.indicator_table(con, year) if year is not None else None
     except duckdb.Error:
+        check_key(ctx)  # the run says what is wrong with the file; `begin` checks the key again there
         return Look()
     return Look(files, unseen, year, table)
+
+
+def check_key(ctx: Context, con=None) -> None:
+    """Refuse the hash key (KeyRefused) when the run's caller asks it checked before any work.
+
+    `tally run` does (it exits 2, as for a bad setting). On the survey's own connection: a check
+    on a connection of its own opened the warehouse a second time for every run (issue 16).
+    """
+    if ctx.check_key:
+        checked_key(ctx.warehouse, con)
 
 
 def missing_models(con) -> set[str]:
