@@ -69,6 +69,13 @@ def test_help_lists_every_command_in_order_and_an_unknown_name_gets_the_closest(
     assert "No such command 'rn'" in unknown.output and "'run'" in unknown.output
 
 
+def test_completing_a_name_offers_every_command_that_starts_with_it():
+    group = typer.main.get_command(app)
+    ctx = group.make_context("tally", [], resilient_parsing=True)
+    assert [item.value for item in group.shell_complete(ctx, "r")] == ["run", "rekey", "report", "runs"]
+    assert [item.value for item in group.shell_complete(ctx, "co")] == ["completeness", "contract"]
+
+
 def test_a_command_loads_only_its_own_module(tmp_path):
     done, modules = imported_by_tally(tmp_path, "run", "-h")
     assert done.returncode == 0, done.stderr
