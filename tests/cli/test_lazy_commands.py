@@ -94,4 +94,7 @@ def test_a_run_that_finds_nothing_new_imports_no_reader_suite_or_writer(ws, tmp_
     assert done.returncode == 0, done.stderr
     said = done.stderr.replace("\n", "")  # what a run says goes to stderr; stdout is for data
     assert "载入 loaded 0" in said and "未变 unchanged 1" in said and "没有新文件或改动" in said
-    assert sorted(top_level(modules) & set(NEVER_ON_NOTHING_NEW)) == []
+    imported = sorted(top_level(modules) & set(NEVER_ON_NOTHING_NEW))
+    assert imported == [], (
+        f"a run that finds nothing new imported {imported}: import them in the functions that use them "
+        "(`python -X importtime -c 'import flows.cli.ingest_commands'` shows which module pulls them in)")
