@@ -56,8 +56,8 @@ Check = Callable[[Sequence["Prepared"]], "SuiteFindings | Sequence[pl.DataFrame]
 
 # The default collaborators that a run calls only when it has rows to read: each imports its
 # module when called. A run that finds nothing new (issue 16: ≤ 1 s, process start included)
-# never checks, loads or renders, and importing the suites and the Data Docs (numpy, Great
-# Expectations' suites) at the top cost it more than its own work.
+# never checks or renders, and importing the suites and the Data Docs (numpy, the suites'
+# runner, the offline docs) at the top cost it more than its own work.
 
 
 def validate_ledgers(units: Sequence[Prepared]) -> SuiteFindings:
