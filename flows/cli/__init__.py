@@ -1,16 +1,9 @@
-"""The `tally` command. Each module here registers the commands of one concern on `app`."""
+"""The `tally` command. Each `*_commands` module registers the commands of one concern on `app`.
 
-from flows.cli import (  # noqa: F401  (each module registers its commands)
-    contract_commands,
-    indicator_commands,
-    ingest_commands,
-    key_commands,
-    problem_commands,
-    report_commands,
-    run_commands,
-    sample_commands,
-    signoff_commands,
-)
-from flows.cli.app import app
+`tally` imports a command's module when that command is called (`flows.cli.app.COMMANDS`), not
+every module before it reads its arguments; `load_all()` imports them all.
+"""
 
-__all__ = ["app"]
+from flows.cli.app import app, load_all
+
+__all__ = ["app", "load_all"]

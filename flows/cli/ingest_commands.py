@@ -87,12 +87,14 @@ def run_command(inbox: InboxOption = None, warehouse: WarehouseOption = None, wa
         return
     lock_wait = wait if wait is not None else s.lock_wait
     try:
-        preflight_key(s.warehouse)
+        if not s.warehouse.exists():
+            preflight_key(s.warehouse)  # before the run lock makes the warehouse's folder
+        # Else the survey checks the key on its own read of the warehouse, before any work: a
+        # check here opened the warehouse a second time for every run (issue 16).
+        result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit, limits=s.reader_limits)
     except KeyRefused as exc:  # the operator's to fix before any run: exit 2, like a bad setting
         say("哈希密钥不可用 · hash key refused:", exc)
         raise typer.Exit(2) from exc
-    try:
-        result = run_with_progress(s.inbox, s.warehouse, lock_wait, s.memory_limit, limits=s.reader_limits)
     except RunInProgress as exc:
         say("", exc, style="yellow")
         raise typer.Exit(LOCK_BUSY_EXIT) from exc
@@ -145,7 +147,7 @@ def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: st
     limits = limits or {}
     with RunProgress(console) as shown:
         return run_pipeline(inbox, warehouse, lock_wait=lock_wait, memory_limit=memory_limit, **limits,
-                            progress=shown.file, call=shown.call)
+                            progress=shown.file, call=shown.call, check_key=True)
 
 
 def print_summary(summary: RunSummary) -> None:

@@ -133,24 +133,47 @@ def discover(inbox: Path, known: Mapping[str, KnownHash] | None = None) -> list[
     unlisted: list[OSError] = []  # a folder that could not be listed: said, never skipped silently
     for root, dirs, files in os.walk(inbox, onerror=unlisted.append):  # never into a linked folder
         base = Path(root)
+        base_parts = base.relative_to(inbox).parts
         linked = [d for d in dirs if (base / d).is_symlink()]
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
         for name in [*files, *linked]:
             path = base / name
-            rel_parts = path.relative_to(inbox).parts
+            rel_parts = (*base_parts, name)
             if not any(p.startswith(".") for p in rel_parts) and not is_ignorable(path):
                 entries.append((path, rel_parts))
     entries.sort(key=lambda e: e[1])
-    # hashlib lets go of the GIL: hash two files at once.
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        rels = ["/".join(p) for _, p in entries]
-        listed = list(pool.map(list_entry, [path for path, _ in entries], rels, [known.get(r) for r in rels]))
+    rels = ["/".join(p) for _, p in entries]
+    # A file its stat vouches for is listed here, unread; only the others go to the threads
+    # (hashlib lets go of the GIL: two files are hashed at once). Handing thousands of files
+    # that need no reading through a thread pool cost a run that finds nothing new more than
+    # listing them (issue 16).
+    listed = [vouched_entry(path, rel, known.get(rel)) for (path, _), rel in zip(entries, rels, strict=True)]
+    to_hash = [i for i, entry in enumerate(listed) if entry is None]
+    if to_hash:
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            hashed = pool.map(list_entry, [entries[i][0] for i in to_hash], [rels[i] for i in to_hash],
+                              [known.get(rels[i]) for i in to_hash])
+            for i, entry in zip(to_hash, hashed, strict=True):
+                listed[i] = entry
     for exc in unlisted:
         folder = Path(exc.filename or inbox)
         if folder == inbox:
             raise exc  # no inbox to read is the run's failure, not a file's
         listed.append(unreadable_entry(folder, folder.relative_to(inbox).as_posix(), exc))
     return listed
+
+
+def vouched_entry(path: Path, rel: str, known: KnownHash | None) -> SourceFile | None:
+    """The entry as `list_entry` lists it when `known` vouches for its stat (nothing read); else None."""
+    if known is None:
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None  # `list_entry` says why
+    if stat.S_ISREG(st.st_mode) and known.vouches_for(FileStat.of(st)):
+        return SourceFile(path, rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), known.sha256, known=known)
+    return None
 
 
 def list_entry(path: Path, rel: str, known: KnownHash | None = None) -> SourceFile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -16,16 +17,6 @@ from flows.contract.ledgers import LEDGERS, Ledger
 from flows.errors import AccountingError, ReadFailed, Rejected
 from flows.extract.inbox import (
     SourceFile,
-)
-from flows.extract.parse import quarantine_cells
-from flows.extract.plan import (
-    FileRead,
-    Located,
-    Prepared,
-    Unit,
-    name_period,
-    safe_ledger,
-    scope_of,
 )
 from flows.load.org import with_county
 from flows.load.warehouse import (
@@ -42,6 +33,21 @@ from flows.load.warehouse import (
 )
 from flows.privacy.masking import mask_free_text, mask_text, mask_texts
 from flows.privacy.protect import protect
+
+if TYPE_CHECKING:
+    from flows.extract.parse import ParsedSheet
+    from flows.extract.plan import FileRead, Located, Prepared, Unit
+
+# The parser and the plan (and with them the readers: numpy, fastexcel) are imported by the
+# functions that record a read or quarantine rows: every run imports this module for
+# `RunSummary`, and a run that finds nothing new reads nothing (issue 16).
+
+
+def quarantine_cells(parsed: ParsedSheet, rows: pl.Series) -> pl.DataFrame:
+    """The chosen rows as the clerk wrote them (`flows.extract.parse.quarantine_cells`)."""
+    from flows.extract.parse import quarantine_cells as cells
+
+    return cells(parsed, rows)
 
 
 @dataclass
@@ -187,6 +193,8 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
     It keeps the ledger and period its folder and name give, so that it is listed under the
     year it belongs to; a `ReadFailed` is recorded with its cause, and read again next run.
     """
+    from flows.extract.plan import name_period, scope_of
+
     if period is None:
         named, period, period_start = name_period(source, sheet)
         ledger = ledger or named
@@ -210,6 +218,8 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
 def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
                 seen_at: datetime) -> list[Located]:
     """Record the rejections of one file's read, in order, and return its located units."""
+    from flows.extract.plan import Located, Unit, safe_ledger
+
     if isinstance(read, Rejected):
         reject(con, source, summary, read, seen_at, ledger=safe_ledger(source))
         return []

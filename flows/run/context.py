@@ -14,20 +14,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
-from flows.extract.isolation import Limits, ReaderPool
-from flows.extract.plan import Prepared
 from flows.load.loader import RunSummary, load_unit
 from flows.publish import swap
 from flows.run.ingest import IngestRun, new_run_id
 from flows.run.settings import Settings
 from flows.transform import indicators
-from flows.validate import data_docs
 from flows.validate.cross_checks import run_cross_checks
-from flows.validate.sheet_suites import SuiteFindings, validate_ledgers
+
+if TYPE_CHECKING:
+    from flows.extract.isolation import Limits, ReaderPool
+    from flows.extract.plan import Prepared
+    from flows.validate.sheet_suites import SuiteFindings
 
 BATCH_SIZE = 50  # files per extract call: small enough for progress, large enough to be cheap
 # Bytes of files per extract call (issue 16): a batch also ends when its files reach this size,
@@ -49,7 +51,27 @@ PAUSE_POINTS = ("locked", "aside", "discovered", "extracted", "validated", "load
 
 # A check sees every prepared unit of a batch and returns one PROBLEM_SCHEMA frame per unit, or
 # `SuiteFindings` (those frames and what the suites tallied, for the Data Docs).
-Check = Callable[[Sequence[Prepared]], "SuiteFindings | Sequence[pl.DataFrame]"]
+Check = Callable[[Sequence["Prepared"]], "SuiteFindings | Sequence[pl.DataFrame]"]
+
+
+# The default collaborators that a run calls only when it has rows to read: each imports its
+# module when called. A run that finds nothing new (issue 16: ≤ 1 s, process start included)
+# never checks or renders, and importing the suites and the Data Docs (numpy, the suites'
+# runner, the offline docs) at the top cost it more than its own work.
+
+
+def validate_ledgers(units: Sequence[Prepared]) -> SuiteFindings:
+    """Run the ledgers' suites (`flows.validate.sheet_suites.validate_ledgers`)."""
+    from flows.validate.sheet_suites import validate_ledgers as suites
+
+    return suites(units)
+
+
+def render_later(folder: Path, suites: dict) -> subprocess.Popen | None:
+    """Start rendering the Data Docs (`flows.validate.data_docs.render_later`)."""
+    from flows.validate import data_docs
+
+    return data_docs.render_later(folder, suites)
 
 
 # What a run is given
@@ -66,12 +88,23 @@ class RunOptions:
     batch_size: int = BATCH_SIZE
     flush_rows: int | None = FLUSH_ROWS  # None: commit only at the end (one transaction)
     memory_limit: str | None = Settings.memory_limit
-    limits: Limits = field(default_factory=lambda: RunOptions.limits_of(Settings()))
+    # The readers' bounds by name (max_file_mb, file_timeout_s, reader_memory_mb), as `limits`
+    # hands them to the readers. Kept as plain numbers: `Limits` lives with the reader processes
+    # (`flows.extract.isolation`, which imports pebble), and a run that finds nothing new starts
+    # none and need not import them (issue 16).
+    bounds: tuple[tuple[str, float], ...] = field(default_factory=lambda: RunOptions.bounds_of(Settings()))
+
+    @property
+    def limits(self) -> Limits:
+        """Return the readers' bounds."""
+        from flows.extract.isolation import Limits
+
+        return Limits(**dict(self.bounds))
 
     @staticmethod
-    def limits_of(settings: Settings) -> Limits:
-        """Return the readers' bounds that settings give."""
-        return Limits(**settings.reader_limits)
+    def bounds_of(settings: Settings) -> tuple[tuple[str, float], ...]:
+        """Return the readers' bounds that settings give, by name."""
+        return tuple(settings.reader_limits.items())
 
     @classmethod
     def from_settings(cls, settings: Settings, *, year: int | None = None, batch_size: int | None = None,
@@ -82,7 +115,7 @@ class RunOptions:
         bounds.update({k: v for k, v in limits.items() if v is not None})
         return cls(year=year, batch_size=batch_size or BATCH_SIZE,
                    flush_rows=flush_rows if flush_rows is not None else FLUSH_ROWS,
-                   memory_limit=memory_limit or settings.memory_limit, limits=Limits(**bounds))
+                   memory_limit=memory_limit or settings.memory_limit, bounds=tuple(bounds.items()))
 
 
 @dataclass(frozen=True)
@@ -94,7 +127,7 @@ class Steps:
     build_models: Callable[[duckdb.DuckDBPyConnection], list[str]] = indicators.build
     cross_checks: Callable[[duckdb.DuckDBPyConnection], object] = run_cross_checks
     publish: Callable[[Path, Path], None] = swap.swap  # puts the finished aside file in place
-    render_docs: Callable[[Path, dict], subprocess.Popen | None] = data_docs.render_later
+    render_docs: Callable[[Path, dict], subprocess.Popen | None] = render_later
 
 
 class Context:
@@ -108,12 +141,13 @@ class Context:
 
     def __init__(self, inbox: Path, warehouse: Path, *, options: RunOptions | None = None,
                  steps: Steps | None = None, progress: Callable[[str], None] | None = None,
-                 run_id: str | None = None, aside: bool = True) -> None:
+                 run_id: str | None = None, aside: bool = True, check_key: bool = False) -> None:
         self.inbox = inbox
         self.warehouse = warehouse
         self.options = options or RunOptions()
         self.steps = steps or Steps()
         self.progress = progress  # told each file's path as it is read
+        self.check_key = check_key  # the survey refuses the hash key before any work (`tally run`)
         self.run_id = run_id or new_run_id()
         self.started = datetime.now(UTC)
         # None: the run works in the warehouse itself, in one transaction (`run_ingest`).

@@ -10,33 +10,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from flows.extract import readers
-from flows.extract.inbox import (
-    SourceFile,
-    discover,
-    order_key,
-)
-from flows.extract.isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
-from flows.extract.parse import SheetToParse, parse_sheets
-from flows.extract.plan import (
-    EMPTY_GRID,
-    Located,
-    Prepared,
-    UnitContext,
-    content_sha256,
-)
-from flows.load.loader import (
-    RunSummary,
-    record_read,
-    reject_unit,
-)
-from flows.load.warehouse import (
-    seen_files,
-)
-from flows.validate.sheet_suites import ranges_in_suite
+from flows.extract.inbox import SourceFile, discover, order_key
+from flows.load.loader import RunSummary
+from flows.load.warehouse import seen_files
+
+if TYPE_CHECKING:
+    from flows.extract.isolation import Limits, ReaderPool
+    from flows.extract.plan import Prepared
+
+# The reader processes, the readers, the parser and the suites are imported by `prepare_files`
+# and `read_ahead`, the functions that read: `flows.run.context` imports this module for every
+# run, and a run that finds nothing new (issue 16: ≤ 1 s, process start included) reads no file.
 
 
 @dataclass
@@ -76,14 +64,23 @@ def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[Sour
 
 def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
                   progress: Callable[[str], None] | None = None, *,
-                  max_file_mb: float = Limits.max_file_mb, file_timeout_s: float = Limits.file_timeout_s,
-                  reader_memory_mb: int = Limits.reader_memory_mb) -> list[Prepared]:
+                  max_file_mb: float | None = None, file_timeout_s: float | None = None,
+                  reader_memory_mb: int | None = None) -> list[Prepared]:
     """Read and parse files in order, recording those that are rejected.
 
     Files are read in the run's reader processes (`flows.extract.isolation`), bounded in memory and
     time; what is recorded of them is recorded here, in order, on the run's one connection.
+    A bound not given is `Limits`' default.
     """
-    limits = Limits(max_file_mb, file_timeout_s, reader_memory_mb)
+    from flows.extract import readers
+    from flows.extract.isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
+    from flows.extract.parse import SheetToParse, parse_sheets
+    from flows.extract.plan import EMPTY_GRID, Located, Prepared, UnitContext, content_sha256
+    from flows.load.loader import record_read, reject_unit
+    from flows.validate.sheet_suites import ranges_in_suite
+
+    given = {"max_file_mb": max_file_mb, "file_timeout_s": file_timeout_s, "reader_memory_mb": reader_memory_mb}
+    limits = Limits(**{k: v for k, v in given.items() if v is not None})
     # Verdicts that need no read: an entry that is not a readable regular file, or too large.
     verdicts = {id(s): s.problem or too_large(s.size, limits) for s in sources}
     to_read = [s for s in sources if verdicts[id(s)] is None]
@@ -120,6 +117,8 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
 
 def read_ahead(run: IngestRun, sources: Sequence[SourceFile], limits: Limits) -> None:
     """Have the reader processes start on files that `prepare_files` will be given, in order."""
+    from flows.extract.isolation import ReaderPool, readable_here, tasks_of, too_large
+
     to_read = [s for s in sources if s.problem is None and too_large(s.size, limits) is None]
     pooled = [s for s in to_read if not readable_here(s)]
     if not pooled:

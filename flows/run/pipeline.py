@@ -55,13 +55,15 @@ def run_pipeline(
     file_timeout_s: float | None = None,
     reader_memory_mb: int | None = None,
     call: Call | None = None,
+    check_key: bool = False,
 ) -> RunResult:
     """Run every stage under the run lock and publish; raise RunFailed (logged) if one fails.
 
     What is not given comes from `settings` (default: the settings schema's defaults);
     `checks` replaces the suites of `steps` (`checks=()` runs none). `call(stage, *args)`, if
     given, runs each stage (it must call `stage.run(*args)` and return its result): how
-    `tally run` shows which stage the run is in.
+    `tally run` shows which stage the run is in. `check_key`: the survey refuses the hash key
+    (KeyRefused) before any work, as `tally run` asks.
     """
     settings = settings or Settings()
     steps = steps or Steps()
@@ -70,7 +72,7 @@ def run_pipeline(
     options = RunOptions.from_settings(
         settings, year=year, batch_size=batch_size, flush_rows=flush_rows, memory_limit=memory_limit,
         max_file_mb=max_file_mb, file_timeout_s=file_timeout_s, reader_memory_mb=reader_memory_mb)
-    ctx = Context(inbox, warehouse, options=options, steps=steps, progress=progress)
+    ctx = Context(inbox, warehouse, options=options, steps=steps, progress=progress, check_key=check_key)
     return run(ctx, wait=settings.lock_wait if lock_wait is None else lock_wait, call=call or call_directly)
 
 
@@ -126,10 +128,10 @@ def summary_markdown(result: RunResult) -> str:
 def notify_run(result: RunResult, *, command: tuple[str, ...] | str | None, webhook: str | None,
                attempts: int | None = None) -> list[str]:
     """Send the run's summary through the configured hooks when it needs attention."""
-    from flows.publish import notify
-
     if not (command or webhook) or (result.outcome == "completed" and not result.notice):
         return []  # a completed run tells only what is new since the last notification
+    from flows.publish import notify  # urllib and http.client: only when there is something to send
+
     options = {} if attempts is None else {"attempts": attempts}
     return notify.notify(result.payload(), notification_text(result), command=command, webhook=webhook,
                          **options)

@@ -12,14 +12,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile
-from flows.extract.plan import Prepared
 from flows.load.loader import RunSummary
-from flows.validate.sheet_suites import ExpectationTally, Timings, add_timings, merge_suites
+
+if TYPE_CHECKING:
+    # Only named in annotations: importing them here would import the readers (numpy, fastexcel)
+    # and the suites into every run, the one that finds nothing new too (issue 16).
+    from flows.extract.plan import Prepared
+    from flows.validate.sheet_suites import ExpectationTally, Timings
+
+
+def no_timings() -> Timings:
+    """Return the suites' timings of a run that has checked nothing yet (the suites imported now)."""
+    from flows.validate.sheet_suites import Timings
+
+    return Timings()
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,7 @@ class Validated:
     prepared: tuple[Prepared, ...]
     problems: tuple[pl.DataFrame | Exception, ...]
     suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)
-    timings: Timings = field(default_factory=Timings)
+    timings: Timings = field(default_factory=no_timings)
 
 
 @dataclass(frozen=True)
@@ -89,13 +101,15 @@ class Ingested:
 
     summary: RunSummary
     suites: Mapping[str, list[ExpectationTally]] = field(default_factory=dict)
-    timings: Timings = field(default_factory=Timings)
+    timings: Timings = field(default_factory=no_timings)
 
     def plus(self, summary: RunSummary | None = None, validated: Validated | None = None) -> Ingested:
         """Return these totals with a stage's counts (and a validation's tallies) added."""
         total = add_summaries(self.summary, summary) if summary is not None else self.summary
         if validated is None:
             return Ingested(total, self.suites, self.timings)
+        from flows.validate.sheet_suites import add_timings, merge_suites
+
         return Ingested(total, merge_suites(dict(self.suites), dict(validated.suites)),
                         add_timings(self.timings, validated.timings))
 

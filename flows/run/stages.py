@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -49,13 +49,11 @@ import polars as pl
 from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
-from flows.extract.isolation import ReaderPool, listed, workers_for
-from flows.extract.plan import Prepared
 from flows.load import inbox_hashes
 from flows.load.loader import Pending, RunSummary, close_run, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
-from flows.privacy.protect import hash_key
+from flows.privacy.protect import checked_key, hash_key
 from flows.publish import swap
 from flows.report import notices
 from flows.run.context import (
@@ -88,13 +86,12 @@ from flows.run.results import (
 )
 from flows.run.settings import Settings
 from flows.transform import indicators, models
-from flows.validate.sheet_suites import (
-    ExpectationTally,
-    SuiteFindings,
-    Timings,
-    add_timings,
-    merge_suites,
-)
+
+if TYPE_CHECKING:
+    # The plan and the suites import the readers and numpy: `validate` imports the suites when
+    # a run has rows to check; a run that finds nothing new never does (issue 16).
+    from flows.extract.plan import Prepared
+    from flows.validate.sheet_suites import ExpectationTally, SuiteFindings, Timings
 
 __all__ = ["BATCH_SIZE", "FLUSH_ROWS", "PAUSE_ENV", "PAUSE_MARKER_ENV", "PAUSE_POINTS", "STAGES", "Check",
            "Checked", "Context", "Discovered", "Extracted", "Ingested", "Loaded", "Look", "Opened",
@@ -114,11 +111,14 @@ def survey(ctx: Context) -> Look:
     (the inbox is then listed by `discover`). When it has seen every file, the answer carries
     its figures: a run that finds nothing new publishes nothing (`record_unchanged`), unless a
     month has passed its deadline with nothing handed in and no notification has said so yet.
+    With `ctx.check_key`, the hash key is refused (KeyRefused) here, before any work.
     """
     if not ctx.warehouse.exists():
+        check_key(ctx)
         return Look()
     try:
         with connect(ctx.warehouse, read_only=True) as con:
+            check_key(ctx, con)
             if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'indicators'").fetchone()[0]:
                 return Look()  # never built: build it now
             if missing_models(con):
@@ -134,8 +134,19 @@ def survey(ctx: Context) -> Look:
             year = indicator_year(con, ctx.options.year)
             table = indicators.indicator_table(con, year) if year is not None else None
     except duckdb.Error:
+        check_key(ctx)  # the run says what is wrong with the file; `begin` checks the key again there
         return Look()
     return Look(files, unseen, year, table)
+
+
+def check_key(ctx: Context, con=None) -> None:
+    """Refuse the hash key (KeyRefused) when the run's caller asks it checked before any work.
+
+    `tally run` does (it exits 2, as for a bad setting). On the survey's own connection: a check
+    on a connection of its own opened the warehouse a second time for every run (issue 16).
+    """
+    if ctx.check_key:
+        checked_key(ctx.warehouse, con)
 
 
 def missing_models(con) -> set[str]:
@@ -177,6 +188,8 @@ def start_readers(ctx: Context, look: Look) -> None:
 
     Their start (a process each, importing polars and calamine) then costs a run little.
     """
+    from flows.extract.isolation import ReaderPool, listed, workers_for  # not on a nothing-new run
+
     # The survey listed what is new unless the warehouse is new: then a quick listing says.
     # Small CSVs are read in this process (flows.extract.isolation.readable_here): no worker.
     files = listed(ctx.inbox) if look.unseen is None else [f for f in look.unseen if f.problem is None]
@@ -234,6 +247,8 @@ def extract(ctx: Context, sources: Sequence[SourceFile], following: Sequence[Sou
 
 def validate(ctx: Context, prepared: Sequence[Prepared]) -> Validated:
     """Run the checks (the suites) over all units at once; a check that fails is re-run unit by unit."""
+    from flows.validate.sheet_suites import SuiteFindings, add_timings, merge_suites
+
     found: list[list[pl.DataFrame]] = [[p.parsed.problems] for p in prepared]
     failed: dict[int, Exception] = {}
     suites: dict[str, list[ExpectationTally]] = {}

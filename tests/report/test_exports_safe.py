@@ -13,7 +13,7 @@ from ledgerfiles import write_xlsx
 from reportdata import CLEAR_PARTY, CLEAR_PHONE, INSPECTION_HEADER, build_warehouse, inspection
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, load_all
 from flows.load.warehouse import connect
 from flows.report import load_report, write_report
 from flows.report.formula_safe import FORMULA_START
@@ -34,7 +34,7 @@ def warehouse(tmp_path_factory):
 
 
 def registered(name: str) -> bool:
-    return any((c.name or c.callback.__name__) == name for c in app.registered_commands)
+    return any((c.name or c.callback.__name__) == name for c in load_all().registered_commands)
 
 
 def unsafe_cells(cells: list[str]) -> list[str]:

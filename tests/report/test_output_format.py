@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, load_all
 from flows.report.formats import OutputFormat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ EXPECTED = {  # what each command writes today
 
 def forms_of(name: str) -> list[OutputFormat]:
     """The members a command's `--format` option takes, from its type."""
-    callback = next(c.callback for c in app.registered_commands if c.name == name)
+    callback = next(c.callback for c in load_all().registered_commands if c.name == name)
     hint = typing.get_type_hints(callback, include_extras=True)["fmt"]
     (literal,) = [a for a in typing.get_args(hint) if typing.get_origin(a) is typing.Literal]
     return list(typing.get_args(literal))
