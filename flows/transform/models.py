@@ -51,10 +51,12 @@ from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load import current
 from flows.load.ddl import quote
+from flows.load.warehouse import one_transaction
 from flows.transform import org_seeds
 from flows.transform import submissions as submission_seeds
 from flows.transform.model_docs import comment_warehouse
 from flows.validate.cross_checks import ensure_check_table
+from flows.validate.sql_reads import COMMENT, references
 
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
@@ -85,15 +87,10 @@ _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\b", re.M | re.I)
 _INCREMENTAL = re.compile(r"^--\s*incremental:\s*([A-Za-z_]\w*)\b", re.M | re.I)
 _CONTENT = re.compile(r"^--\s*fingerprint:\s*content\b", re.M | re.I)
 
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_CTE = re.compile(
-    r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
-)
-# A relation read by a model: the name after FROM or JOIN, unless schema-qualified (raw.x).
+_COMMENT = COMMENT
+# A raw table read by a model (raw.x); the other relations it reads are `references`.
 _RAW = re.compile(r'\braw\s*\.\s*"?([A-Za-z_]\w*)', re.I)
 BUILDS_TABLE = "model_builds"
-_RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)\b"?(?!\s*\.)(?!\s*\()', re.I)
 
 
 @dataclass(frozen=True)
@@ -141,13 +138,6 @@ def discover(sql_dir: Path | None = None) -> dict[str, Model]:
         if name not in models:
             models[name] = Model(name, layer, path, path.read_text(encoding="utf-8").strip().rstrip(";"))
     return models
-
-
-def references(sql: str) -> set[str]:
-    """Return the relation names a SQL text reads, without its own CTE names."""
-    code = _STRING.sub("''", _COMMENT.sub(" ", sql))
-    ctes = {m.group(1).lower() for m in _CTE.finditer(code)}
-    return {m.group(1).lower() for m in _RELATION.finditer(code)} - ctes
 
 
 def dependencies(models: dict[str, Model]) -> dict[str, set[str]]:
@@ -346,22 +336,27 @@ def content_of(con, name: str) -> str:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What `model_builds` says of a table: the fingerprint it was built with, and the one of
-    its definition alone (its SQL and what it reads, without the ledger states)."""
+    """What `model_builds` says of a model: the fingerprint it was built with, the one of its
+    definition alone (its SQL and what it reads, without the ledger states), and the one its
+    readers see (`shown`: its rows' for a `fingerprint: content` table, else its fingerprint),
+    which the cross-checks compare to keep a verdict whose inputs did not change."""
 
     fingerprint: str
     definition: str | None
+    shown: str | None = None
 
 
 def recorded_builds(con) -> dict[str, Recorded]:
-    """Return what each existing table model was last built with (none if never)."""
+    """Return what each existing model (a table or a view) was last built with (none if never)."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
     con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS definition VARCHAR")
+    con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS shown VARCHAR")
     built = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main'").fetchall()}  # fmt: skip
-    rows = con.execute(f"SELECT model, fingerprint, definition FROM {BUILDS_TABLE}").fetchall()
-    return {model: Recorded(fp, definition) for model, fp, definition in rows if model in built}
+        "AND schema_name = 'main' UNION ALL SELECT view_name FROM duckdb_views() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal").fetchall()}  # fmt: skip
+    rows = con.execute(f"SELECT model, fingerprint, definition, shown FROM {BUILDS_TABLE}").fetchall()
+    return {model: Recorded(fp, definition, shown) for model, fp, definition, shown in rows if model in built}
 
 
 def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded]) -> bool:
@@ -385,36 +380,74 @@ def can_update(model: Model, definition: str | None, recorded: dict[str, Recorde
     )
 
 
+class NeedsRebuild(Exception):
+    """An incremental table holds rows no version accounts for: it is built again instead."""
+
+
 def update_model(con, model: Model, ledgers: set[str]) -> None:
     """Delete an incremental table's rows of versions no longer current; insert those of new ones.
 
-    It reads the view `current_versions`, built before any model that reads a ledger.
+    New are the current versions of `ledgers` (those it reads whose state changed since the
+    last build) that have no row yet. It reads the view `current_versions`, built before any
+    model that reads a ledger. Raises NeedsRebuild when a row has no version (put there by hand).
     """
     table, key, versions = quote(model.name), quote(model.incremental_key), quote(current.VIEW)
     try:
-        # a row without a current version (superseded, or put there by hand) goes
-        con.execute(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {versions} AS v "
-            f"WHERE v.version_id = {table}.{key})"
-        )
-        new = [r[0] for r in con.execute(
-            f"SELECT version_id FROM {versions} "
-            f"WHERE list_contains(?, ledger) AND version_id NOT IN "
-            f"(SELECT DISTINCT {key} FROM {table} WHERE {key} IS NOT NULL)",
-            [sorted(ledgers)],
-        ).fetchall()]  # fmt: skip
+        present = {r[0] for r in con.execute(f"SELECT DISTINCT {key} FROM {table}").fetchall()}
+        if None in present:
+            raise NeedsRebuild(model.name)
+        current_ids = dict(con.execute(f"SELECT version_id, ledger FROM {versions}").fetchall())
+        gone = sorted(present - current_ids.keys())
+        new = sorted(v for v, ledger in current_ids.items() if ledger in ledgers and v not in present)
+        # Both filters name a range first: DuckDB skips the row groups outside it unread.
+        if gone:
+            con.execute(f"DELETE FROM {table} WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
+                        [gone[0], gone[-1], gone])
         if new:
             con.execute(
                 f"INSERT INTO {table} SELECT * FROM (\n{model.sql}\n) AS built "
                 f"WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
-                [min(new), max(new), new],
+                [new[0], new[-1], new],
             )
+    except NeedsRebuild:
+        raise
     except Exception as exc:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
 
 
+LEDGER_PREFIX = "ledgers/"  # model_builds' row of a ledger: the state the last build saw
+
+
+def changed_ledgers(con, states: dict[str, str]) -> set[str]:
+    """Return the ledgers whose current versions differ from what the last build saw (all of
+    them when no build recorded it), and record the states seen now."""
+    before = {model[len(LEDGER_PREFIX):]: fp for model, fp in con.execute(
+        f"SELECT model, fingerprint FROM {BUILDS_TABLE} WHERE starts_with(model, ?)", [LEDGER_PREFIX]
+    ).fetchall()}  # fmt: skip
+    changed = {code for code in states.keys() | before.keys() if states.get(code) != before.get(code)}
+    return changed if before else set(states)
+
+
+def record_ledgers(con, states: dict[str, str], changed: set[str]) -> None:
+    """Record the ledger states this build saw (after every model: a failed build records none)."""
+    for code in sorted(changed):
+        con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [LEDGER_PREFIX + code])
+        if code in states:
+            con.execute(f"INSERT INTO {BUILDS_TABLE} (model, fingerprint) VALUES (?, ?)",
+                        [LEDGER_PREFIX + code, states[code]])
+
+
 def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None = None) -> list[str]:
-    """Build every model on con in dependency order (skipping unchanged tables); return all names."""
+    """Build every model on con in dependency order (skipping unchanged tables); return all names.
+
+    The whole build is one transaction (`one_transaction`): it commits once, or not at all.
+    """
+    with one_transaction(con):
+        return build_models(con, sql_dir, catalog)
+
+
+def build_models(con, sql_dir: Path | None, catalog: dict[str, Indicator] | None) -> list[str]:
+    """`build`, on whatever transaction con is in."""
     models = build_order(discover(sql_dir))
     seeds = load_seeds(con, catalog)
     register_functions(con, catalog)
@@ -422,35 +455,51 @@ def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None
     states = ledger_states(con)
     reads = ledgers_read(models)
     recorded = recorded_builds(con)
+    changed = changed_ledgers(con, states)
     seen: dict[str, str | None] = dict(seeds)  # the fingerprint each relation shows its readers
     defined: dict[str, str | None] = dict(seeds)  # the same without the ledger states
     for model in models:
         found = fingerprint(model, seen, states)
         definition = fingerprint(model, defined, {})
-        if is_current(model, found, recorded):
-            pass
-        elif found is not None and can_update(model, definition, recorded):
-            update_model(con, model, reads[model.name])
-            record_build(con, model.name, found, definition)
-        else:
-            con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+        was = recorded.get(model.name)
+        unchanged = is_current(model, found, recorded)
+        if not unchanged and not (found is not None and can_update(model, definition, recorded)
+                                  and updated(con, model, reads[model.name] & changed)):
+            if was is not None and model.materialization == "table":
+                # a rebuild that fails must not leave the old fingerprint behind
+                con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+                was = None
             run_model(con, model)
-            if model.materialization == "table" and found is not None:
-                record_build(con, model.name, found, definition)
-        if model.content_fingerprint and found is not None:
-            found = content_of(con, model.name)
-        seen[model.name] = found
-        # a view passes its definition on; a table shows its whole fingerprint to what reads it
-        defined[model.name] = definition if model.materialization == "view" else found
+        shown = content_of(con, model.name) if model.content_fingerprint and found is not None else found
+        if found is None and was is not None:  # built from what no fingerprint covers
+            con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+        elif found is not None and (was is None or (was.fingerprint, was.definition, was.shown)
+                                    != (found, definition, shown)):
+            record_build(con, model.name, found, definition, shown)
+        seen[model.name] = shown
+        # A view passes its definition on, and so does an incremental table: its rows of a version
+        # are a function of that version's rows alone. Another table shows its whole fingerprint.
+        defined[model.name] = definition if model.materialization == "view" or model.incremental_key else shown
+    record_ledgers(con, states, changed)
     # A replaced relation lost its comments: write them again (flows/transform/model_docs.py).
     comment_warehouse(con, models)
     return [m.name for m in models]
 
 
-def record_build(con, name: str, found: str, definition: str | None) -> None:
-    """Record the fingerprints a table model was just built or updated with."""
+def updated(con, model: Model, ledgers: set[str]) -> bool:
+    """Update an incremental table version by version; False when it must be built again."""
+    try:
+        update_model(con, model, ledgers)
+    except NeedsRebuild:
+        return False
+    return True
+
+
+def record_build(con, name: str, found: str, definition: str | None, shown: str | None = None) -> None:
+    """Record the fingerprints a model was just built or updated with (a view's too: the
+    cross-checks read what their inputs show)."""
     con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [name])
     con.execute(
-        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition) VALUES (?, ?, ?)",
-        [name, found, definition],
+        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition, shown) VALUES (?, ?, ?, ?)",
+        [name, found, definition, shown or found],
     )
