@@ -20,15 +20,26 @@ nightly run that changed one ledger rebuilds that ledger's marts and what reads 
 Two more lines of a model cut that work down to what changed:
 
 - `-- incremental: version_id` (a table whose rows each come from one loaded file version and
-  depend on nothing else): when only its ledger changed, the rows of versions no longer loaded
-  are deleted and those of new versions inserted, instead of rewriting every row.
+  depend on nothing else but what its fingerprint covers): the rows of versions no longer
+  current are deleted and those of the new versions of the ledgers that changed inserted,
+  instead of rewriting every row. The marts of the period ledgers are such tables, and so is
+  `indicator_totals` (its rows add up rows of one version): an incremental table passes its
+  definition on to what reads it, not its ledgers' states, so a table that reads only
+  incremental tables and unchanged ones is updated the same way. What reads ledger rows
+  through a view must read them row by row (a staging view that picks one row of several
+  versions, as `stg_cases` does, goes through its own table, `cases`, which is rebuilt whole).
 - `-- fingerprint: content` (a small table, such as the calendar, that reads every ledger but
   rarely changes): what reads it sees the fingerprint of its rows, so a rebuild that gives the
   same rows rebuilds nothing downstream.
 
-Views are created again on every build, on the build's connection: DuckDB forgets a CTE's
-`not materialized` when it stores a view, and the fact views need it while the tables that
-read them are built.
+A seed is written again only when its rows changed, and a view only when its fingerprint
+changed, or when it has a CTE marked `not materialized`: DuckDB forgets that mark when it stores
+a view, and the fact views need it while the tables that read them are built, so those are
+created again on every build, on the build's connection. Every relation replaced gets its
+comments again (`flows/transform/model_docs.py`). The views' fingerprints are recorded too: the
+cross-checks keep a check's warnings when what it reads shows the same fingerprints
+(`flows/validate/cross_checks.py`). The build is one transaction: it commits once (one flush of
+the write-ahead log instead of one per statement), or not at all.
 """
 
 from __future__ import annotations
@@ -197,34 +208,43 @@ def official_calendar_frame() -> pl.DataFrame:
     )
 
 
-def _write_seed(con, name: str, frame: pl.DataFrame) -> str:
-    """Write one seed table; return a fingerprint of its content."""
+def _write_seed(con, name: str, frame: pl.DataFrame, recorded: dict[str, Recorded] | None = None) -> str:
+    """Write one seed table, unless `recorded` says it holds these rows; return a fingerprint of
+    its content (recorded in `model_builds` under its name)."""
     digest = hashlib.sha256(f"{frame.schema}|{pl.__version__}".encode())
     digest.update(frame.hash_rows(seed=3, seed_1=5, seed_2=7, seed_3=11).to_numpy().tobytes())
+    found = digest.hexdigest()
+    was = (recorded or {}).get(name)
+    if was is not None and was.fingerprint == found:
+        return found  # the same rows: rewriting it would only cost a table, its comments and a checkpoint
     view = f"_{name}_frame"
     con.register(view, frame.to_arrow())
     try:
         con.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
     finally:
         con.unregister(view)
-    return digest.hexdigest()
+    if recorded is not None:
+        record_build(con, name, found, None, found)
+    return found
 
 
-def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, str]:
+def load_seeds(con, catalog: dict[str, Indicator] | None = None,
+               recorded: dict[str, Recorded] | None = None) -> dict[str, str]:
     """Write the calendar, catalog and submission seeds that the models read; return their fingerprints.
 
+    A seed whose rows `recorded` (`model_builds`) says it already holds is not written again.
     The submission seeds (the deadline rule in use and each ledger's unit) are
     `flows.transform.submissions`'s; the org hierarchy's (`seed_org_units`, `seed_org_members`)
     `flows.transform.org_seeds`'s.
     """
     written = {
-        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
-        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
+        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame(), recorded),
+        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog()), recorded),
     }
     for name, frame in submission_seeds.seed_frames().items():
-        written[name] = _write_seed(con, name, frame)
+        written[name] = _write_seed(con, name, frame, recorded)
     for name, frame in org_seeds.seed_frames().items():
-        written[name] = _write_seed(con, name, frame)
+        written[name] = _write_seed(con, name, frame, recorded)
     return written
 
 
@@ -249,25 +269,42 @@ def register_functions(con, catalog: dict[str, Indicator] | None = None) -> None
 # Build
 
 
-def run_model(con, model: Model) -> None:
-    """Create or replace one model's relation (a view or a table) on con."""
+def run_model(con, model: Model, kinds: dict[str, str] | None = None) -> None:
+    """Create or replace one model's relation (a view or a table) on con.
+
+    `kinds` (relation name → 'TABLE' or 'VIEW', from `relation_kinds`) saves asking the catalog
+    whether the name is the other kind; it is kept up to date.
+    """
     kind = "VIEW" if model.materialization == "view" else "TABLE"
     try:
-        drop_other_kind(con, model.name, kind)
+        drop_other_kind(con, model.name, kind, kinds)
         con.execute(f"CREATE OR REPLACE {kind} {quote(model.name)} AS\n{model.sql}")
     except Exception as exc:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）运行失败：{exc}") from exc
+    if kinds is not None:
+        kinds[model.name] = kind
 
 
-def drop_other_kind(con, name: str, kind: str) -> None:
+def relation_kinds(con) -> dict[str, str]:
+    """Return the relations of schema main of the connection's database: name → 'TABLE' or 'VIEW'."""
+    return dict(con.execute(
+        "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal").fetchall())  # fmt: skip
+
+
+def drop_other_kind(con, name: str, kind: str, kinds: dict[str, str] | None = None) -> None:
     """Drop `name` if it exists as the other kind of relation (a model that became a view)."""
     other = "TABLE" if kind == "VIEW" else "VIEW"
-    catalog, column = _CATALOG[other]
-    found = con.execute(
-        f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
-        f"AND schema_name = 'main' AND {column} = ?",
-        [name],
-    ).fetchone()[0]
+    if kinds is not None:
+        found = kinds.get(name) == other
+    else:
+        catalog, column = _CATALOG[other]
+        found = con.execute(
+            f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
+            f"AND schema_name = 'main' AND {column} = ?",
+            [name],
+        ).fetchone()[0]
     if found:
         con.execute(f"DROP {other} {quote(name)}")
 
@@ -347,14 +384,11 @@ class Recorded:
 
 
 def recorded_builds(con) -> dict[str, Recorded]:
-    """Return what each existing model (a table or a view) was last built with (none if never)."""
+    """Return what each existing model (a table or a view) and seed was last built with (none if never)."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
     con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS definition VARCHAR")
     con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS shown VARCHAR")
-    built = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' UNION ALL SELECT view_name FROM duckdb_views() "
-        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal").fetchall()}  # fmt: skip
+    built = relation_kinds(con)
     rows = con.execute(f"SELECT model, fingerprint, definition, shown FROM {BUILDS_TABLE}").fetchall()
     return {model: Recorded(fp, definition, shown) for model, fp, definition, shown in rows if model in built}
 
@@ -367,6 +401,23 @@ def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Record
         and fingerprint is not None
         and model.name in recorded
         and recorded[model.name].fingerprint == fingerprint
+    )
+
+
+_NOT_MATERIALIZED = re.compile(r"\bnot\s+materialized\b", re.I)
+
+
+def view_is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded],
+                    kinds: dict[str, str]) -> bool:
+    """Say whether a view model stands as this build would create it: the same fingerprint, and
+    nothing its stored form loses (a CTE's `not materialized`, which the fact views need while
+    the tables that read them are built: those are created again on every build's connection)."""
+    return (
+        kinds.get(model.name) == "VIEW"
+        and fingerprint is not None
+        and model.name in recorded
+        and recorded[model.name].fingerprint == fingerprint
+        and not _NOT_MATERIALIZED.search(_COMMENT.sub(" ", model.sql))
     )
 
 
@@ -449,12 +500,13 @@ def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None
 def build_models(con, sql_dir: Path | None, catalog: dict[str, Indicator] | None) -> list[str]:
     """`build`, on whatever transaction con is in."""
     models = build_order(discover(sql_dir))
-    seeds = load_seeds(con, catalog)
+    recorded = recorded_builds(con)
+    kinds = relation_kinds(con)
+    seeds = load_seeds(con, catalog, recorded)
     register_functions(con, catalog)
     ensure_check_table(con)  # problem_log reads it; the checks fill it only after the models
     states = ledger_states(con)
     reads = ledgers_read(models)
-    recorded = recorded_builds(con)
     changed = changed_ledgers(con, states)
     seen: dict[str, str | None] = dict(seeds)  # the fingerprint each relation shows its readers
     defined: dict[str, str | None] = dict(seeds)  # the same without the ledger states
@@ -462,14 +514,18 @@ def build_models(con, sql_dir: Path | None, catalog: dict[str, Indicator] | None
         found = fingerprint(model, seen, states)
         definition = fingerprint(model, defined, {})
         was = recorded.get(model.name)
-        unchanged = is_current(model, found, recorded)
-        if not unchanged and not (found is not None and can_update(model, definition, recorded)
-                                  and updated(con, model, reads[model.name] & changed)):
+        if model.materialization == "view":
+            kept = view_is_current(model, found, recorded, kinds)
+        else:
+            kept = is_current(model, found, recorded) or (
+                found is not None and can_update(model, definition, recorded)
+                and updated(con, model, reads[model.name] & changed))
+        if not kept:
             if was is not None and model.materialization == "table":
                 # a rebuild that fails must not leave the old fingerprint behind
                 con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
                 was = None
-            run_model(con, model)
+            run_model(con, model, kinds)
         shown = content_of(con, model.name) if model.content_fingerprint and found is not None else found
         if found is None and was is not None:  # built from what no fingerprint covers
             con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
