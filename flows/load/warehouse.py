@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -60,6 +62,29 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = D
         create_loader_tables(con)
         comments.apply(con, loader_docs())
     return con
+
+
+@contextlib.contextmanager
+def one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: its statements commit together, or not at all.
+
+    Each statement on its own commits, and every commit flushes the write-ahead log to disk: a
+    model build of some 500 statements (the comments of every relation it recreates among them)
+    waited on as many flushes. Inside a transaction already (a test's, or `run_ingest`'s), the
+    block is part of it and commits with it.
+    """
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        yield  # the caller's transaction
+        return
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @dataclass(frozen=True)

@@ -154,11 +154,16 @@ BUILDER_DOCS = (
         "county": bilingual("所辖县区代码", "the code of a county at or under it"),
     }),
     RelationDoc("main", "model_builds", bilingual(
-        "模型构建记录（表模型上次构建时的指纹，未变则不重建）",
-        "one row per table model: the fingerprints it was last built with (unchanged inputs: not rebuilt)"), {
-        "model": bilingual("模型名", "the model (relation) name"),
+        "模型构建记录（每个模型上次构建时的指纹，未变则不重建；交叉核对、台账同此）",
+        "one row per model: the fingerprints it was last built with (unchanged inputs: not rebuilt); "
+        "also one per cross-check (checks/<name>: unchanged inputs, its warnings kept) and per ledger "
+        "(ledgers/<code>: its current versions as the last build saw them)"), {
+        "model": bilingual("模型名", "the model (relation) name, checks/<name> or ledgers/<code>"),
         "fingerprint": bilingual("指纹", "fingerprint of its SQL, its inputs and its ledgers' current versions"),
         "definition": bilingual("定义指纹", "fingerprint of its SQL and inputs alone, for an incremental update"),
+        "shown": bilingual("读者所见指纹",
+                           "the fingerprint its readers see (its rows' for a content-fingerprinted table); "
+                           "what the cross-checks compare"),
     }),
 )
 

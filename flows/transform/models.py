@@ -20,15 +20,26 @@ nightly run that changed one ledger rebuilds that ledger's marts and what reads 
 Two more lines of a model cut that work down to what changed:
 
 - `-- incremental: version_id` (a table whose rows each come from one loaded file version and
-  depend on nothing else): when only its ledger changed, the rows of versions no longer loaded
-  are deleted and those of new versions inserted, instead of rewriting every row.
+  depend on nothing else but what its fingerprint covers): the rows of versions no longer
+  current are deleted and those of the new versions of the ledgers that changed inserted,
+  instead of rewriting every row. The marts of the period ledgers are such tables, and so is
+  `indicator_totals` (its rows add up rows of one version): an incremental table passes its
+  definition on to what reads it, not its ledgers' states, so a table that reads only
+  incremental tables and unchanged ones is updated the same way. What reads ledger rows
+  through a view must read them row by row (a staging view that picks one row of several
+  versions, as `stg_cases` does, goes through its own table, `cases`, which is rebuilt whole).
 - `-- fingerprint: content` (a small table, such as the calendar, that reads every ledger but
   rarely changes): what reads it sees the fingerprint of its rows, so a rebuild that gives the
   same rows rebuilds nothing downstream.
 
-Views are created again on every build, on the build's connection: DuckDB forgets a CTE's
-`not materialized` when it stores a view, and the fact views need it while the tables that
-read them are built.
+A seed is written again only when its rows changed, and a view only when its fingerprint
+changed, or when it has a CTE marked `not materialized`: DuckDB forgets that mark when it stores
+a view, and the fact views need it while the tables that read them are built, so those are
+created again on every build, on the build's connection. Every relation replaced gets its
+comments again (`flows/transform/model_docs.py`). The views' fingerprints are recorded too: the
+cross-checks keep a check's warnings when what it reads shows the same fingerprints
+(`flows/validate/cross_checks.py`). The build is one transaction: it commits once (one flush of
+the write-ahead log instead of one per statement), or not at all.
 """
 
 from __future__ import annotations
@@ -51,10 +62,12 @@ from flows.contract.catalog import Indicator, catalog_frame, load_catalog
 from flows.errors import TallyError
 from flows.load import current
 from flows.load.ddl import quote
+from flows.load.warehouse import one_transaction
 from flows.transform import org_seeds
 from flows.transform import submissions as submission_seeds
 from flows.transform.model_docs import comment_warehouse
 from flows.validate.cross_checks import ensure_check_table
+from flows.validate.sql_reads import COMMENT, references
 
 SQL_DIR = resources.SQL_DIR
 LAYERS = ("staging", "marts", "indicators")
@@ -85,15 +98,10 @@ _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(view|table)\b", re.M | re.I)
 _INCREMENTAL = re.compile(r"^--\s*incremental:\s*([A-Za-z_]\w*)\b", re.M | re.I)
 _CONTENT = re.compile(r"^--\s*fingerprint:\s*content\b", re.M | re.I)
 
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_CTE = re.compile(
-    r'(?:\bwith|,)\s+"?([A-Za-z_]\w*)"?\s+as\s*(?:not\s+)?(?:materialized\s*)?\(', re.I
-)
-# A relation read by a model: the name after FROM or JOIN, unless schema-qualified (raw.x).
+_COMMENT = COMMENT
+# A raw table read by a model (raw.x); the other relations it reads are `references`.
 _RAW = re.compile(r'\braw\s*\.\s*"?([A-Za-z_]\w*)', re.I)
 BUILDS_TABLE = "model_builds"
-_RELATION = re.compile(r'\b(?:from|join)\s+"?([A-Za-z_]\w*)\b"?(?!\s*\.)(?!\s*\()', re.I)
 
 
 @dataclass(frozen=True)
@@ -141,13 +149,6 @@ def discover(sql_dir: Path | None = None) -> dict[str, Model]:
         if name not in models:
             models[name] = Model(name, layer, path, path.read_text(encoding="utf-8").strip().rstrip(";"))
     return models
-
-
-def references(sql: str) -> set[str]:
-    """Return the relation names a SQL text reads, without its own CTE names."""
-    code = _STRING.sub("''", _COMMENT.sub(" ", sql))
-    ctes = {m.group(1).lower() for m in _CTE.finditer(code)}
-    return {m.group(1).lower() for m in _RELATION.finditer(code)} - ctes
 
 
 def dependencies(models: dict[str, Model]) -> dict[str, set[str]]:
@@ -207,34 +208,43 @@ def official_calendar_frame() -> pl.DataFrame:
     )
 
 
-def _write_seed(con, name: str, frame: pl.DataFrame) -> str:
-    """Write one seed table; return a fingerprint of its content."""
+def _write_seed(con, name: str, frame: pl.DataFrame, recorded: dict[str, Recorded] | None = None) -> str:
+    """Write one seed table, unless `recorded` says it holds these rows; return a fingerprint of
+    its content (recorded in `model_builds` under its name)."""
     digest = hashlib.sha256(f"{frame.schema}|{pl.__version__}".encode())
     digest.update(frame.hash_rows(seed=3, seed_1=5, seed_2=7, seed_3=11).to_numpy().tobytes())
+    found = digest.hexdigest()
+    was = (recorded or {}).get(name)
+    if was is not None and was.fingerprint == found:
+        return found  # the same rows: rewriting it would only cost a table, its comments and a checkpoint
     view = f"_{name}_frame"
     con.register(view, frame.to_arrow())
     try:
         con.execute(f"CREATE OR REPLACE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
     finally:
         con.unregister(view)
-    return digest.hexdigest()
+    if recorded is not None:
+        record_build(con, name, found, None, found)
+    return found
 
 
-def load_seeds(con, catalog: dict[str, Indicator] | None = None) -> dict[str, str]:
+def load_seeds(con, catalog: dict[str, Indicator] | None = None,
+               recorded: dict[str, Recorded] | None = None) -> dict[str, str]:
     """Write the calendar, catalog and submission seeds that the models read; return their fingerprints.
 
+    A seed whose rows `recorded` (`model_builds`) says it already holds is not written again.
     The submission seeds (the deadline rule in use and each ledger's unit) are
     `flows.transform.submissions`'s; the org hierarchy's (`seed_org_units`, `seed_org_members`)
     `flows.transform.org_seeds`'s.
     """
     written = {
-        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame()),
-        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog())),
+        SEED_CALENDAR: _write_seed(con, SEED_CALENDAR, official_calendar_frame(), recorded),
+        SEED_CATALOG: _write_seed(con, SEED_CATALOG, catalog_frame(catalog or load_catalog()), recorded),
     }
     for name, frame in submission_seeds.seed_frames().items():
-        written[name] = _write_seed(con, name, frame)
+        written[name] = _write_seed(con, name, frame, recorded)
     for name, frame in org_seeds.seed_frames().items():
-        written[name] = _write_seed(con, name, frame)
+        written[name] = _write_seed(con, name, frame, recorded)
     return written
 
 
@@ -259,25 +269,42 @@ def register_functions(con, catalog: dict[str, Indicator] | None = None) -> None
 # Build
 
 
-def run_model(con, model: Model) -> None:
-    """Create or replace one model's relation (a view or a table) on con."""
+def run_model(con, model: Model, kinds: dict[str, str] | None = None) -> None:
+    """Create or replace one model's relation (a view or a table) on con.
+
+    `kinds` (relation name → 'TABLE' or 'VIEW', from `relation_kinds`) saves asking the catalog
+    whether the name is the other kind; it is kept up to date.
+    """
     kind = "VIEW" if model.materialization == "view" else "TABLE"
     try:
-        drop_other_kind(con, model.name, kind)
+        drop_other_kind(con, model.name, kind, kinds)
         con.execute(f"CREATE OR REPLACE {kind} {quote(model.name)} AS\n{model.sql}")
     except Exception as exc:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）运行失败：{exc}") from exc
+    if kinds is not None:
+        kinds[model.name] = kind
 
 
-def drop_other_kind(con, name: str, kind: str) -> None:
+def relation_kinds(con) -> dict[str, str]:
+    """Return the relations of schema main of the connection's database: name → 'TABLE' or 'VIEW'."""
+    return dict(con.execute(
+        "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal").fetchall())  # fmt: skip
+
+
+def drop_other_kind(con, name: str, kind: str, kinds: dict[str, str] | None = None) -> None:
     """Drop `name` if it exists as the other kind of relation (a model that became a view)."""
     other = "TABLE" if kind == "VIEW" else "VIEW"
-    catalog, column = _CATALOG[other]
-    found = con.execute(
-        f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
-        f"AND schema_name = 'main' AND {column} = ?",
-        [name],
-    ).fetchone()[0]
+    if kinds is not None:
+        found = kinds.get(name) == other
+    else:
+        catalog, column = _CATALOG[other]
+        found = con.execute(
+            f"SELECT count(*) FROM {catalog} WHERE database_name = current_database() "
+            f"AND schema_name = 'main' AND {column} = ?",
+            [name],
+        ).fetchone()[0]
     if found:
         con.execute(f"DROP {other} {quote(name)}")
 
@@ -346,22 +373,24 @@ def content_of(con, name: str) -> str:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What `model_builds` says of a table: the fingerprint it was built with, and the one of
-    its definition alone (its SQL and what it reads, without the ledger states)."""
+    """What `model_builds` says of a model: the fingerprint it was built with, the one of its
+    definition alone (its SQL and what it reads, without the ledger states), and the one its
+    readers see (`shown`: its rows' for a `fingerprint: content` table, else its fingerprint),
+    which the cross-checks compare to keep a verdict whose inputs did not change."""
 
     fingerprint: str
     definition: str | None
+    shown: str | None = None
 
 
 def recorded_builds(con) -> dict[str, Recorded]:
-    """Return what each existing table model was last built with (none if never)."""
+    """Return what each existing model (a table or a view) and seed was last built with (none if never)."""
     con.execute(f"CREATE TABLE IF NOT EXISTS {BUILDS_TABLE} (model VARCHAR, fingerprint VARCHAR)")
     con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS definition VARCHAR")
-    built = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main'").fetchall()}  # fmt: skip
-    rows = con.execute(f"SELECT model, fingerprint, definition FROM {BUILDS_TABLE}").fetchall()
-    return {model: Recorded(fp, definition) for model, fp, definition in rows if model in built}
+    con.execute(f"ALTER TABLE {BUILDS_TABLE} ADD COLUMN IF NOT EXISTS shown VARCHAR")
+    built = relation_kinds(con)
+    rows = con.execute(f"SELECT model, fingerprint, definition, shown FROM {BUILDS_TABLE}").fetchall()
+    return {model: Recorded(fp, definition, shown) for model, fp, definition, shown in rows if model in built}
 
 
 def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded]) -> bool:
@@ -375,6 +404,23 @@ def is_current(model: Model, fingerprint: str | None, recorded: dict[str, Record
     )
 
 
+_NOT_MATERIALIZED = re.compile(r"\bnot\s+materialized\b", re.I)
+
+
+def view_is_current(model: Model, fingerprint: str | None, recorded: dict[str, Recorded],
+                    kinds: dict[str, str]) -> bool:
+    """Say whether a view model stands as this build would create it: the same fingerprint, and
+    nothing its stored form loses (a CTE's `not materialized`, which the fact views need while
+    the tables that read them are built: those are created again on every build's connection)."""
+    return (
+        kinds.get(model.name) == "VIEW"
+        and fingerprint is not None
+        and model.name in recorded
+        and recorded[model.name].fingerprint == fingerprint
+        and not _NOT_MATERIALIZED.search(_COMMENT.sub(" ", model.sql))
+    )
+
+
 def can_update(model: Model, definition: str | None, recorded: dict[str, Recorded]) -> bool:
     """Say whether an incremental table can be brought up to date version by version."""
     return (
@@ -385,72 +431,131 @@ def can_update(model: Model, definition: str | None, recorded: dict[str, Recorde
     )
 
 
+class NeedsRebuild(Exception):
+    """An incremental table holds rows no version accounts for: it is built again instead."""
+
+
 def update_model(con, model: Model, ledgers: set[str]) -> None:
     """Delete an incremental table's rows of versions no longer current; insert those of new ones.
 
-    It reads the view `current_versions`, built before any model that reads a ledger.
+    New are the current versions of `ledgers` (those it reads whose state changed since the
+    last build) that have no row yet. It reads the view `current_versions`, built before any
+    model that reads a ledger. Raises NeedsRebuild when a row has no version (put there by hand).
     """
     table, key, versions = quote(model.name), quote(model.incremental_key), quote(current.VIEW)
     try:
-        # a row without a current version (superseded, or put there by hand) goes
-        con.execute(
-            f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {versions} AS v "
-            f"WHERE v.version_id = {table}.{key})"
-        )
-        new = [r[0] for r in con.execute(
-            f"SELECT version_id FROM {versions} "
-            f"WHERE list_contains(?, ledger) AND version_id NOT IN "
-            f"(SELECT DISTINCT {key} FROM {table} WHERE {key} IS NOT NULL)",
-            [sorted(ledgers)],
-        ).fetchall()]  # fmt: skip
+        present = {r[0] for r in con.execute(f"SELECT DISTINCT {key} FROM {table}").fetchall()}
+        if None in present:
+            raise NeedsRebuild(model.name)
+        current_ids = dict(con.execute(f"SELECT version_id, ledger FROM {versions}").fetchall())
+        gone = sorted(present - current_ids.keys())
+        new = sorted(v for v, ledger in current_ids.items() if ledger in ledgers and v not in present)
+        # Both filters name a range first: DuckDB skips the row groups outside it unread.
+        if gone:
+            con.execute(f"DELETE FROM {table} WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
+                        [gone[0], gone[-1], gone])
         if new:
             con.execute(
                 f"INSERT INTO {table} SELECT * FROM (\n{model.sql}\n) AS built "
                 f"WHERE {key} BETWEEN ? AND ? AND list_contains(?, {key})",
-                [min(new), max(new), new],
+                [new[0], new[-1], new],
             )
+    except NeedsRebuild:
+        raise
     except Exception as exc:
         raise TallyError(f"SQL 模型 {model.name}（{model.path.name}）增量更新失败：{exc}") from exc
 
 
+LEDGER_PREFIX = "ledgers/"  # model_builds' row of a ledger: the state the last build saw
+
+
+def changed_ledgers(con, states: dict[str, str]) -> set[str]:
+    """Return the ledgers whose current versions differ from what the last build saw (all of
+    them when no build recorded it), and record the states seen now."""
+    before = {model[len(LEDGER_PREFIX):]: fp for model, fp in con.execute(
+        f"SELECT model, fingerprint FROM {BUILDS_TABLE} WHERE starts_with(model, ?)", [LEDGER_PREFIX]
+    ).fetchall()}  # fmt: skip
+    changed = {code for code in states.keys() | before.keys() if states.get(code) != before.get(code)}
+    return changed if before else set(states)
+
+
+def record_ledgers(con, states: dict[str, str], changed: set[str]) -> None:
+    """Record the ledger states this build saw (after every model: a failed build records none)."""
+    for code in sorted(changed):
+        con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [LEDGER_PREFIX + code])
+        if code in states:
+            con.execute(f"INSERT INTO {BUILDS_TABLE} (model, fingerprint) VALUES (?, ?)",
+                        [LEDGER_PREFIX + code, states[code]])
+
+
 def build(con, sql_dir: Path | None = None, catalog: dict[str, Indicator] | None = None) -> list[str]:
-    """Build every model on con in dependency order (skipping unchanged tables); return all names."""
+    """Build every model on con in dependency order (skipping unchanged tables); return all names.
+
+    The whole build is one transaction (`one_transaction`): it commits once, or not at all.
+    """
+    with one_transaction(con):
+        return build_models(con, sql_dir, catalog)
+
+
+def build_models(con, sql_dir: Path | None, catalog: dict[str, Indicator] | None) -> list[str]:
+    """`build`, on whatever transaction con is in."""
     models = build_order(discover(sql_dir))
-    seeds = load_seeds(con, catalog)
+    recorded = recorded_builds(con)
+    kinds = relation_kinds(con)
+    seeds = load_seeds(con, catalog, recorded)
     register_functions(con, catalog)
     ensure_check_table(con)  # problem_log reads it; the checks fill it only after the models
     states = ledger_states(con)
     reads = ledgers_read(models)
-    recorded = recorded_builds(con)
+    changed = changed_ledgers(con, states)
     seen: dict[str, str | None] = dict(seeds)  # the fingerprint each relation shows its readers
     defined: dict[str, str | None] = dict(seeds)  # the same without the ledger states
     for model in models:
         found = fingerprint(model, seen, states)
         definition = fingerprint(model, defined, {})
-        if is_current(model, found, recorded):
-            pass
-        elif found is not None and can_update(model, definition, recorded):
-            update_model(con, model, reads[model.name])
-            record_build(con, model.name, found, definition)
+        was = recorded.get(model.name)
+        if model.materialization == "view":
+            kept = view_is_current(model, found, recorded, kinds)
         else:
+            kept = is_current(model, found, recorded) or (
+                found is not None and can_update(model, definition, recorded)
+                and updated(con, model, reads[model.name] & changed))
+        if not kept:
+            if was is not None and model.materialization == "table":
+                # a rebuild that fails must not leave the old fingerprint behind
+                con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
+                was = None
+            run_model(con, model, kinds)
+        shown = content_of(con, model.name) if model.content_fingerprint and found is not None else found
+        if found is None and was is not None:  # built from what no fingerprint covers
             con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [model.name])
-            run_model(con, model)
-            if model.materialization == "table" and found is not None:
-                record_build(con, model.name, found, definition)
-        if model.content_fingerprint and found is not None:
-            found = content_of(con, model.name)
-        seen[model.name] = found
-        # a view passes its definition on; a table shows its whole fingerprint to what reads it
-        defined[model.name] = definition if model.materialization == "view" else found
+        elif found is not None and (was is None or (was.fingerprint, was.definition, was.shown)
+                                    != (found, definition, shown)):
+            record_build(con, model.name, found, definition, shown)
+        seen[model.name] = shown
+        # A view passes its definition on, and so does an incremental table: its rows of a version
+        # are a function of that version's rows alone. Another table shows its whole fingerprint.
+        defined[model.name] = definition if model.materialization == "view" or model.incremental_key else shown
+    record_ledgers(con, states, changed)
     # A replaced relation lost its comments: write them again (flows/transform/model_docs.py).
     comment_warehouse(con, models)
     return [m.name for m in models]
 
 
-def record_build(con, name: str, found: str, definition: str | None) -> None:
-    """Record the fingerprints a table model was just built or updated with."""
+def updated(con, model: Model, ledgers: set[str]) -> bool:
+    """Update an incremental table version by version; False when it must be built again."""
+    try:
+        update_model(con, model, ledgers)
+    except NeedsRebuild:
+        return False
+    return True
+
+
+def record_build(con, name: str, found: str, definition: str | None, shown: str | None = None) -> None:
+    """Record the fingerprints a model was just built or updated with (a view's too: the
+    cross-checks read what their inputs show)."""
     con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model = ?", [name])
     con.execute(
-        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition) VALUES (?, ?, ?)",
-        [name, found, definition],
+        f"INSERT INTO {BUILDS_TABLE} (model, fingerprint, definition, shown) VALUES (?, ?, ?, ?)",
+        [name, found, definition, shown or found],
     )

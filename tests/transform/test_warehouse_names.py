@@ -76,5 +76,7 @@ def test_a_warehouse_of_the_previous_release_opens_and_its_next_run_migrates_it(
         assert {old: found[old] for old in RENAMED} == dict.fromkeys(RENAMED, "view")
         assert {new: found[new] for new in RENAMED.values()} == dict.fromkeys(RENAMED.values(), "table")
         assert "distinct_value" in columns(con, "indicator_totals")
-        assert con.execute("SELECT count(*) FROM model_builds WHERE model IN ('roster', 'posts')").fetchone() == (0,)
+        # the old tables' build records are gone (the views of those names record their own)
+        assert con.execute("SELECT count(*) FROM model_builds WHERE model IN ('roster', 'posts') "
+                           "AND fingerprint = 'previous release'").fetchone() == (0,)
         assert con.execute(FIGURES).fetchall() == figures
