@@ -19,6 +19,10 @@ which the render itself is ~0.4), so it spends no more than the render needs (`m
 - it imports GX without SQLAlchemy, which GX treats as an optional extra (its
   `compatibility.sqlalchemy` falls back when the import fails) and which no page of ours needs:
   ~0.25 CPU-s of GX's import;
+- SciPy's statistics and Altair, which GX imports for one expectation we never use (KL
+  divergence) and for charts none of our pages has, are imported only if something reads one of
+  their attributes (`Deferred`): ~0.6 CPU-s. Were a page to need them, they would be imported
+  then, and the page would be what it is now;
 - the cyclic garbage collector is off: GX's import allocates ~1M objects and set off
   collection after collection (~0.5 CPU-s), and the process lives for one render;
 - it ends with `os._exit` once the pages are written and closed: tearing down GX's modules at
@@ -35,6 +39,8 @@ import datetime as dt
 import fcntl
 import gc
 import html
+import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -43,7 +49,7 @@ import sys
 import traceback
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING
 
 from flows.validate.offline_docs import make_self_contained
@@ -56,6 +62,8 @@ BATCH_ID = "ledgers-run"
 LOG_NAME = "docs-build.log"
 # GX's optional dependencies that no page needs, kept out of the child (see the docstring).
 NOT_IMPORTED = ("sqlalchemy",)
+# Modules GX imports at its own import and no page of ours uses: imported on first use only.
+DEFERRED = ("scipy.stats", "altair")
 
 
 def render_later(folder: Path, suites: dict[str, list[ExpectationTally]]) -> subprocess.Popen | None:
@@ -88,11 +96,45 @@ def render_job(job: Path, folder: Path) -> Path | None:
         job.unlink(missing_ok=True)
 
 
+class Deferred(ModuleType):
+    """Stands in `sys.modules` for a module not imported yet; the first attribute read imports it.
+
+    The stand-in carries the module's spec and path, so that the import system (and an import
+    of one of its submodules) finds what it looks for without importing it; any other attribute
+    imports the real module, which takes the stand-in's place, and is read from it: code that
+    kept the stand-in sees the real module's attributes.
+    """
+
+    def __getattr__(self, attr: str):
+        real = self.__dict__.get("_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def defer(name: str) -> None:
+    """Put a `Deferred` stand-in for module `name` (not imported yet) into `sys.modules`."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)  # imports its parent packages, not the module
+    if spec is None:
+        return
+    stand_in = Deferred(name)
+    stand_in.__spec__, stand_in.__loader__, stand_in.__file__ = spec, spec.loader, spec.origin
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
+    sys.modules[name] = stand_in
+
+
 def main(job: Path, folder: Path) -> None:
     """The child of `render_later`: render one job as cheaply as it can, then exit (see the docstring)."""
     gc.disable()
     for name in NOT_IMPORTED:
         sys.modules.setdefault(name, None)  # `import sqlalchemy` raises ImportError: GX's fallback
+    for name in DEFERRED:
+        defer(name)
     code = 0
     try:
         render_job(job, folder)
