@@ -184,12 +184,13 @@ def widest_line(utf8: bytes) -> int:
 
 # Set while a CSV is read in the run's own process (`flows.isolation.read_here`): a grid of
 # more cells than this (one long line over many short ones: the padding is allocated) is left
-# to a worker process, which is bounded in memory.
+# to a worker process, which is bounded in memory. An .xlsx read there is held to it too, and
+# to the zip's checks (`open_workbook`, `xlsx_scan`).
 CELL_BOUND: ContextVar[int | None] = ContextVar("cell_bound", default=None)
 
 
 class BoundExceeded(Exception):
-    """The CSV's grid would exceed `CELL_BOUND`: it is to be read in a worker process."""
+    """The file's grid or parts would exceed what the run's own process reads: a worker reads it."""
 
 
 def csv_grid(data: bytes) -> Grid:
@@ -350,18 +351,28 @@ def open_workbook(path: Path) -> Workbook:
     shown: dict = {}
     marked = True
     z: zipfile.ZipFile | None = None
+    here = CELL_BOUND.get() is not None  # read in the run's own process: bounded by the bytes alone
+    data: bytes | None = None
     try:
         # Read once here; the sheets' scans read their parts from it (a large file stays on disk).
         small = path.stat().st_size <= ZIP_IN_MEMORY_BYTES
-        z = zipfile.ZipFile(io.BytesIO(path.read_bytes()) if small else path)
+        data = path.read_bytes() if small else None
+        z = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
         xlsx_marks.check_zip(z)  # before calamine inflates anything
+        if here and (data is None or not xlsx_marks.inflates_as_declared(z, data)):
+            raise BoundExceeded(path.name)  # a worker, bounded in memory, reads it
         parts, hidden, recalc = xlsx_marks.sheet_parts(z)
         invisible, marked = xlsx_marks.shared_strings_flags(z)
         shown = number_formats.styles_shown(z)
     except (zipfile.BadZipFile, OSError):
+        if here:
+            raise BoundExceeded(path.name) from None
         z = None  # calamine says what is wrong below
+    if here and hidden is None:  # the sheets' visibility would cost calamine a read of each sheet
+        raise BoundExceeded(path.name)
     try:
-        reader = fastexcel.read_excel(str(path))
+        # In this process calamine reads the very bytes checked above, not the file again.
+        reader = fastexcel.read_excel(data if here else str(path))
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
@@ -400,6 +411,8 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
 
         return with_text_marks(xls_reader.sheet_grid(reader.book, sheet.index, sheet.name))
     scan = xlsx_scan(reader, sheet)  # before calamine: it rejects a sheet calamine cannot hold
+    if CELL_BOUND.get() is not None and (scan is None or scan.unknown_errors):
+        raise BoundExceeded(sheet.name)  # unscanned, or to be read again patched: a worker reads it
     try:
         calamine = reader.calamine
         if scan is not None and scan.unknown_errors:
@@ -467,12 +480,17 @@ def xlsx_scan(reader: Workbook, sheet: Sheet) -> xlsx_marks.SheetScan | None:
                 data = z.read(member)
     except (KeyError, OSError, zipfile.BadZipFile):
         return None
+    bound = CELL_BOUND.get()  # in the run's own process: as many columns as keep the grid within it
+    columns = None if bound is None else max(1, bound // 10**xlsx_marks.HERE_ROW_DIGITS)
     try:
-        return xlsx_marks.scan_sheet(data, sheet.name, reader.recalc)
+        scan = xlsx_marks.scan_sheet(data, sheet.name, reader.recalc, here_columns=columns)
     except ElementTree.ParseError as exc:
         raise Rejected(
             f"工作表「{sheet.name}」无法读取：文件已损坏（工作表内容不是有效的 XML）", rule="corrupt"
         ) from exc
+    if scan.unbounded:
+        raise BoundExceeded(sheet.name)  # its grid is not bounded by its XML: a worker reads it
+    return scan
 
 
 def patched_workbook(reader: Workbook, sheet: Sheet, errors: set[str]) -> bytes:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 from xml.sax.saxutils import unescape
@@ -77,6 +79,8 @@ class SheetScan:
     # marker search a clean sheet costs), so the grid needs no pass to drop them.
     inline_text_clean: bool = False
     text_formulas: bool = False  # formulas whose result is text (t="str"), held in the sheet itself
+    # Scanned for the run's own process (`here_columns`): its grid may exceed the bounds there.
+    unbounded: bool = False
 
 
 def col_index(letters: str) -> int:
@@ -122,6 +126,95 @@ def check_zip(z: zipfile.ZipFile) -> None:
             "请删除不需要的内容或拆分后重新提交",
             rule="zip_bomb",
         )
+
+
+# Bounds of a workbook read in the run's own process (`flows.extract.isolation.read_here`),
+# where no address-space limit stands behind them: every part of the zip inflated together at
+# most this, and a sheet's grid within these rows and columns (4M cells, as a CSV read there).
+HERE_INFLATED_BYTES = 32 << 20
+HERE_ROW_DIGITS = 5  # rows numbered below 100,000 (a row number of six digits is beyond)
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, …, name length, extra field length
+_ENCRYPTED, _DATA_DESCRIPTOR, _UTF8_NAME = 0x1, 0x8, 0x800
+
+
+def inflates_as_declared(z: zipfile.ZipFile, data: bytes, max_bytes: int = HERE_INFLATED_BYTES) -> bool:
+    """Whether the zip in `data` can be read one way only and each part inflates to exactly its
+    declared size, all of them together to at most `max_bytes`.
+
+    `check_zip` trusts the sizes the zip declares: Python's zipfile stops at them, but another
+    reader (calamine's) inflates a part's whole stream, which may be longer. Here every part's
+    stream is inflated (never beyond its declared size + 1 byte) and must end exactly there. One
+    way only: the parts lie one after another from the first byte to the central directory,
+    each local header names its part as the directory does, no name is listed twice, no part is
+    encrypted or followed by a data descriptor, and there is no archive comment; Excel, WPS and
+    the libraries write so. Any other zip is False: it is read where a memory limit holds.
+    """
+    infos = z.infolist()
+    if z.comment or len({info.filename for info in infos}) != len(infos):
+        return False
+    if sum(info.file_size for info in infos) > max_bytes:
+        return False
+    offset = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset != offset or info.flag_bits & (_ENCRYPTED | _DATA_DESCRIPTOR):
+            return False
+        if offset + _LOCAL_HEADER.size > len(data):
+            return False
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, offset)
+        name_at = offset + _LOCAL_HEADER.size
+        name = info.orig_filename.encode("utf-8" if info.flag_bits & _UTF8_NAME else "cp437")
+        if signature != b"PK\x03\x04" or data[name_at:name_at + name_length] != name:
+            return False
+        start = name_at + name_length + extra_length
+        end = start + info.compress_size
+        if end > len(data):
+            return False
+        if info.compress_type == zipfile.ZIP_STORED:
+            inflated = data[start:end]
+            ended = True
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                inflated = inflater.decompress(memoryview(data)[start:end], info.file_size + 1)
+            except zlib.error:
+                return False
+            ended = inflater.eof and not inflater.unused_data
+        else:
+            return False
+        if not ended or len(inflated) != info.file_size or zlib.crc32(inflated) != info.CRC:
+            return False
+        offset = end
+    return offset == z.start_dir
+
+
+def extent_within(data: bytes, columns: int) -> bool:
+    """Whether a sheet's XML keeps its grid within rows numbered below 10 ** HERE_ROW_DIGITS and
+    `columns` columns from A (calamine allocates that box).
+
+    Only when every row and every cell carries its reference first (`<row r="…`, `<c r="…`):
+    then the references bound the grid, and one search finds any beyond it. Any other sheet is
+    False (a cell without a reference is placed by its order, which no search bounds cheaply).
+    """
+    start = data.find(b"<sheetData")
+    if start < 0:
+        return b"<row" not in data and b"<c" not in data
+    end = data.rfind(b"</sheetData>")
+    end = len(data) if end < start else end
+    if data.count(b"<row", start, end) != data.count(b'<row r="', start, end):
+        return False
+    if data.count(b"<c", start, end) != data.count(b'<c r="', start, end):
+        return False
+    return not contains(data, start, end, _beyond_here(columns)[1:])
+
+
+# A row or cell tag whose first attribute is not its reference (or another tag starting so).
+_UNREFERENCED = r'|<c(?:[^ ]| [^r]| r[^=]| r=[^"])|<row(?:[^ ]| [^r]| r[^=]| r=[^"])'
+
+
+def _beyond_here(columns: int) -> str:
+    """Pattern alternatives for a reference beyond the bounds of `extent_within`."""
+    digits = HERE_ROW_DIGITS + 1  # a row number of this many digits is beyond
+    return _FAR + _UNREFERENCED + wide_columns(columns) + rf'|<c r="[A-Z]+[0-9]{{{digits}}}|<row r="[0-9]{{{digits}}}'
 
 
 # Control and zero-width characters as the XML holds them: `_x001F_` escapes or the characters.
@@ -186,13 +279,19 @@ def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bo
     return parts, hidden, recalc
 
 
-def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetScan:
-    """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does."""
+def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False, here_columns: int | None = None) -> SheetScan:
+    """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does.
+
+    With `here_columns` (a read in the run's own process) the same search also finds what
+    could take the grid beyond `extent_within`'s bounds; `unbounded` says the sheet is beyond.
+    """
     start = data.find(b"<sheetData")
     end = data.rfind(b"</sheetData>")
     if start < 0:
-        return SheetScan()
+        return SheetScan(unbounded=here_columns is not None and not extent_within(data, here_columns))
     empty = data.startswith(b"<sheetData/>", start)
+    if here_columns is not None and not empty and end < start:
+        return SheetScan(unbounded=True)  # cells calamine may read outside the searched range
     end = len(data) if end < 0 or empty else end
     head, tail = data[:start], data[end:]
     # A sheet with inline strings uses them from its first text cell on.
@@ -213,9 +312,15 @@ def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False) -> SheetSca
     wide = wide_columns(MAX_GRID_CELLS // max(last_row, 1))
     # Invisible characters in inline strings: the same answer as adding _INVISIBLE_XML to the
     # pattern, at a tenth of its cost (its Unicode class slowed the whole search).
-    detailed = contains(data, start, end, _MARKERS + wide + (_ZERO_RESULT if recalc else "")) or (
+    # For the run's own process, anything that may take the grid beyond its bounds (see
+    # `extent_within`) goes to the detailed pass as well, which measures it there.
+    beyond = _beyond_here(here_columns) if here_columns is not None else ""
+    detailed = contains(data, start, end, _MARKERS + wide + beyond + (_ZERO_RESULT if recalc else "")) or (
         scan.inline_strings and has_invisible(data, start, end)
     )
+    if here_columns is not None and detailed and not extent_within(data, here_columns):
+        scan.unbounded = True
+        return scan
     first = first_column(data, start, end)
     if not detailed and first is not None:
         scan.min_col = first

@@ -9,6 +9,27 @@ are a view of the published results, never part of them. `python -m flows.valida
 FOLDER` is that child; a lock beside the folder keeps two of them from writing it at once, and
 a failure is written to `docs-build.log` beside it. The rendered pages are then made
 self-contained (`flows.validate.offline_docs`): their CDN assets are served from the folder.
+
+The child is the largest single cost of a writing run (~4 CPU-s on the bench's inboxes, of
+which the render itself is ~0.4), so it spends no more than the render needs (`main`):
+
+- the job file carries each ledger's suite as the run has it, so the child imports none of the
+  run's modules (polars, DuckDB, the contract: ~0.3 CPU-s) and renders the suites of the run's
+  own contract;
+- it imports GX without SQLAlchemy, which GX treats as an optional extra (its
+  `compatibility.sqlalchemy` falls back when the import fails) and which no page of ours needs:
+  ~0.25 CPU-s of GX's import;
+- SciPy's statistics and Altair, which GX imports for one expectation we never use (KL
+  divergence) and for charts none of our pages has, are imported only if something reads one of
+  their attributes (`Deferred`): ~0.6 CPU-s. Were a page to need them, they would be imported
+  then, and the page would be what it is now;
+- the cyclic garbage collector is off: GX's import allocates ~1M objects and set off
+  collection after collection (~0.5 CPU-s), and the process lives for one render;
+- it ends with `os._exit` once the pages are written and closed: tearing down GX's modules at
+  interpreter exit cost ~0.8 CPU-s and wrote nothing.
+
+What the pages say is unchanged: the same GX classes render the same results
+(`tests/validate/test_data_docs_child.py` compares the child's pages with an in-process render).
 """
 
 from __future__ import annotations
@@ -16,21 +37,33 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fcntl
+import gc
 import html
+import importlib
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
+import traceback
 import uuid
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING
 
 from flows.validate.offline_docs import make_self_contained
-from flows.validate.sheet_suites import ExpectationTally
-from flows.validate.suites import load_suite
+
+if TYPE_CHECKING:  # the child renders without importing the run's modules (see the docstring)
+    from flows.validate.sheet_suites import ExpectationTally
 
 DOCS_SITE = "tally"
 BATCH_ID = "ledgers-run"
 LOG_NAME = "docs-build.log"
+# GX's optional dependencies that no page needs, kept out of the child (see the docstring).
+NOT_IMPORTED = ("sqlalchemy",)
+# Modules GX imports at its own import and no page of ours uses: imported on first use only.
+DEFERRED = ("scipy.stats", "altair")
 
 
 def render_later(folder: Path, suites: dict[str, list[ExpectationTally]]) -> subprocess.Popen | None:
@@ -39,8 +72,11 @@ def render_later(folder: Path, suites: dict[str, list[ExpectationTally]]) -> sub
         return None
     folder = folder.resolve()
     folder.parent.mkdir(parents=True, exist_ok=True)
+    from flows.validate.suites import load_suite  # loaded already in a run
+
     job = folder.parent / f".docs-job-{uuid.uuid4().hex}.json"
-    data = {code: [dataclasses.asdict(t) for t in tallies] for code, tallies in suites.items()}
+    data = {"suites": {code: load_suite(code) for code in suites},
+            "tallies": {code: [dataclasses.asdict(t) for t in tallies] for code, tallies in suites.items()}}
     job.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
     with open(folder.parent / LOG_NAME, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "flows.validate.data_docs", str(job), str(folder)],
@@ -51,12 +87,63 @@ def render_job(job: Path, folder: Path) -> Path | None:
     """Render a job file written by `render_later`, then remove it."""
     try:
         data = json.loads(job.read_text(encoding="utf-8"))
-        suites = {code: [ExpectationTally(**t) for t in tallies] for code, tallies in data.items()}
+        # The tallies as `result_dict` reads them (ExpectationTally's fields), and the run's suites.
+        tallies = {code: [SimpleNamespace(**t) for t in ts] for code, ts in data["tallies"].items()}
         with open(folder.parent / ".docs.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            return render(suites, folder)
+            return render(tallies, folder, data["suites"])
     finally:
         job.unlink(missing_ok=True)
+
+
+class Deferred(ModuleType):
+    """Stands in `sys.modules` for a module not imported yet; the first attribute read imports it.
+
+    The stand-in carries the module's spec and path, so that the import system (and an import
+    of one of its submodules) finds what it looks for without importing it; any other attribute
+    imports the real module, which takes the stand-in's place, and is read from it: code that
+    kept the stand-in sees the real module's attributes.
+    """
+
+    def __getattr__(self, attr: str):
+        real = self.__dict__.get("_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def defer(name: str) -> None:
+    """Put a `Deferred` stand-in for module `name` (not imported yet) into `sys.modules`."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)  # imports its parent packages, not the module
+    if spec is None:
+        return
+    stand_in = Deferred(name)
+    stand_in.__spec__, stand_in.__loader__, stand_in.__file__ = spec, spec.loader, spec.origin
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
+    sys.modules[name] = stand_in
+
+
+def main(job: Path, folder: Path) -> None:
+    """The child of `render_later`: render one job as cheaply as it can, then exit (see the docstring)."""
+    gc.disable()
+    for name in NOT_IMPORTED:
+        sys.modules.setdefault(name, None)  # `import sqlalchemy` raises ImportError: GX's fallback
+    for name in DEFERRED:
+        defer(name)
+    code = 0
+    try:
+        render_job(job, folder)
+    except BaseException:
+        traceback.print_exc()  # into docs-build.log, as an uncaught exception would be
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # every page is written and closed; nothing is left to tear down
 
 
 def docs_folder(con) -> Path | None:
@@ -139,8 +226,11 @@ def build_data_docs(folder: Path, suites: dict[str, list[ExpectationTally]]) -> 
     return render(suites, folder) if suites else None
 
 
-def render(suites: dict[str, list[ExpectationTally]], folder: Path) -> Path:
-    """Render tallies by ledger as GX Data Docs in `folder`; return its index.html."""
+def render(suites: dict[str, list[ExpectationTally]], folder: Path, definitions: dict | None = None) -> Path:
+    """Render tallies by ledger as GX Data Docs in `folder`; return its index.html.
+
+    `definitions` holds each ledger's suite (as `load_suite` gives it); read with `load_suite` when None.
+    """
     from great_expectations.core import ExpectationSuite
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -148,10 +238,14 @@ def render(suites: dict[str, list[ExpectationTally]], folder: Path) -> Path:
         ValidationResultIdentifier,
     )
 
+    if definitions is None:
+        from flows.validate.suites import load_suite
+
+        definitions = {code: load_suite(code) for code in suites}
     context = new_context()
     run_id = RunIdentifier(run_name="tally", run_time=dt.datetime.now(dt.UTC))
     for code, tallies in suites.items():
-        context.suites.add(ExpectationSuite(**load_suite(code)))
+        context.suites.add(ExpectationSuite(**definitions[code]))
         suite_id = ExpectationSuiteIdentifier(name=code)
         key = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id,
                                          batch_identifier=BATCH_ID)
@@ -192,4 +286,4 @@ def new_context():
 
 
 if __name__ == "__main__":
-    render_job(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

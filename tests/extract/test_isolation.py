@@ -165,6 +165,7 @@ def test_a_far_cell_file_and_a_zip_bomb_are_rejected_and_the_clean_files_load(tm
 
 
 def test_a_reader_that_dies_twice_is_a_verdict_on_the_content(ws, monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # the workbook goes to a worker
     write_month(ws.inbox, 3, [5])
     [source] = inbox.discover(ws.inbox)
     pool = isolation.ReaderPool(isolation.Limits(**SMALL))
@@ -184,6 +185,7 @@ def test_a_reader_that_dies_twice_is_a_verdict_on_the_content(ws, monkeypatch) -
 
 
 def test_a_task_of_several_files_that_dies_is_retried_file_by_file(ws, monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # the workbooks go to a worker
     for month in (3, 4, 5):
         write_month(ws.inbox, month, [month])
     sources = inbox.discover(ws.inbox)
@@ -223,6 +225,7 @@ def test_a_read_that_times_out_is_retried_by_the_next_run(tmp_path: Path, monkey
     inbox, warehouse = tmp_path / "inbox", tmp_path / "wh" / "tally.duckdb"
     write_month(inbox, 3, [2, 3])
     # A reader that never finishes: the worker is stopped and the file recorded as failed.
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # the workbook goes to a worker
     monkeypatch.setattr(isolation, "read_batch", isolation.hang_reader)
     first = run(inbox, warehouse, file_timeout_s=1)
     monkeypatch.undo()
@@ -439,6 +442,7 @@ def test_small_files_go_several_to_a_task_in_order(sizes: list[int], expected: l
 def test_files_are_recorded_in_order_around_a_large_one(tmp_path: Path, monkeypatch) -> None:
     inbox, warehouse = tmp_path / "inbox", tmp_path / "wh" / "tally.duckdb"
     monkeypatch.setattr(isolation, "BATCH_BYTES", 1000)  # the workbooks are "large", the CSVs not
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # and read by a worker
     write_csv(inbox / "inspections" / "2024-01.csv", inspections([1], month=1))
     write_month(inbox, 2, [2])
     write_csv(inbox / "relic_patrols" / "2024-03.csv", [["x"]])

@@ -1,5 +1,7 @@
 """Small CSVs are read in the run's own process, every other file in a worker; the workers
-read the next batch while the run parses this one, and the files are recorded in order."""
+read the next batch while the run parses this one, and the files are recorded in order.
+(Small .xlsx files are read in the run's process too, within bounds: `test_read_here_xlsx.py`;
+here they stand for a file a worker reads, as HERE_SUFFIXES is narrowed to CSVs.)"""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ def counted_schedules(monkeypatch) -> list[list[str]]:
 
 
 def test_a_small_csv_is_read_here_and_a_workbook_in_a_worker(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))
     write_csv(tmp_path / "inspections" / "2024-03.csv", inspections([2, 3], 3))
     write_xlsx(tmp_path / "inspections" / "2024-04.xlsx", {"S": inspections([4], 4)})
     sources = sorted(inbox.discover(tmp_path), key=lambda s: s.rel)
@@ -86,8 +89,10 @@ def test_workers_follow_the_bytes_that_need_one(tmp_path: Path) -> None:
         return [isolation.Listed(tmp_path / name.replace("_", "."), size) for name, size in sizes.items()]
 
     assert isolation.workers_for(files(a_csv=1000, b_csv=2000)) == 0
-    assert isolation.workers_for(files(a_csv=5000, b_xlsx=1000)) == 1
-    assert isolation.workers_for(files(a_csv=1000, b_xlsx=5000)) == 2
+    assert isolation.workers_for(files(a_csv=5000, b_xls=1000)) == 1
+    assert isolation.workers_for(files(a_csv=1000, b_xls=5000)) == 2
+    assert isolation.workers_for(files(a_csv=1000, b_xlsx=5000)) == 0  # a small .xlsx is read here
+    assert isolation.workers_for(files(b_xlsx=isolation.HERE_BYTES + 1)) == 2
     # A CSV above HERE_BYTES goes to a worker too.
     assert isolation.workers_for(files(a_csv=isolation.HERE_BYTES + 1)) == 2
     write_csv(tmp_path / "inbox" / "inspections" / "2024-03.csv", inspections([2], 3))
@@ -96,6 +101,7 @@ def test_workers_follow_the_bytes_that_need_one(tmp_path: Path) -> None:
 
 
 def test_files_queued_ahead_are_read_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))
     for month in (3, 4, 5):
         write_xlsx(tmp_path / "inspections" / f"2024-{month:02d}.xlsx", {"S": inspections([month], month)})
     sources = sorted(inbox.discover(tmp_path), key=lambda s: s.rel)
@@ -113,7 +119,8 @@ def test_files_queued_ahead_are_read_once(tmp_path: Path, monkeypatch) -> None:
     assert [r[0].unit.grid.frame["c5"].to_list()[1] for _, r in reads] == ["3", "4", "5"]
 
 
-def test_batches_read_ahead_load_as_one_batch_does(tmp_path: Path) -> None:
+def test_batches_read_ahead_load_as_one_batch_does(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # the workbooks read ahead by workers
     def inbox_at(root: Path) -> Path:
         for month in range(1, 8):
             path = root / "inspections" / f"2024-{month:02d}"

@@ -100,6 +100,7 @@ def test_a_read_that_fails_unexpectedly_in_a_worker_is_tried_again_before_reject
     from flows.errors import ReadFailed
     from flows.extract import isolation
 
+    monkeypatch.setattr(isolation, "HERE_SUFFIXES", (".csv",))  # the workbook goes to a worker
     write_xlsx(ws.path("inspections/2024-03.xlsx"), {"S": [HEADER, ROW]})
     real, calls = isolation.ReaderPool._schedule, []
 
