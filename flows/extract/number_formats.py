@@ -8,7 +8,14 @@ kinds of format show something else, and the clerk reads only what is shown:
   as `000000000123` and must load as that, or the same ticket typed as text in another month
   becomes a second key;
 - percentages (`0%`, `0.00%`): 3 shows as `300%`, which a count column must not read as 3;
-- `;;;` (every section empty): the value is hidden, and the clerk sees a blank cell.
+- `;;;` (every section empty): the value is hidden, and the clerk sees a blank cell;
+- formats that scale the number or write text around it (`affixed`): `0!.0000` and `0!.0,"万"`
+  (the well-known ways to show yuan in 万: 12345 shows as `1.2345`, 123456 as `12.3万`),
+  `0.00"万元"`, `"西文旅罚〔2024〕"0"号"`. The clerk reads the shown magnitude and text, so the
+  cell loads as `prefix + value / 10^k + suffix` at the stored value's full precision (the
+  rounding a format does is not taken, as for every format): `1.2345`, `12.3456万`, `1.2万元`,
+  `西文旅罚〔2024〕7号`. A suffix that is only a unit the cell parser reads as the same number
+  (`0"人"`, `#,##0.00"元"`) and a currency sign before it change nothing and are left.
 
 Only these are rewritten; any other format leaves calamine's text as it is. The formats are
 read from `xl/styles.xml` (ECMA-376 Part 1, §18.8.30 numFmt and §18.8.10 cellXfs; built-in
@@ -43,7 +50,7 @@ class Shown:
     """How one number format shows a value: kind padded | percent | hidden."""
 
     kind: str
-    digits: int = 0  # padded: the zeros' count; percent: the decimals
+    digits: int = 0  # padded: the zeros' count; percent: the decimals; affixed: the power of 10 divided by
     prefix: str = ""
     suffix: str = ""
 
@@ -60,6 +67,13 @@ class Shown:
         if self.kind == "percent":
             quantum = Decimal(1).scaleb(-self.digits)
             return f"{(number * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+        if self.kind == "affixed":  # at the 15 significant digits Excel keeps of a number
+            scaled = Decimal(format(float(number), ".15g")).scaleb(-self.digits)
+            plain = format(scaled, "f")
+            if "." in plain:
+                plain = plain.rstrip("0").rstrip(".")
+            sign = "-" if scaled < 0 and plain.strip("-0.") else ""
+            return f"{sign}{self.prefix}{plain.lstrip('-')}{self.suffix}"
         whole = number.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         sign = "-" if whole < 0 else ""
         return f"{sign}{self.prefix}{str(abs(int(whole))).zfill(self.digits)}{self.suffix}"
@@ -78,13 +92,98 @@ def classify(code: str) -> Shown | None:
         return Shown("percent", len(percent.group(1) or ""))
     core = bare.replace("\x00", "")
     padded = _PADDED.fullmatch(core)
-    if padded is None:
-        return None
+    # Text among the zeros (`0"."0000`, the 万 trick) is no padding: the digits move.
+    if padded is None or _PADDED.search(bare.strip("\x00")) is None or "\x00" in bare.strip("\x00"):
+        return affixed(code)
     split = bare.index("0")
     texts = iter(text for _, text in literals)
     prefix = "".join(next(texts) for _ in range(bare[:split].count("\x00")))
     suffix = "".join(texts)
     return Shown("padded", len(padded.group(1)), prefix, suffix)
+
+
+# The units the cell parser reads after a number as that same number (`3人`, `1200元`: cells.py's
+# COUNT_UNITS and 元, held equal by a test; not imported, so that a reader process spares the
+# contract), and the currency signs it reads before one: a format adding only these shows the
+# stored number.
+SAME_NUMBER_UNITS = frozenset((
+    "人次", "家次", "人", "名", "位", "次", "本", "册", "张", "份", "条", "场", "家", "个", "件", "元",
+))  # fmt: skip
+CURRENCY_SIGNS = frozenset(("¥", "￥"))
+_GENERAL = ("general", "g/通用格式")
+
+
+def affixed(code: str) -> Shown | None:
+    """A format that scales its number or writes text around it, as `Shown("affixed")`, or None.
+
+    One section of digit placeholders (`0 # ?`, grouping commas, one decimal point) or General,
+    with literal text before or after it (quoted, escaped by `\\` or `!`, or a character that is
+    not a format letter). Commas right after the last placeholder divide by 1,000 each; a literal
+    `.` among the whole-number placeholders (`0!.0000`) divides by 10 per placeholder after it.
+    Anything else (dates, `@`, exponents, other literals among the digits) is None: left as it is.
+    """
+    tokens: list[tuple[str, str]] = []  # ("lit", text) | ("ph", placeholder char) | ("gen", "")
+    i = 0
+    while i < len(code):
+        ch = code[i]
+        if ch == '"':
+            end = code.find('"', i + 1)
+            if end < 0:
+                return None
+            tokens.append(("lit", code[i + 1:end]))
+            i = end + 1
+            continue
+        if ch in "\\!" and i + 1 < len(code):
+            tokens.append(("lit", code[i + 1]))
+            i += 2
+            continue
+        general = next((g for g in _GENERAL if code[i:i + len(g)].lower() == g), None)
+        if general is not None:
+            tokens.append(("gen", ""))
+            i += len(general)
+            continue
+        if ch in "0#?.,":
+            tokens.append(("ph", ch))
+        elif ch == "_" and i + 1 < len(code):  # a space as wide as the next character
+            i += 1
+        elif ch.isascii() and (ch.isalpha() or ch in "%@*"):
+            return None  # a date or time, text, an exponent, a percentage beside text, a fill
+        elif ch != " " or tokens:
+            tokens.append(("lit", ch))
+        i += 1
+    kinds = [kind for kind, _ in tokens]
+    if "ph" not in kinds and "gen" not in kinds:
+        return None
+    first = min(k for k, (kind, _) in enumerate(tokens) if kind != "lit")
+    last = max(k for k, (kind, _) in enumerate(tokens) if kind != "lit")
+    prefix = "".join(t for _, t in tokens[:first])
+    suffix = "".join(t for _, t in tokens[last + 1:]).rstrip()
+    core = tokens[first:last + 1]
+    if "gen" in kinds:
+        if len(core) != 1:
+            return None
+        exponent = 0
+    else:
+        scale = 0
+        while core and core[-1] == ("ph", ","):  # trailing commas: each divides by 1,000
+            core.pop()
+            scale += 3
+        places = [t for kind, t in core if kind == "ph"]
+        if places.count(".") > 1:
+            return None
+        whole = core if "." not in places else core[: core.index(("ph", "."))]
+        inserted = [k for k, (kind, t) in enumerate(core) if kind == "lit"]
+        if any(k >= len(whole) or core[k][1] != "." for k in inserted) or len(inserted) > 1:
+            return None  # literals among the decimals, or other than one inserted point
+        shift = sum(1 for kind, t in whole[inserted[0] + 1:] if kind == "ph" and t != ",") if inserted else 0
+        if inserted and "." in places:
+            return None
+        exponent = scale + shift
+    if exponent == 0 and (not prefix or prefix.strip() in CURRENCY_SIGNS) and (
+        not suffix or suffix.strip() in SAME_NUMBER_UNITS
+    ):
+        return None  # the number shown is the number stored
+    return Shown("affixed", exponent, prefix, suffix)
 
 
 def styles_shown(z: zipfile.ZipFile) -> dict[int, Shown]:
