@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import polars as pl
 
 from flows.contract.ledgers import Ledger
+from flows.extract.grid import MARKS_SCHEMA, Grid, empty_marks
 from flows.textnorm import header_unit, normalise_header
 
 SEARCH_ROWS = 30  # a header further down than this is not a header
 ROW_NUMBER_HEADERS = {"序号", "编号", "No", "No.", "NO"}
-SCALES = {"万元": 10_000.0, "元": 1.0}
+SCALES = {"万元": 10_000.0, "千元": 1_000.0, "元": 1.0}
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,13 @@ def find_header(rows: list[list[str | None]], row_numbers: list[int], ledger: Le
         lower = known_cells(lower_row, lookup)
         if required <= set(upper.values()):
             # A second header row below holds the group's sub-headers (海报 under 宣传品发放)
-            # only when every non-empty cell in it is a header.
+            # only when every non-empty cell in it is a header, or stands under a blank cell of
+            # the upper row (a sub-header the template does not know, 其他 under the group's
+            # merged label): read as data, that row would leave the group's columns unread.
             filled = {j for j, c in enumerate(lower_row) if c is not None and str(c).strip()}
             gains = {j for j in lower if j not in upper and lower[j] not in upper.values()}
-            if gains and filled <= set(lower) | row_number_cells(lower_row):
+            under_blank = {j for j in filled if j >= len(rows[r]) or not str(rows[r][j] or "").strip()}
+            if gains and filled <= set(lower) | row_number_cells(lower_row) | under_blank:
                 return match(rows, row_numbers, r, r + 1, upper, lower, hidden)
             return match(rows, row_numbers, r, None, upper, {}, hidden)
         combined = {**upper, **lower}
@@ -179,3 +185,56 @@ def likely_header(header: str, aliases: tuple[str, ...], cells: list[str]) -> st
         if ratio > best_ratio:
             best, best_ratio = cell, ratio
     return best if best_ratio >= 0.5 else None
+
+
+# Types whose parts under one header merged over several columns read as one value: names
+# (`张三` | `李四`: two officers, as enforcement forms give each a cell) and text, side by side.
+JOINED_TYPES = {"names": "、", "text": " "}
+
+
+def merged_header_cells(grid: Grid, match: HeaderMatch, ledger: Ledger) -> Grid:
+    """Read the columns a merged header cell covers as part of its field.
+
+    A header cell merged across columns (`执法人员` over F1:G1) names every column under it,
+    though only its first holds the text: a value in a covered column belongs to the field, and
+    read alone the first column would lose it unseen. Names and text are joined into the field's
+    value; for any other type a row with a value in a covered column cannot say which is the
+    field's, and its field is marked (`merged_header`), so that the row goes back with both values.
+    """
+    by_grid = {g: name for name, g in match.columns.items()}
+    types = {c.name: c.type for c in ledger.columns}
+    frame, found = grid.frame, []
+    top = match.first_data_index
+    for m in grid.merges:
+        anchor = f"c{m.first_col}"
+        name = by_grid.get(anchor)
+        if name is None or m.last_col == m.first_col or not (m.first_row <= match.header_row <= m.last_row + 1):
+            continue
+        if top >= frame.height:
+            continue
+        # Only columns with nothing of their own in the header row: a sub-header under a group
+        # label (海报 under 宣传品发放) is a column of its own, named or ignored.
+        lower = frame.row(top - 1, named=True)
+        covered = [f"c{c}" for c in range(m.first_col + 1, m.last_col + 1)
+                   if f"c{c}" in frame.columns and f"c{c}" not in by_grid and not (lower[f"c{c}"] or "").strip()]
+        if not covered:
+            continue
+        parts = [pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars())
+                 for c in (anchor, *covered)]
+        in_body = pl.int_range(pl.len()) >= top
+        extra = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in covered]) & in_body
+        if not frame.select(extra.any()).item():
+            continue
+        joined = pl.concat_str(parts, separator=JOINED_TYPES.get(types[name], " | "), ignore_nulls=True)
+        if types[name] in JOINED_TYPES:
+            frame = frame.with_columns(pl.when(extra).then(joined).otherwise(pl.col(anchor)).alias(anchor))
+        else:
+            rows = frame.filter(extra).select("_row", joined.alias("shown"))
+            found += [(row, m.first_col, "merged_header", shown, m.ref) for row, shown in rows.rows()]
+    if frame is grid.frame and not found:
+        return grid
+    marks = grid.marks if grid.marks is not None else empty_marks()
+    if found:
+        new = pl.DataFrame(found, schema=MARKS_SCHEMA, orient="row")
+        marks = pl.concat([marks.join(new.select("_row", "col"), on=["_row", "col"], how="anti"), new]).sort("_row", "col")
+    return replace(grid, frame=frame, marks=marks)

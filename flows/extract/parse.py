@@ -20,7 +20,7 @@ from flows.textnorm import WHITESPACE_CHARS, normalise_header
 
 # A row whose first non-empty cell (inner white space removed, ：read as :) starts with one
 # of these labels is a total, signature or note row, unless the rest of it reads as data.
-TOTAL_PREFIXES = ("合计", "总计", "小计")
+TOTAL_PREFIXES = ("合计", "总计", "小计", "汇总")  # 汇总: the total row of an Excel/WPS table (套用表格格式)
 NOTE_PREFIXES = ("填表人", "填报人", "审核人", "审核", "单位负责人", "负责人", "分管领导", "联系电话", "联系人",
                  "填报日期", "制表", "备注:", "说明", "注:",
                  # and the other signature lines of the forms units use (经办人：, 填报单位（盖章）：…)
@@ -52,6 +52,9 @@ MARK_RULES = {
                   "公式没有计算结果（文件由不计算公式的程序保存），请在 Excel/WPS 中打开、保存后重新提交"),
     "lost_digits": ("lost_digits",
                     "数字超过 15 位，被 Excel 当作数字保存后丢失了末几位，请将该列设为文本后重新录入"),
+    "merged_header": ("merged_header",
+                      "该列表头合并了多列，其下几列都填了值，无法确定哪个是该项的值；"
+                      "请取消表头合并、每项只填一列后重新提交"),
 }
 
 

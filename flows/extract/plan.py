@@ -21,7 +21,13 @@ from flows.contract.filenames import (
 from flows.contract.ledgers import LEDGERS, Ledger, ledger_for_folder
 from flows.errors import Rejected
 from flows.extract import readers
-from flows.extract.headers import HeaderMatch, find_header, missing_header_advice
+from flows.extract.cells import serials_from_1904
+from flows.extract.headers import (
+    HeaderMatch,
+    find_header,
+    merged_header_cells,
+    missing_header_advice,
+)
 from flows.extract.inbox import (
     SourceFile,
 )
@@ -140,23 +146,88 @@ def plan(source: SourceFile) -> list[Unit | tuple[str | None, Rejected]]:
 
 
 def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
-    """The first visible sheet that has the ledger's header row (a CSV has one sheet)."""
+    """The visible sheet that has the ledger's header row and data rows (a CSV has one sheet).
+
+    One such sheet is the file. Several visible sheets with the header and data (one per
+    中队, or last month's sheet left before this month's) are refused: loading one would lose
+    the others unseen. A sheet with the header but no data (an empty template copy) gives way
+    to the one with data; when no visible sheet has data, the first with the header is a zero
+    report, unless a hidden sheet holds the header and data (then the file is refused).
+    """
     if kind == "csv":
         grid = readers.csv_grid(readers.read_bytes(source.path))
         return replace(grid, header=(ledger, require_header(grid, ledger)))
     reader = readers.open_workbook(source.path)
     first_failure: Rejected | None = None
+    found: list[readers.Grid] = []  # visible sheets with the header
+    hidden: list[readers.Sheet] = []
     for sheet in readers.sheets(reader, source.path):
         if not sheet.visible:
+            hidden.append(sheet)
             continue
-        grid = readers.sheet_grid(reader, sheet)
+        try:
+            grid = readers.sheet_grid(reader, sheet)
+        except Rejected:
+            if not found:
+                raise
+            continue  # a later sheet that cannot be read is not this ledger's (as before)
         if grid.frame.height == 0:
             continue
         try:
-            return replace(grid, header=(ledger, require_header(grid, ledger)))
+            found.append(replace(grid, header=(ledger, require_header(grid, ledger))))
         except Rejected as exc:
             first_failure = first_failure or exc
-    raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+    if not found:
+        raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+    with_data = [grid for grid in found if has_data_rows(grid, ledger)]
+    if len(with_data) > 1:
+        names = "".join(f"「{g.sheet}」" for g in with_data)
+        raise Rejected(
+            f"工作簿中有 {len(with_data)} 张工作表都有{ledger.name_zh}的表头和数据：{names}；"
+            "月度文件只读一张工作表，另一张的数据会漏掉。请把本月的数据合并到一张工作表，"
+            "删除不属于本月的工作表后重新提交",
+            rule="several_sheets",
+        )
+    if with_data:
+        return with_data[0]
+    for sheet in hidden:  # the visible sheet is empty: is the month's data hidden?
+        try:
+            grid = readers.sheet_grid(reader, sheet)
+            grid = replace(grid, header=(ledger, require_header(grid, ledger)))
+        except Rejected:
+            continue
+        if has_data_rows(grid, ledger):
+            raise Rejected(
+                f"可见的工作表「{found[0].sheet}」只有表头没有数据，数据在隐藏的工作表「{sheet.name}」中；"
+                "请取消隐藏或把数据移到可见的工作表后重新提交（零报告请删除该隐藏工作表）",
+                rule="hidden_sheet_data",
+            )
+    return found[0]
+
+
+# A row whose first cell starts so is a total, not data (parse.py has the whole list; a reader
+# process plans files without importing the parser).
+TOTAL_LABELS = ("合计", "总计", "小计", "汇总")
+
+
+def has_data_rows(grid: readers.Grid, ledger: Ledger) -> bool:
+    """Whether a sheet has a row below its header that fills half its required columns (not a total)."""
+    match: HeaderMatch = grid.header[1][0]
+    required = [match.columns[c.name] for c in ledger.required if c.name in match.columns]
+    body = grid.frame.slice(match.first_data_index)
+    if body.height == 0 or not required:
+        return False
+    need = max(1, (len(required) + 1) // 2)
+    filled = pl.sum_horizontal([pl.col(c).str.strip_chars().fill_null("").ne("").cast(pl.Int32) for c in required])
+    first = pl.coalesce([pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.replace_all(r"\s", ""))
+                         for c in grid_columns(grid.frame)])
+    total = first.fill_null("").str.contains("^(?:" + "|".join(TOTAL_LABELS) + ")")
+    rows = body.select((filled >= need) & ~total)
+    return bool(rows.to_series().any())
+
+
+def grid_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c != "_row"]
 
 
 def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str | None, Rejected]]:
@@ -271,7 +342,23 @@ def safe_ledger(source: SourceFile) -> Ledger | None:
         return None
 
 
+def with_1904_serials(grid: readers.Grid, match: HeaderMatch, ledger: Ledger) -> readers.Grid:
+    """Read the date serials typed as numbers in a 1904 workbook's date columns from its epoch."""
+    dates = [match.columns[c.name] for c in ledger.columns if c.type == "date" and c.name in match.columns]
+    if not dates:
+        return grid
+    body = pl.int_range(pl.len()) >= match.first_data_index
+    frame = grid.frame.with_columns(
+        pl.when(body).then(serials_from_1904(pl.col(c))).otherwise(pl.col(c)).alias(c) for c in dates
+    )
+    return replace(grid, frame=frame)
+
+
 def locate(unit: Unit) -> Located:
     """Find the header of one unit."""
     match, header_rows = require_header(unit.grid, unit.ledger)
+    if unit.grid.merges:  # a header merged across columns: the columns it covers are its field's
+        unit = replace(unit, grid=merged_header_cells(unit.grid, match, unit.ledger))
+    if unit.grid.date1904:  # a date serial typed as a number counts from 1904 there
+        unit = replace(unit, grid=with_1904_serials(unit.grid, match, unit.ledger))
     return Located(unit, match, header_rows[: match.first_data_index])
