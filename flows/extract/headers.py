@@ -208,9 +208,13 @@ def merged_header_cells(grid: Grid, match: HeaderMatch, ledger: Ledger) -> Grid:
     for m in grid.merges:
         anchor = f"c{m.first_col}"
         name = by_grid.get(anchor)
-        if name is None or m.last_col == m.first_col or not (m.first_row <= match.header_row <= m.last_row + 1):
+        if name is None or m.last_col == m.first_col or top >= frame.height or m.first_row > frame.height:
             continue
-        if top >= frame.height:
+        # The merge is the header cell itself (a title merged over the table is not): it holds
+        # the row the field's header was found in, the lower header row or the one above it.
+        lower_text = (frame[anchor][match.header_row - 1] or "").strip() if match.header_row <= frame.height else ""
+        at = match.header_row if lower_text == match.headers[name] else match.header_row - 1
+        if not m.first_row <= at <= m.last_row:
             continue
         # Only columns with nothing of their own in the header row: a sub-header under a group
         # label (海报 under 宣传品发放) is a column of its own, named or ignored.

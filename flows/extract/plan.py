@@ -179,6 +179,8 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
             first_failure = first_failure or exc
     if not found:
         raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+    if len(found) == 1 and not hidden:
+        return found[0]
     with_data = [grid for grid in found if has_data_rows(grid, ledger)]
     if len(with_data) > 1:
         names = "".join(f"「{g.sheet}」" for g in with_data)

@@ -136,6 +136,23 @@ def test_a_count_under_a_header_merged_over_two_columns_goes_back_with_both_valu
          "无法确定哪个是该项的值；请取消表头合并、每项只填一列后重新提交（原值：「2 | 3」）")]
 
 
+def test_a_title_merged_over_the_table_is_no_merged_header(ws):
+    path = ws.path("inspections/2024-06.xlsx")
+    path.parent.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(path))
+    s = wb.add_worksheet("S")
+    s.merge_range(0, 0, 0, 9, "检查日期")  # a title that happens to read as the first header
+    for c, h in enumerate(INSPECTIONS):
+        s.write_string(1, c, h)
+    s.write_datetime(2, 0, datetime(2024, 6, 3), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    for c, v in enumerate(["日常检查", "丑网吧", "网吧", 2, "张三", "未发现问题", None, "经办：王五"], start=1):
+        if v is not None:
+            (s.write_number if isinstance(v, int) else s.write_string)(2, c, v)
+    wb.close()
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 0)
+
+
 def test_sub_headers_under_a_group_label_are_columns_of_their_own(ws):
     path = ws.path("publicity_events/2024-11.xlsx")
     path.parent.mkdir(parents=True)
