@@ -207,25 +207,30 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
     return found[0]
 
 
-# A row whose first cell starts so is a total, not data (parse.py has the whole list; a reader
-# process plans files without importing the parser).
-TOTAL_LABELS = ("合计", "总计", "小计", "汇总")
+# The labels of total, signature and note rows and the words of a zero report, as parse.py has
+# them (held equal by a test): a reader process plans files without importing the parser.
+ROW_LABELS = ("合计", "总计", "小计", "汇总", "填表人", "填报人", "审核人", "审核", "单位负责人", "负责人",
+              "分管领导", "联系电话", "联系人", "填报日期", "制表", "备注:", "说明", "注:", "经办人", "统计人",
+              "主要负责人", "主管领导", "领导签字", "签字", "签名", "盖章", "填报单位", "报送单位", "报送日期",
+              "填报时间", "日期:")  # fmt: skip
+NOTHING_HAPPENED = ("无", "本月无", "无此项")
 
 
 def has_data_rows(grid: readers.Grid, ledger: Ledger) -> bool:
-    """Whether a sheet has a row below its header that fills half its required columns (not a total)."""
+    """Whether a sheet has a row below its header with a value in a ledger column that is not a
+    total, a signature or note, or a zero report's 无 (a bad row counts: it is the clerk's data)."""
     match: HeaderMatch = grid.header[1][0]
-    required = [match.columns[c.name] for c in ledger.required if c.name in match.columns]
+    mapped = sorted(set(match.columns.values()))
     body = grid.frame.slice(match.first_data_index)
-    if body.height == 0 or not required:
+    if body.height == 0 or not mapped:
         return False
-    need = max(1, (len(required) + 1) // 2)
-    filled = pl.sum_horizontal([pl.col(c).str.strip_chars().fill_null("").ne("").cast(pl.Int32) for c in required])
-    first = pl.coalesce([pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.replace_all(r"\s", ""))
-                         for c in grid_columns(grid.frame)])
-    total = first.fill_null("").str.contains("^(?:" + "|".join(TOTAL_LABELS) + ")")
-    rows = body.select((filled >= need) & ~total)
-    return bool(rows.to_series().any())
+    filled = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in mapped])
+    first = pl.coalesce([
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.replace_all(r"\s", "").str.replace("：", ":"))
+        for c in grid_columns(grid.frame)
+    ]).fill_null("")  # fmt: skip
+    label = first.str.contains("^(?:" + "|".join(ROW_LABELS) + ")") | first.is_in(NOTHING_HAPPENED)
+    return bool(body.select((filled & ~label).any()).item())
 
 
 def grid_columns(frame: pl.DataFrame) -> list[str]:

@@ -361,3 +361,31 @@ def test_a_date_serial_typed_as_a_number_counts_from_1904_in_a_1904_xls(ws):
     assert (summary.rows_loaded, summary.rows_quarantined) == (2, 0)
     assert ws.query("SELECT venue_name, inspection_date FROM raw.inspections ORDER BY 1") == [
         ("丙网吧", date(2023, 1, 7)), ("甲网吧", date(2023, 1, 5))]
+
+
+def test_the_planner_knows_the_row_labels_the_parser_knows():
+    from flows.extract import parse, plan
+
+    assert set(plan.ROW_LABELS) == {*parse.TOTAL_PREFIXES, *parse.NOTE_PREFIXES}
+    assert plan.NOTHING_HAPPENED == parse.NOTHING_HAPPENED
+
+
+def test_a_sheet_of_bad_rows_is_data_too(ws):
+    # Rows that will go back are still the clerk's data: a second sheet with them is not passed over.
+    write_xlsx(ws.path("inspections/2024-03.xlsx"), {
+        "3月": [INSPECTIONS, inspection(date(2024, 3, 3), "甲网吧")],
+        "补录": [INSPECTIONS, [None, None, "乙网吧", None, None, None, None]],
+    })  # fmt: skip
+    summary = ws.run()
+    assert summary.files_rejected == 1
+    assert "「3月」「补录」" in reason(ws, "inspections/2024-03.xlsx")[1]
+
+
+def test_a_template_with_its_signature_lines_and_a_zero_reports_wu_is_no_data(ws):
+    write_xlsx(ws.path("inspections/2024-03.xlsx"), {
+        "模板": [INSPECTIONS, ["填表人：", None, None, None, "审核人：", None, None]],
+        "3月": [INSPECTIONS, inspection(date(2024, 3, 3), "甲网吧")],
+        "4月": [INSPECTIONS, ["本月无"]],
+    })  # fmt: skip
+    summary = ws.run()
+    assert (summary.files_loaded, summary.rows_loaded) == (1, 1)
