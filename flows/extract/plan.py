@@ -243,7 +243,11 @@ def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str
     units: list[Unit | tuple[str | None, Rejected]] = []
     for sheet in readers.sheets(reader, source.path):
         month = month_from_sheet(sheet.name or "")
-        if not sheet.visible or month is None:
+        if not sheet.visible:
+            continue
+        if month is None:  # a notes or summary sheet; one with the ledger's rows is a month unnamed
+            if (unnamed := unnamed_month(reader, sheet, ledger)) is not None:
+                units.append((sheet.name, unnamed))
             continue
         grid = readers.sheet_grid(reader, sheet)
         if grid.frame.height == 0 or all_blank(grid):
@@ -261,6 +265,25 @@ def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str
             rule="no_period",
         )
     return units
+
+
+def unnamed_month(reader: readers.Workbook, sheet: readers.Sheet, ledger: Ledger) -> Rejected | None:
+    """The rejection of a yearly workbook's sheet whose name gives no month but which holds the
+    ledger's header and data (`3月台账`, `3月份(补报)`): skipped, its rows would be lost unseen."""
+    try:
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0:
+            return None
+        grid = replace(grid, header=(ledger, require_header(grid, ledger)))
+    except Rejected:
+        return None  # no header of this ledger: a notes sheet, not a month
+    if not has_data_rows(grid, ledger):
+        return None
+    return Rejected(
+        f"工作表「{sheet.name}」有{ledger.name_zh}的表头和数据，但从表名看不出是哪个月；年度工作簿的每月"
+        "工作表应命名为「1月」…「12月」（或「01」…「12」），请改名后重新提交",
+        rule="no_period",
+    )
 
 
 def all_blank(grid: readers.Grid) -> bool:

@@ -389,3 +389,17 @@ def test_a_template_with_its_signature_lines_and_a_zero_reports_wu_is_no_data(ws
     })  # fmt: skip
     summary = ws.run()
     assert (summary.files_loaded, summary.rows_loaded) == (1, 1)
+
+
+def test_a_yearly_workbooks_sheet_with_data_whose_name_gives_no_month_goes_back(ws):
+    write_xlsx(ws.path("inspections/2024年执法检查台账.xlsx"), {
+        "说明": [["填表说明"], ["每月一张工作表"]],
+        "1月": [INSPECTIONS, inspection(date(2024, 1, 3), "甲网吧")],
+        "3月台账": [INSPECTIONS, inspection(date(2024, 3, 3), "乙网吧")],
+    })  # fmt: skip
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.files_rejected) == (1, 1)
+    assert ws.query("SELECT sheet, status, reason FROM file_versions ORDER BY sheet") == [
+        ("1月", "loaded", None),
+        ("3月台账", "rejected", "工作表「3月台账」有执法检查台账的表头和数据，但从表名看不出是哪个月；年度工作簿的每月"
+         "工作表应命名为「1月」…「12月」（或「01」…「12」），请改名后重新提交")]
