@@ -384,6 +384,19 @@ def with_1904_serials(grid: readers.Grid, match: HeaderMatch, ledger: Ledger) ->
     return replace(grid, frame=frame)
 
 
+# A whole number written with a zero fraction (`202403000123.0`): what a system that passes its
+# numbers through floating point (pandas with a blank in the column) writes into a CSV.
+_ZERO_FRACTION = r"^(\s*-?[0-9]+)\.0+(\s*)$"
+
+
+def without_zero_fraction(grid: readers.Grid, column: str) -> readers.Grid:
+    """A CSV's register key `202403000123.0` as Excel shows it, `202403000123` (Excel reads the
+    cell as a number): otherwise the ticket typed without `.0` another month is a second key."""
+    if not grid.frame.select(pl.col(column).str.contains(_ZERO_FRACTION).any()).item():
+        return grid
+    return replace(grid, frame=grid.frame.with_columns(pl.col(column).str.replace(_ZERO_FRACTION, "${1}${2}")))
+
+
 def locate(unit: Unit) -> Located:
     """Find the header of one unit."""
     match, header_rows = require_header(unit.grid, unit.ledger)
@@ -391,4 +404,6 @@ def locate(unit: Unit) -> Located:
         unit = replace(unit, grid=merged_header_cells(unit.grid, match, unit.ledger))
     if unit.grid.date1904:  # a date serial typed as a number counts from 1904 there
         unit = replace(unit, grid=with_1904_serials(unit.grid, match, unit.ledger))
+    if unit.grid.sheet is None and unit.ledger.key in match.columns:  # a CSV's register key
+        unit = replace(unit, grid=without_zero_fraction(unit.grid, match.columns[unit.ledger.key]))
     return Located(unit, match, header_rows[: match.first_data_index])

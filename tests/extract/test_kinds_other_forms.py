@@ -403,3 +403,15 @@ def test_a_yearly_workbooks_sheet_with_data_whose_name_gives_no_month_goes_back(
         ("1月", "loaded", None),
         ("3月台账", "rejected", "工作表「3月台账」有执法检查台账的表头和数据，但从表名看不出是哪个月；年度工作簿的每月"
          "工作表应命名为「1月」…「12月」（或「01」…「12」），请改名后重新提交")]
+
+
+def test_a_csv_ticket_number_written_with_a_zero_fraction_is_the_same_ticket(ws):
+    # April's export went through floating point (a blank in the column): 202404000123.0.
+    ws.path("hotline").mkdir(parents=True)
+    ws.path("hotline/2024-04.csv").write_text(
+        ",".join(HOTLINE) + "\n202404000123.0,2024-04-05,投诉,噪音,2024-04-12\n,2024-04-06,咨询,,2024-04-13\n",
+        encoding="utf-8")
+    ws.path("hotline/2024-05.csv").write_text(
+        ",".join(HOTLINE) + "\n202404000123,2024-04-05,投诉,噪音,2024-04-12\n", encoding="utf-8")
+    ws.run()
+    assert ws.query("SELECT DISTINCT ticket_no FROM raw.hotline WHERE ticket_no IS NOT NULL") == [("202404000123",)]
