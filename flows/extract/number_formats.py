@@ -14,8 +14,8 @@ kinds of format show something else, and the clerk reads only what is shown:
   `0.00"万元"`, `"西文旅罚〔2024〕"0"号"`. The clerk reads the shown magnitude and text, so the
   cell loads as `prefix + value / 10^k + suffix` at the stored value's full precision (the
   rounding a format does is not taken, as for every format): `1.2345`, `12.3456万`, `1.2万元`,
-  `西文旅罚〔2024〕7号`. A suffix that is only a unit the cell parser reads as the same number
-  (`0"人"`, `#,##0.00"元"`) and a currency sign before it change nothing and are left.
+  `西文旅罚〔2024〕7号`. A suffix that neither scales the number nor makes it a document's
+  number (`0"人"`, `0"户"`, `#,##0.00"元"`) and a currency sign before it change nothing and are left.
 
 Only these are rewritten; any other format leaves calamine's text as it is. The formats are
 read from `xl/styles.xml` (ECMA-376 Part 1, §18.8.30 numFmt and §18.8.10 cellXfs; built-in
@@ -102,14 +102,11 @@ def classify(code: str) -> Shown | None:
     return Shown("padded", len(padded.group(1)), prefix, suffix)
 
 
-# The units the cell parser reads after a number as that same number (`3人`, `1200元`: cells.py's
-# COUNT_UNITS and 元, held equal by a test; not imported, so that a reader process spares the
-# contract), and the currency signs it reads before one: a format adding only these shows the
-# stored number.
-SAME_NUMBER_UNITS = frozenset((
-    "人次", "家次", "人", "名", "位", "次", "本", "册", "张", "份", "条", "场", "家", "个", "件", "元",
-))  # fmt: skip
-CURRENCY_SIGNS = frozenset(("¥", "￥"))
+# A suffix changes what the number means only when it scales it (`万元`, `亿`, `千元`) or makes
+# it a document's number (`号`): any other (`人`, `户`, `人/次`, `元`) is a unit beside the same
+# number, which loads as stored. Currency signs before a number are read by the money parser.
+MEANING_WORDS = ("万", "亿", "千", "号")
+CURRENCY_SIGNS = frozenset(("¥", "￥", "$"))
 _GENERAL = ("general", "g/通用格式")
 
 
@@ -179,10 +176,8 @@ def affixed(code: str) -> Shown | None:
         if inserted and "." in places:
             return None
         exponent = scale + shift
-    if exponent == 0 and (not prefix or prefix.strip() in CURRENCY_SIGNS) and (
-        not suffix or suffix.strip() in SAME_NUMBER_UNITS
-    ):
-        return None  # the number shown is the number stored
+    if exponent == 0 and (not prefix or prefix.strip() in CURRENCY_SIGNS) and not any(w in suffix for w in MEANING_WORDS):
+        return None  # the number shown is the number stored, a unit beside it
     return Shown("affixed", exponent, prefix, suffix)
 
 

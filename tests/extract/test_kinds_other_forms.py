@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 from ledgerfiles import write_xlsx
 
-from flows.extract.number_formats import SAME_NUMBER_UNITS, Shown, classify
+from flows.extract.number_formats import Shown, classify
 
 INSPECTIONS = ["检查日期", "检查类型", "检查对象", "场所类型", "出动人次", "执法人员", "检查结果"]
 CASES = ["案件编号", "立案日期", "当事人", "当事人类型", "案由"]
@@ -210,23 +210,19 @@ def test_every_cell_of_an_array_formula_without_results_goes_back(ws):
     ('"西文旅罚〔2024〕"0"号"', "7", "西文旅罚〔2024〕7号"),
     ("0.0,,", "1234567", "1.234567"),
     ('0"万元"', "-3", "-3万元"),
+    ('0"号"', "7", "7号"),
 ])  # fmt: skip
 def test_formats_that_scale_or_add_text_show_it(code, value, shown):
     assert classify(code).text(value) == shown
 
 
 @pytest.mark.parametrize("code", [
-    '0"人"', '#,##0.00"元"', "0元", 'G/通用格式"元"', "¥#,##0.00", "General", "#,##0", "0.00_ ",
+    '0"人"', '0"户"', '0"人/次"', '#,##0.00"元"', "0元", 'G/通用格式"元"', "¥#,##0.00", '"$"#,##0', "General", "#,##0",
+    "0.00_ ",
     'yyyy"年"m"月"d"日"', '@"号"', "000-0000", "0.00E+00",
 ])  # fmt: skip
 def test_formats_that_show_the_stored_number_are_left(code):
     assert classify(code) is None
-
-
-def test_the_units_a_format_may_add_are_those_the_count_parser_reads():
-    from flows.extract.cells import COUNT_UNITS
-
-    assert set(COUNT_UNITS) | {"元"} == SAME_NUMBER_UNITS
 
 
 def test_zero_padding_with_text_among_the_zeros_is_no_padding():
