@@ -29,6 +29,13 @@ class HeaderMatch:
     row_number_column: str | None = None
 
 
+def header_scale(unit: str | None) -> float:
+    """The scale of a money header's unit: `万元`, and as forms write it, `单位：万元`, `人民币万元`."""
+    if unit is None:
+        return 1.0
+    return SCALES.get(unit.removeprefix("单位:").removeprefix("人民币"), 1.0)
+
+
 def header_lookup(ledger: Ledger) -> dict[str, str]:
     """Map every normalised header and alias of a ledger to its column name."""
     lookup: dict[str, str] = {}
@@ -105,9 +112,9 @@ def match(rows, row_numbers, upper_i: int, lower_i: int | None, upper: dict, low
             continue
         columns[name] = f"c{j}"
         headers[name] = written
-        unit = header_unit(written)
-        if unit in SCALES and SCALES[unit] != 1.0:
-            scales[name] = SCALES[unit]
+        scale = header_scale(header_unit(written))
+        if scale != 1.0:
+            scales[name] = scale
     header_rows = [upper_i] if lower_i is None else [upper_i, lower_i]
     row_number_column = None
     for i in header_rows:

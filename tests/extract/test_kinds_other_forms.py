@@ -411,3 +411,18 @@ def test_a_csv_ticket_number_written_with_a_zero_fraction_is_the_same_ticket(ws)
         ",".join(HOTLINE) + "\n202404000123,2024-04-05,投诉,噪音,2024-04-12\n", encoding="utf-8")
     ws.run()
     assert ws.query("SELECT DISTINCT ticket_no FROM raw.hotline WHERE ticket_no IS NOT NULL") == [("202404000123",)]
+
+
+# --- headers as templates print them: a required mark, `单位：万元` ---------------------------------
+
+
+def test_a_header_with_a_required_mark_and_a_unit_written_as_a_form_writes_it(ws):
+    # `*` marks the template's required columns; an optional column so marked was ignored and
+    # its amounts loaded as the default 0, and `（单位：万元）` was not read as 万元.
+    header = ["*案件编号", "*立案日期", "*当事人", "*当事人类型", "*案由", "＊罚款金额（单位：万元）", "没收违法所得（元）★"]
+    write_xlsx(ws.path("cases/2024-01.xlsx"), {"S": [
+        header, ["西文旅罚〔2024〕1号", date(2024, 1, 3), "某公司", "单位", "违规经营", 1.2, 300]]})
+    summary = ws.run()
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 0)
+    assert ws.query("SELECT fine_yuan, confiscated_yuan FROM raw.cases") == [(12000.0, 300.0)]
+    assert ws.one("SELECT ignored_columns FROM file_versions") == []
