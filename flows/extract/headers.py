@@ -182,6 +182,33 @@ def missing_header_advice(rows: list[list[str | None]], row_numbers: list[int], 
     return said + "，请按模板补上这些列后重新提交"
 
 
+NUMERIC_TYPES = ("int", "money", "number")
+
+
+def unread_amount_column(match: HeaderMatch, ledger: Ledger) -> str | None:
+    """Advice when an unknown header most likely names a count or amount column the file lacks.
+
+    Such a column (`罚款数额（元）` for `罚款金额（元）`, `横幅数` for `悬挂横幅`) is ignored, and the
+    ledger's column it means takes its default: every fine 0, every banner count 0, with nothing
+    said but the ignored header. A column the file has under its own header is never asked about.
+    """
+    unknown = [h for h in match.ignored if not h.endswith(("重复）", "未读取）"))]
+    if not unknown:
+        return None
+    guesses = []
+    for column in ledger.columns:
+        if column.name in match.columns or column.type not in NUMERIC_TYPES:
+            continue
+        guess = likely_header(column.header, column.header_aliases, unknown)
+        if guess is not None:
+            guesses.append(f"表头中的「{guess}」是否就是「{column.header}」？")
+            unknown.remove(guess)
+    if not guesses:
+        return None
+    return ("".join(guesses) + "模板的这一列不在表中，按原样载入会把该列全部当作未填（取默认值），"
+            "请改为模板表头后重新提交")
+
+
 def likely_header(header: str, aliases: tuple[str, ...], cells: list[str]) -> str | None:
     """The cell most like a template header or its aliases (difflib, normalised), if alike enough."""
     best, best_ratio = None, 0.0

@@ -27,6 +27,7 @@ from flows.extract.headers import (
     find_header,
     merged_header_cells,
     missing_header_advice,
+    unread_amount_column,
 )
 from flows.extract.inbox import (
     SourceFile,
@@ -400,6 +401,8 @@ def without_zero_fraction(grid: readers.Grid, column: str) -> readers.Grid:
 def locate(unit: Unit) -> Located:
     """Find the header of one unit."""
     match, header_rows = require_header(unit.grid, unit.ledger)
+    if match.ignored and (advice := unread_amount_column(match, unit.ledger)) is not None:
+        raise Rejected(advice, rule="no_header")
     if unit.grid.merges:  # a header merged across columns: the columns it covers are its field's
         unit = replace(unit, grid=merged_header_cells(unit.grid, match, unit.ledger))
     if unit.grid.date1904:  # a date serial typed as a number counts from 1904 there

@@ -426,3 +426,21 @@ def test_a_header_with_a_required_mark_and_a_unit_written_as_a_form_writes_it(ws
     assert (summary.rows_loaded, summary.rows_quarantined) == (1, 0)
     assert ws.query("SELECT fine_yuan, confiscated_yuan FROM raw.cases") == [(12000.0, 300.0)]
     assert ws.one("SELECT ignored_columns FROM file_versions") == []
+
+
+def test_an_amount_column_under_a_header_the_template_does_not_know_is_asked_about(ws):
+    # 罚款数额 for 罚款金额: ignored, every fine would load as the default 0.
+    write_xlsx(ws.path("cases/2024-01.xlsx"), {"S": [
+        [*CASES, "罚款数额（元）"], ["西文旅罚〔2024〕1号", date(2024, 1, 3), "某公司", "单位", "违规经营", 500]]})
+    summary = ws.run()
+    assert (summary.files_rejected, summary.rows_loaded) == (1, 0)
+    assert reason(ws, "cases/2024-01.xlsx") == ("rejected", (
+        "表头中的「罚款数额（元）」是否就是「罚款金额」？模板的这一列不在表中，按原样载入会把该列全部当作未填（取默认值），"
+        "请改为模板表头后重新提交"))
+
+
+def test_an_unknown_header_like_no_missing_amount_column_is_only_listed(ws):
+    write_xlsx(ws.path("cases/2024-01.xlsx"), {"S": [
+        [*CASES, "罚款金额（元）", "经办科室"], ["西文旅罚〔2024〕1号", date(2024, 1, 3), "某公司", "单位", "违规经营", 500, "法规科"]]})
+    summary = ws.run()
+    assert (summary.files_rejected, summary.rows_loaded) == (0, 1)
