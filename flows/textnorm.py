@@ -55,14 +55,23 @@ def _compact(text: str) -> str:
     return _WHITESPACE.sub("", to_halfwidth(text))
 
 
+# The mark a template prints before or after a required column's header (`*罚款金额`, `检查日期★`).
+_REQUIRED_MARK = re.compile(r"^[*★☆※]+|[*★☆※]+$")
+
+
+def _header_text(text: str) -> str:
+    return _REQUIRED_MARK.sub("", _compact(text))
+
+
 def normalise_header(text: str) -> str:
-    """Normalise a header cell: half-width, no white space or invisible characters, no trailing unit."""
-    return _TRAILING_UNIT.sub("", _compact(text))
+    """Normalise a header cell: half-width, no white space or invisible characters, no required
+    mark (`*`, `★`, `※`), no trailing unit."""
+    return _TRAILING_UNIT.sub("", _header_text(text))
 
 
 def header_unit(text: str) -> str | None:
     """Return the unit a header names in trailing brackets (`罚款金额（万元）` -> `万元`)."""
-    match = _TRAILING_UNIT.search(_compact(text))
+    match = _TRAILING_UNIT.search(_header_text(text))
     if match is None or not match.group(1):
         return None
     return match.group(1)

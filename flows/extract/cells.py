@@ -73,7 +73,7 @@ _YEARLESS_DATE = r"^(?:\d{1,2}月\d{1,2}日?|\d{1,2}\.\d{1,2})$"
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
 _DATE_SEPARATORS = (["/", ".", "年", "月", "日"], ["-", "-", "-", "-", ""])
 
-MONEY_UNITS = ("万元", "万", "元")
+MONEY_UNITS = ("万元", "万", "千元", "元")
 _PLAIN_NUMBER = r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?$"
 _DECIMAL_NUMBER = r"^[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)$"
 
@@ -174,6 +174,23 @@ def _parse_date(raw: pl.Expr, year: int | pl.Expr) -> _Checked:
     return _Checked(value, reason)
 
 
+EPOCH_1904 = date(1904, 1, 1)
+
+
+def serials_from_1904(raw: pl.Expr) -> pl.Expr:
+    """A 1904 workbook's date serials typed as plain numbers, as the dates they mean there.
+
+    `_parse_date` reads a serial from Excel's 1900 epoch; in a workbook of the 1904 date system
+    (Excel for Mac) the same number is the day 1,462 days later. Every other cell is left as it
+    is (dates in a date format are already shifted by the readers, as Excel shows them).
+    """
+    text = raw.str.strip_chars()
+    serial = pl.when(text.str.contains(_SERIAL)).then(text.cast(pl.Float64, strict=False).floor().cast(pl.Int64))
+    moved = (pl.lit(EPOCH_1904) + pl.duration(days=serial)).dt.strftime("%Y-%m-%d")
+    in_window = (serial + 1462).is_between(SERIAL_MIN, SERIAL_MAX)
+    return pl.when(in_window).then(moved).otherwise(raw)
+
+
 # Counts and amounts
 
 
@@ -237,6 +254,8 @@ def _parse_money(raw: pl.Expr, column: Column, scale: float | pl.Expr) -> _Check
     factor = (
         pl.when(n.unit.str.starts_with("万"))
         .then(pl.lit(10000.0))
+        .when(n.unit == "千元")  # what a format `#,##0,"千元"` shows
+        .then(pl.lit(1000.0))
         .when(n.unit == "元")
         .then(pl.lit(1.0))
         .otherwise(scale.cast(pl.Float64) if isinstance(scale, pl.Expr) else pl.lit(float(scale)))

@@ -18,6 +18,9 @@ MARK_KINDS = (
     "no_result",  # a formula saved without its computed result: `shown` is "" (Excel shows the result)
     "lost_digits",  # a number of 16+ digits stored as a number: digits past the 15th are lost
     "rounded",  # a number its format shows as another number (1234.5 as `1,235`): `detail` is the stored value
+    # a value in a column that a header merged across columns covers (`detail`: the range), for
+    # a field that cannot join them: `shown` is the values side by side
+    "merged_header",
 )
 MARKS_SCHEMA = {"_row": pl.Int32, "col": pl.Int32, "kind": pl.Utf8, "shown": pl.Utf8, "detail": pl.Utf8}
 
@@ -51,6 +54,9 @@ class Grid:
     merges: tuple[MergedRange, ...] = ()
     # Cells whose text in `frame` is not what the clerk sees: MARKS_SCHEMA, one row per cell.
     marks: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    # The workbook counts days from 1904-01-01 (Excel for Mac's date system): a date serial
+    # typed as a plain number means another day than in a 1900 workbook.
+    date1904: bool = False
 
     @property
     def width(self) -> int:

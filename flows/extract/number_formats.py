@@ -1,7 +1,7 @@
 """Number formats that change what a number cell shows: the text Excel shows for them.
 
 calamine gives a number cell's value (`123`); Excel shows it through the cell's number format.
-For most formats the value is what a ledger needs (a date, `1,200.00` for 1200), but four
+For most formats the value is what a ledger needs (a date, `1,200.00` for 1200), but five
 kinds of format show something else, and the clerk reads only what is shown:
 
 - zero-padded whole numbers (`000000000000`, `"GD"0000`, `0000"号"`): a ticket number 123 shows
@@ -9,12 +9,19 @@ kinds of format show something else, and the clerk reads only what is shown:
   becomes a second key;
 - percentages (`0%`, `0.00%`): 3 shows as `300%`, which a count column must not read as 3;
 - `;;;` (every section empty): the value is hidden, and the clerk sees a blank cell;
-- formats that round or scale (`0`, `#,##0`, `0.00"元"`, `#,##0,`): 1234.5 formatted `#,##0`
+- formats that scale the number or write text around it (`affixed`): `0!.0000` and `0!.0,"万"`
+  (the well-known ways to show yuan in 万: 12345 shows as `1.2345`, 123456 as `12.3万`),
+  `0.00"万元"`, `"西文旅罚〔2024〕"0"号"`. The clerk reads the shown magnitude and text, so the
+  cell loads as `prefix + value / 10^k + suffix` at the stored value's full precision (the
+  rounding a format does is not taken, as for every format): `1.2345`, `12.3456万`, `1.2万元`,
+  `西文旅罚〔2024〕7号`. A suffix that neither scales the number nor makes it a document's
+  number (`0"人"`, `0"户"`, `#,##0.00"元"`) and a currency sign before it are not rewritten;
+- any other format that rounds (`0`, `#,##0`, `0.00"元"`, `0"人"`): 1234.5 formatted `#,##0`
   shows `1,235`. Where what is shown differs from what is stored the cell is marked `rounded`
   and its row goes back naming both: loading 1234.5 is not what the clerk sees, and loading 1235
   is not what Excel sums. Where they agree (1200 shows `1,200`) the value loads as it is.
 
-The first three are rewritten to the shown text; the fourth is only marked; any other format
+The first four are rewritten to the shown text; the fifth is only marked; any other format
 (General, dates, text, scientific, fractions, sections with conditions) leaves calamine's text
 as it is. The formats are read from `xl/styles.xml` (ECMA-376 Part 1, §18.8.30 numFmt and
 §18.8.10 cellXfs; the built-in ids are §18.8.30's table, and 5–8, 41–44 the currency and
@@ -65,8 +72,8 @@ _CELL = re.compile(
 class Shown:
     """How one number format shows a value: kind padded | percent | hidden."""
 
-    kind: str  # padded | percent | hidden | rounded
-    digits: int = 0  # padded: the zeros' count; percent and rounded: the decimals
+    kind: str  # padded | percent | hidden | affixed | rounded
+    digits: int = 0  # padded: the zeros' count; percent and rounded: the decimals; affixed: the power of 10 divided by
     prefix: str = ""
     suffix: str = ""
     grouped: bool = False  # rounded: thousands shown with commas (`#,##0`)
@@ -105,6 +112,13 @@ class Shown:
         if self.kind == "percent":
             quantum = Decimal(1).scaleb(-self.digits)
             return f"{(number * 100).quantize(quantum, rounding=ROUND_HALF_UP)}%"
+        if self.kind == "affixed":  # at the 15 significant digits Excel keeps of a number
+            scaled = Decimal(format(float(number), ".15g")).scaleb(-self.digits)
+            plain = format(scaled, "f")
+            if "." in plain:
+                plain = plain.rstrip("0").rstrip(".")
+            sign = "-" if scaled < 0 and plain.strip("-0.") else ""
+            return f"{sign}{self.prefix}{plain.lstrip('-')}{self.suffix}"
         whole = number.quantize(Decimal(1), rounding=ROUND_HALF_UP)
         sign = "-" if whole < 0 else ""
         return f"{sign}{self.prefix}{str(abs(int(whole))).zfill(self.digits)}{self.suffix}"
@@ -164,13 +178,93 @@ def padded_or_percent(code: str) -> Shown | None:
         return Shown("percent", len(percent.group(1) or ""))
     core = bare.replace("\x00", "")
     padded = _PADDED.fullmatch(core)
-    if padded is None:
-        return None
+    # Text among the zeros (`0"."0000`, the 万 trick) is no padding: the digits move.
+    if padded is None or _PADDED.search(bare.strip("\x00")) is None or "\x00" in bare.strip("\x00"):
+        return affixed(code)
     split = bare.index("0")
     texts = iter(text for _, text in literals)
     prefix = "".join(next(texts) for _ in range(bare[:split].count("\x00")))
     suffix = "".join(texts)
     return Shown("padded", len(padded.group(1)), prefix, suffix)
+
+
+# A suffix changes what the number means only when it scales it (`万元`, `亿`, `千元`) or makes
+# it a document's number (`号`): any other (`人`, `户`, `人/次`, `元`) is a unit beside the same
+# number, which loads as stored. Currency signs before a number are read by the money parser.
+MEANING_WORDS = ("万", "亿", "千", "号")
+CURRENCY_SIGNS = frozenset(("¥", "￥", "$"))
+_GENERAL = ("general", "g/通用格式")
+
+
+def affixed(code: str) -> Shown | None:
+    """A format that scales its number or writes text around it, as `Shown("affixed")`, or None.
+
+    One section of digit placeholders (`0 # ?`, grouping commas, one decimal point) or General,
+    with literal text before or after it (quoted, escaped by `\\` or `!`, or a character that is
+    not a format letter). Commas right after the last placeholder divide by 1,000 each; a literal
+    `.` among the whole-number placeholders (`0!.0000`) divides by 10 per placeholder after it.
+    Anything else (dates, `@`, exponents, other literals among the digits) is None: left as it is.
+    """
+    tokens: list[tuple[str, str]] = []  # ("lit", text) | ("ph", placeholder char) | ("gen", "")
+    i = 0
+    while i < len(code):
+        ch = code[i]
+        if ch == '"':
+            end = code.find('"', i + 1)
+            if end < 0:
+                return None
+            tokens.append(("lit", code[i + 1:end]))
+            i = end + 1
+            continue
+        if ch in "\\!" and i + 1 < len(code):
+            tokens.append(("lit", code[i + 1]))
+            i += 2
+            continue
+        general = next((g for g in _GENERAL if code[i:i + len(g)].lower() == g), None)
+        if general is not None:
+            tokens.append(("gen", ""))
+            i += len(general)
+            continue
+        if ch in "0#?.,":
+            tokens.append(("ph", ch))
+        elif ch == "_" and i + 1 < len(code):  # a space as wide as the next character
+            i += 1
+        elif ch.isascii() and (ch.isalpha() or ch in "%@*"):
+            return None  # a date or time, text, an exponent, a percentage beside text, a fill
+        elif ch != " " or tokens:
+            tokens.append(("lit", ch))
+        i += 1
+    kinds = [kind for kind, _ in tokens]
+    if "ph" not in kinds and "gen" not in kinds:
+        return None
+    first = min(k for k, (kind, _) in enumerate(tokens) if kind != "lit")
+    last = max(k for k, (kind, _) in enumerate(tokens) if kind != "lit")
+    prefix = "".join(t for _, t in tokens[:first])
+    suffix = "".join(t for _, t in tokens[last + 1:]).rstrip()
+    core = tokens[first:last + 1]
+    if "gen" in kinds:
+        if len(core) != 1:
+            return None
+        exponent = 0
+    else:
+        scale = 0
+        while core and core[-1] == ("ph", ","):  # trailing commas: each divides by 1,000
+            core.pop()
+            scale += 3
+        places = [t for kind, t in core if kind == "ph"]
+        if places.count(".") > 1:
+            return None
+        whole = core if "." not in places else core[: core.index(("ph", "."))]
+        inserted = [k for k, (kind, t) in enumerate(core) if kind == "lit"]
+        if any(k >= len(whole) or core[k][1] != "." for k in inserted) or len(inserted) > 1:
+            return None  # literals among the decimals, or other than one inserted point
+        shift = sum(1 for kind, t in whole[inserted[0] + 1:] if kind == "ph" and t != ",") if inserted else 0
+        if inserted and "." in places:
+            return None
+        exponent = scale + shift
+    if exponent == 0 and (not prefix or prefix.strip() in CURRENCY_SIGNS) and not any(w in suffix for w in MEANING_WORDS):
+        return None  # the number shown is the number stored, a unit beside it
+    return Shown("affixed", exponent, prefix, suffix)
 
 
 def styles_shown(z: zipfile.ZipFile) -> dict[int, Shown]:

@@ -20,7 +20,7 @@ from flows.textnorm import WHITESPACE_CHARS, normalise_header
 
 # A row whose first non-empty cell (inner white space removed, ：read as :) starts with one
 # of these labels is a total, signature or note row, unless the rest of it reads as data.
-TOTAL_PREFIXES = ("合计", "总计", "小计")
+TOTAL_PREFIXES = ("合计", "总计", "小计", "汇总")  # 汇总: the total row of an Excel/WPS table (套用表格格式)
 NOTE_PREFIXES = ("填表人", "填报人", "审核人", "审核", "单位负责人", "负责人", "分管领导", "联系电话", "联系人",
                  "填报日期", "制表", "备注:", "说明", "注:",
                  # and the other signature lines of the forms units use (经办人：, 填报单位（盖章）：…)
@@ -55,6 +55,9 @@ MARK_RULES = {
     "rounded": ("shown_rounded",
                 "单元格显示为 {shown}，实际保存的数是 {detail}（单元格格式只显示了部分小数或按千位缩放），"
                 "请把数值改为要上报的数，或把单元格格式改为“常规”后重新提交"),
+    "merged_header": ("merged_header",
+                      "该列表头合并了多列，其下几列都填了值，无法确定哪个是该项的值；"
+                      "请取消表头合并、每项只填一列后重新提交"),
 }
 
 

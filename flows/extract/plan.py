@@ -21,7 +21,14 @@ from flows.contract.filenames import (
 from flows.contract.ledgers import LEDGERS, Ledger, ledger_for_folder
 from flows.errors import Rejected
 from flows.extract import readers
-from flows.extract.headers import HeaderMatch, find_header, missing_header_advice
+from flows.extract.cells import serials_from_1904
+from flows.extract.headers import (
+    HeaderMatch,
+    find_header,
+    merged_header_cells,
+    missing_header_advice,
+    unread_amount_column,
+)
 from flows.extract.inbox import (
     SourceFile,
 )
@@ -140,23 +147,95 @@ def plan(source: SourceFile) -> list[Unit | tuple[str | None, Rejected]]:
 
 
 def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
-    """The first visible sheet that has the ledger's header row (a CSV has one sheet)."""
+    """The visible sheet that has the ledger's header row and data rows (a CSV has one sheet).
+
+    One such sheet is the file. Several visible sheets with the header and data (one per
+    中队, or last month's sheet left before this month's) are refused: loading one would lose
+    the others unseen. A sheet with the header but no data (an empty template copy) gives way
+    to the one with data; when no visible sheet has data, the first with the header is a zero
+    report, unless a hidden sheet holds the header and data (then the file is refused).
+    """
     if kind == "csv":
         grid = readers.csv_grid(readers.read_bytes(source.path))
         return replace(grid, header=(ledger, require_header(grid, ledger)))
     reader = readers.open_workbook(source.path)
     first_failure: Rejected | None = None
+    found: list[readers.Grid] = []  # visible sheets with the header
+    hidden: list[readers.Sheet] = []
     for sheet in readers.sheets(reader, source.path):
         if not sheet.visible:
+            hidden.append(sheet)
             continue
-        grid = readers.sheet_grid(reader, sheet)
+        try:
+            grid = readers.sheet_grid(reader, sheet)
+        except Rejected:
+            if not found:
+                raise
+            continue  # a later sheet that cannot be read is not this ledger's (as before)
         if grid.frame.height == 0:
             continue
         try:
-            return replace(grid, header=(ledger, require_header(grid, ledger)))
+            found.append(replace(grid, header=(ledger, require_header(grid, ledger))))
         except Rejected as exc:
             first_failure = first_failure or exc
-    raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+    if not found:
+        raise first_failure or Rejected("工作簿中没有可见且有内容的工作表", rule="empty_file")
+    if len(found) == 1 and not hidden:
+        return found[0]
+    with_data = [grid for grid in found if has_data_rows(grid, ledger)]
+    if len(with_data) > 1:
+        names = "".join(f"「{g.sheet}」" for g in with_data)
+        raise Rejected(
+            f"工作簿中有 {len(with_data)} 张工作表都有{ledger.name_zh}的表头和数据：{names}；"
+            "月度文件只读一张工作表，另一张的数据会漏掉。请把本月的数据合并到一张工作表，"
+            "删除不属于本月的工作表后重新提交",
+            rule="several_sheets",
+        )
+    if with_data:
+        return with_data[0]
+    for sheet in hidden:  # the visible sheet is empty: is the month's data hidden?
+        try:
+            grid = readers.sheet_grid(reader, sheet)
+            grid = replace(grid, header=(ledger, require_header(grid, ledger)))
+        except Rejected:
+            continue
+        if has_data_rows(grid, ledger):
+            raise Rejected(
+                f"可见的工作表「{found[0].sheet}」只有表头没有数据，数据在隐藏的工作表「{sheet.name}」中；"
+                "请取消隐藏或把数据移到可见的工作表后重新提交（零报告请删除该隐藏工作表）",
+                rule="hidden_sheet_data",
+            )
+    return found[0]
+
+
+# The labels of total, signature and note rows and the words of a zero report, as parse.py has
+# them (held equal by a test): a reader process plans files without importing the parser.
+ROW_LABELS = ("合计", "总计", "小计", "汇总", "填表人", "填报人", "审核人", "审核", "单位负责人", "负责人",
+              "分管领导", "联系电话", "联系人", "填报日期", "制表", "备注:", "说明", "注:", "经办人", "统计人",
+              "主要负责人", "主管领导", "领导签字", "签字", "签名", "盖章", "填报单位", "报送单位", "报送日期",
+              "填报时间", "日期:")  # fmt: skip
+NOTHING_HAPPENED = ("无", "本月无", "无此项")
+
+
+def has_data_rows(grid: readers.Grid, ledger: Ledger) -> bool:
+    """Whether a sheet has a row below its header with a value in a ledger column that is not a
+    total, a signature or note, or a zero report's 无 (a bad row counts: it is the clerk's data)."""
+    match: HeaderMatch = grid.header[1][0]
+    mapped = sorted(set(match.columns.values()))
+    body = grid.frame.slice(match.first_data_index)
+    if body.height == 0 or not mapped:
+        return False
+    filled = pl.any_horizontal([pl.col(c).str.strip_chars().fill_null("") != "" for c in mapped])
+    first = pl.coalesce([
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.replace_all(r"\s", "").str.replace("：", ":"))
+        for c in grid_columns(grid.frame)
+    ]).fill_null("")  # fmt: skip
+    label = first.str.contains("^(?:" + "|".join(ROW_LABELS) + ")") | first.is_in(NOTHING_HAPPENED)
+    return bool(body.select((filled & ~label).any()).item())
+
+
+def grid_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c != "_row"]
 
 
 def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str | None, Rejected]]:
@@ -165,7 +244,11 @@ def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str
     units: list[Unit | tuple[str | None, Rejected]] = []
     for sheet in readers.sheets(reader, source.path):
         month = month_from_sheet(sheet.name or "")
-        if not sheet.visible or month is None:
+        if not sheet.visible:
+            continue
+        if month is None:  # a notes or summary sheet; one with the ledger's rows is a month unnamed
+            if (unnamed := unnamed_month(reader, sheet, ledger)) is not None:
+                units.append((sheet.name, unnamed))
             continue
         grid = readers.sheet_grid(reader, sheet)
         if grid.frame.height == 0 or all_blank(grid):
@@ -183,6 +266,25 @@ def yearly_units(source, ledger, scope, year, revision) -> list[Unit | tuple[str
             rule="no_period",
         )
     return units
+
+
+def unnamed_month(reader: readers.Workbook, sheet: readers.Sheet, ledger: Ledger) -> Rejected | None:
+    """The rejection of a yearly workbook's sheet whose name gives no month but which holds the
+    ledger's header and data (`3月台账`, `3月份(补报)`): skipped, its rows would be lost unseen."""
+    try:
+        grid = readers.sheet_grid(reader, sheet)
+        if grid.frame.height == 0:
+            return None
+        grid = replace(grid, header=(ledger, require_header(grid, ledger)))
+    except Rejected:
+        return None  # no header of this ledger: a notes sheet, not a month
+    if not has_data_rows(grid, ledger):
+        return None
+    return Rejected(
+        f"工作表「{sheet.name}」有{ledger.name_zh}的表头和数据，但从表名看不出是哪个月；年度工作簿的每月"
+        "工作表应命名为「1月」…「12月」（或「01」…「12」），请改名后重新提交",
+        rule="no_period",
+    )
 
 
 def all_blank(grid: readers.Grid) -> bool:
@@ -298,7 +400,40 @@ def safe_ledger(source: SourceFile) -> Ledger | None:
         return None
 
 
+def with_1904_serials(grid: readers.Grid, match: HeaderMatch, ledger: Ledger) -> readers.Grid:
+    """Read the date serials typed as numbers in a 1904 workbook's date columns from its epoch."""
+    dates = [match.columns[c.name] for c in ledger.columns if c.type == "date" and c.name in match.columns]
+    if not dates:
+        return grid
+    body = pl.int_range(pl.len()) >= match.first_data_index
+    frame = grid.frame.with_columns(
+        pl.when(body).then(serials_from_1904(pl.col(c))).otherwise(pl.col(c)).alias(c) for c in dates
+    )
+    return replace(grid, frame=frame)
+
+
+# A whole number written with a zero fraction (`202403000123.0`): what a system that passes its
+# numbers through floating point (pandas with a blank in the column) writes into a CSV.
+_ZERO_FRACTION = r"^(\s*-?[0-9]+)\.0+(\s*)$"
+
+
+def without_zero_fraction(grid: readers.Grid, column: str) -> readers.Grid:
+    """A CSV's register key `202403000123.0` as Excel shows it, `202403000123` (Excel reads the
+    cell as a number): otherwise the ticket typed without `.0` another month is a second key."""
+    if not grid.frame.select(pl.col(column).str.contains(_ZERO_FRACTION).any()).item():
+        return grid
+    return replace(grid, frame=grid.frame.with_columns(pl.col(column).str.replace(_ZERO_FRACTION, "${1}${2}")))
+
+
 def locate(unit: Unit) -> Located:
     """Find the header of one unit."""
     match, header_rows = require_header(unit.grid, unit.ledger)
+    if match.ignored and (advice := unread_amount_column(match, unit.ledger)) is not None:
+        raise Rejected(advice, rule="no_header")
+    if unit.grid.merges:  # a header merged across columns: the columns it covers are its field's
+        unit = replace(unit, grid=merged_header_cells(unit.grid, match, unit.ledger))
+    if unit.grid.date1904:  # a date serial typed as a number counts from 1904 there
+        unit = replace(unit, grid=with_1904_serials(unit.grid, match, unit.ledger))
+    if unit.grid.sheet is None and unit.ledger.key in match.columns:  # a CSV's register key
+        unit = replace(unit, grid=without_zero_fraction(unit.grid, match.columns[unit.ledger.key]))
     return Located(unit, match, header_rows[: match.first_data_index])

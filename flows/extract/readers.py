@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zipfile
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -128,8 +129,10 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # Some exporters put a UTF-8 byte-order mark before GBK text: the mark is wrong, and the
+    # text, which decodes as GB18030 whole, is what the system wrote.
     try:
-        return data.decode("gb18030")
+        return data.removeprefix(UTF8_BOM).decode("gb18030")
     except UnicodeDecodeError as exc:
         raise Rejected(
             f"无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GBK/GB18030，第 {exc.start} 字节处出错）；"
@@ -167,16 +170,16 @@ def utf8_csv(data: bytes) -> bytes:
     return utf8
 
 
-def widest_line(utf8: bytes) -> int:
-    """Return the most commas on any one line (quotes not minded) plus one: the grid's width."""
+def widest_line(utf8: bytes, separator: str = ",") -> int:
+    """Return the most separators on any one line (quotes not minded) plus one: the grid's width."""
     if b"\x1f" in utf8:  # not what the byte count below assumes: count as polars splits it
         lines = pl.read_csv(
             utf8, has_header=False, separator="\x1f", quote_char=None,
             schema={"line": pl.Utf8}, missing_utf8_is_empty_string=True,
         )  # fmt: skip
-        return int(lines["line"].str.count_matches(",", literal=True).max() or 0) + 1
+        return int(lines["line"].str.count_matches(separator, literal=True).max() or 0) + 1
     buf = np.frombuffer(utf8, dtype=np.uint8)
-    commas = np.flatnonzero(buf == ord(","))
+    commas = np.flatnonzero(buf == ord(separator))
     ends = np.flatnonzero(buf == ord("\n"))
     per_line = np.diff(np.searchsorted(commas, ends), prepend=0, append=commas.size)
     return int(per_line.max(initial=0)) + 1
@@ -193,19 +196,29 @@ class BoundExceeded(Exception):
     """The file's grid or parts would exceed what the run's own process reads: a worker reads it."""
 
 
+# Excel's separator hint, a first line `sep=;`: Excel splits the lines by that character and
+# does not show the hint as a row.
+_SEPARATOR_HINT = re.compile(rb"\Asep=([,;\t|])[ \t]*\r?\n", re.IGNORECASE)
+
+
 def csv_grid(data: bytes) -> Grid:
     """Read CSV bytes into a grid; every line is a row, blank lines included."""
     utf8 = utf8_csv(data)
+    separator = ","
+    if utf8[:4].lower() == b"sep=" and (hint := _SEPARATOR_HINT.match(utf8)) is not None:
+        separator, utf8 = hint.group(1).decode(), utf8[hint.end():]
+        if not utf8.strip():
+            raise Rejected("文件没有任何内容", rule="empty_file")
     # Rows may be ragged (a one-cell title line above a wide header): size the grid by the
     # widest line so that polars pads short rows instead of truncating long ones.
-    width = widest_line(utf8)
+    width = widest_line(utf8, separator)
     bound = CELL_BOUND.get()
     # Lines counted only when the size alone cannot keep the grid within the bound (rarely).
     if bound is not None and width * (len(utf8) + 1) > bound and width * (utf8.count(b"\n") + 1) > bound:
         raise BoundExceeded(width)
     try:
         frame = pl.read_csv(
-            utf8, has_header=False, truncate_ragged_lines=True,
+            utf8, has_header=False, truncate_ragged_lines=True, separator=separator,
             schema={f"c{i}": pl.Utf8 for i in range(width)},
         )  # fmt: skip
     except pl.exceptions.PolarsError as exc:
@@ -331,6 +344,7 @@ class Workbook:
     marked_strings: bool = True
     # Cell styles whose number format shows a number otherwise than its value (`number_formats`).
     shown: dict = field(default_factory=dict)
+    date1904: bool = False  # the 1904 date system (`Grid.date1904`)
     # The .xlsx's zip, over its bytes in memory: opened once for the workbook's parts and
     # every sheet's scan (opening a zip again cost ~0.4 ms a file); None when unreadable.
     zip: zipfile.ZipFile | None = field(default=None, repr=False)
@@ -347,7 +361,7 @@ def open_workbook(path: Path) -> Workbook:
         return Workbook(path, "xls", book.sheet_names(), book=book)
     parts: dict[str, str] = {}
     hidden: set[str] | None = None
-    invisible = recalc = False
+    invisible = recalc = date1904 = False
     shown: dict = {}
     marked = True
     z: zipfile.ZipFile | None = None
@@ -364,6 +378,7 @@ def open_workbook(path: Path) -> Workbook:
         parts, hidden, recalc = xlsx_marks.sheet_parts(z)
         invisible, marked = xlsx_marks.shared_strings_flags(z)
         shown = number_formats.styles_shown(z)
+        date1904 = xlsx_marks.date_1904(z)
     except (zipfile.BadZipFile, OSError):
         if here:
             raise BoundExceeded(path.name) from None
@@ -376,7 +391,8 @@ def open_workbook(path: Path) -> Workbook:
     except Exception as exc:  # calamine raises several error types for bad files
         raise Rejected(workbook_failure(exc), rule="corrupt") from exc
     return Workbook(path, "xlsx", list(reader.sheet_names), calamine=reader, parts=parts,
-                    hidden=hidden, invisible=invisible, recalc=recalc, marked_strings=marked, shown=shown, zip=z)
+                    hidden=hidden, invisible=invisible, recalc=recalc, marked_strings=marked, shown=shown, zip=z,
+                    date1904=date1904)
 
 
 def workbook_failure(exc: Exception) -> str:
@@ -441,7 +457,7 @@ def sheet_grid(reader: Workbook, sheet: Sheet) -> Grid:
     # sheet's own (inline strings, formulas' text results): a sheet with none is spared the pass.
     if reader.marked_strings or scan is None or scan.inline_strings or scan.text_formulas:
         grid = with_text_marks(grid)
-    return grid
+    return replace(grid, date1904=True) if reader.date1904 else grid
 
 
 def with_shown_numbers(reader: Workbook, sheet: Sheet, grid: Grid) -> Grid:

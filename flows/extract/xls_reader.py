@@ -172,6 +172,7 @@ def sheet_grid(book: xlrd.book.Book, index: int, name: str | None):
         hidden_columns=hidden_cols,
         merges=merges,
         marks=pl.DataFrame(marks, schema=MARKS_SCHEMA, orient="row") if marks else empty_marks(),
+        date1904=datemode == 1,
     )
 
 

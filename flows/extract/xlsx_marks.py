@@ -279,6 +279,17 @@ def sheet_parts(z: zipfile.ZipFile) -> tuple[dict[str, str], set[str] | None, bo
     return parts, hidden, recalc
 
 
+_DATE_1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*?\sdate1904="(?:1|true)"')
+
+
+def date_1904(z: zipfile.ZipFile) -> bool:
+    """Whether the workbook uses the 1904 date system (`<workbookPr date1904="1">`)."""
+    try:
+        return _DATE_1904.search(z.read("xl/workbook.xml")) is not None
+    except KeyError:
+        return False
+
+
 def scan_sheet(data: bytes, sheet: str | None, recalc: bool = False, here_columns: int | None = None) -> SheetScan:
     """Scan a sheet's XML: cheaply when it holds nothing special, in detail when it does.
 
@@ -401,6 +412,10 @@ def targeted(data: bytes, start: int, end: int, scan: SheetScan, recalc: bool = 
                 row, col = int(m.group(2)), col_index(m.group(1).decode())
                 scan.marks.append((row, col, "no_result", "", formula_bytes(m.group(4))))
                 scan.texts[(row, col)] = None
+                array = _ARRAY_REF.search(m.group(4))
+                if array is not None:
+                    ref = (array.group(1) or array.group(2)).decode()
+                    array_without_result(scan, row, col, ref, formula_bytes(m.group(4)))
     if contains(data, start, end, _NUMBERS):
         for m in _NUMBER_CELL.finditer(data, start, end):
             t = _TYPE.search(m.group(3))
@@ -408,6 +423,33 @@ def targeted(data: bytes, start: int, end: int, scan: SheetScan, recalc: bool = 
                 number(scan, int(m.group(2)), col_index(m.group(1).decode()), m.group(4).decode())
     scan.marks.sort()
     return True
+
+
+_ARRAY_REF = re.compile(rb'<f\b[^>]*?\st="array"[^>]*?\sref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"'
+                        rb'|<f\b[^>]*?\sref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"[^>]*?\st="array"')
+# An array formula's range marked cell by cell up to this many cells (a ledger column is far shorter).
+MAX_ARRAY_CELLS = 100_000
+
+
+def array_without_result(scan: SheetScan, row: int, col: int, ref: str, formula: str) -> None:
+    """Mark every cell of an array formula's range when its first cell has no result.
+
+    A program that does not calculate writes an array formula (`{=F2:F4*10}` over E2:E4) in the
+    range's first cell and pads the others with 0 (xlsxwriter) or nothing; Excel and WPS show
+    the computed values there, so none of those cells holds what the clerk sees.
+    """
+    a, _, b = ref.partition(":")
+    (c1, r1), (c2, r2) = _REF.fullmatch(a).groups(), _REF.fullmatch(b).groups()
+    rows = range(int(r1), int(r2) + 1)
+    cols = range(col_index(c1), col_index(c2) + 1)
+    if len(rows) * len(cols) > MAX_ARRAY_CELLS:
+        rows = rows[: max(1, MAX_ARRAY_CELLS // len(cols))]
+    marked = {(r, c) for r, c, *_ in scan.marks}
+    for r in rows:
+        for c in cols:
+            if (r, c) != (row, col) and (r, c) not in marked:
+                scan.marks.append((r, c, "no_result", "", formula))
+                scan.texts[(r, c)] = None
 
 
 def formula_bytes(xml: bytes) -> str:
@@ -513,6 +555,7 @@ def detail(data: bytes, scan: SheetScan, sheet: str | None, recalc: bool = False
     min_col = 16384
     max_col = -1
     used: list[tuple[int, int]] = []
+    arrays: list[tuple[int, int, str, str]] = []  # array formulas without a result: (row, col, ref, formula)
     parser = ElementTree.iterparse(io.BytesIO(data), events=("start", "end"))
     for event, el in parser:
         tag = el.tag
@@ -561,12 +604,17 @@ def detail(data: bytes, scan: SheetScan, sheet: str | None, recalc: bool = False
         elif f is not None and cell_type in (None, "n") and (not is_number(v) or (recalc and v.strip() == "0")):
             scan.marks.append((row_no, col_no, "no_result", "", formula_text(f)))
             scan.texts[(row_no, col_no)] = None
+            if f.get("t") == "array" and f.get("ref"):
+                arrays.append((row_no, col_no, f.get("ref"), formula_text(f)))
         elif cell_type in (None, "n") and v and is_number(v):
             number(scan, row_no, col_no, v)
         el.clear()
     if max_col >= 0:
         scan.min_col = min_col
     check_extent(used, max_col, sheet)
+    for row, col, ref, formula in arrays:  # after the cells: the range's own cells are read by now
+        array_without_result(scan, row, col, ref, formula)
+    scan.marks.sort()
 
 
 def formula_text(f: ElementTree.Element | None) -> str:
