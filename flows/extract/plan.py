@@ -193,6 +193,8 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
         )
     if with_data:
         return with_data[0]
+    if says_nothing_happened(found[0]):
+        return found[0]  # a zero report said in words (本月无): a hidden sheet is an old one
     for sheet in hidden:  # the visible sheet is empty: is the month's data hidden?
         try:
             grid = readers.sheet_grid(reader, sheet)
@@ -232,6 +234,16 @@ def has_data_rows(grid: readers.Grid, ledger: Ledger) -> bool:
     ]).fill_null("")  # fmt: skip
     label = first.str.contains("^(?:" + "|".join(ROW_LABELS) + ")") | first.is_in(NOTHING_HAPPENED)
     return bool(body.select((filled & ~label).any()).item())
+
+
+def says_nothing_happened(grid: readers.Grid) -> bool:
+    """Whether a row below the header says 无, 本月无 or 无此项 (a zero report in words)."""
+    body = grid.frame.slice(grid.header[1][0].first_data_index)
+    cols = grid_columns(body)
+    if body.height == 0 or not cols:
+        return False
+    said = pl.any_horizontal([pl.col(c).str.replace_all(r"\s", "").is_in(NOTHING_HAPPENED) for c in cols])
+    return bool(body.select(said.fill_null(False).any()).item())
 
 
 def grid_columns(frame: pl.DataFrame) -> list[str]:
