@@ -187,8 +187,8 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
         names = "".join(f"「{g.sheet}」" for g in with_data)
         raise Rejected(
             f"工作簿中有 {len(with_data)} 张工作表都有{ledger.name_zh}的表头和数据：{names}；"
-            "月度文件只读一张工作表，另一张的数据会漏掉。请把本月的数据合并到一张工作表，"
-            "删除不属于本月的工作表后重新提交",
+            "一个文件只读一张工作表，其余的数据会漏掉。请把本期的数据合并到一张工作表，"
+            "删除不属于本期的工作表后重新提交",
             rule="several_sheets",
         )
     if with_data:
