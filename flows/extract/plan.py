@@ -187,12 +187,14 @@ def first_sheet(source: SourceFile, kind: str, ledger: Ledger) -> readers.Grid:
         names = "".join(f"「{g.sheet}」" for g in with_data)
         raise Rejected(
             f"工作簿中有 {len(with_data)} 张工作表都有{ledger.name_zh}的表头和数据：{names}；"
-            "月度文件只读一张工作表，另一张的数据会漏掉。请把本月的数据合并到一张工作表，"
-            "删除不属于本月的工作表后重新提交",
+            "一个文件只读一张工作表，其余的数据会漏掉。请把本期的数据合并到一张工作表，"
+            "删除不属于本期的工作表后重新提交",
             rule="several_sheets",
         )
     if with_data:
         return with_data[0]
+    if says_nothing_happened(found[0]):
+        return found[0]  # a zero report said in words (本月无): a hidden sheet is an old one
     for sheet in hidden:  # the visible sheet is empty: is the month's data hidden?
         try:
             grid = readers.sheet_grid(reader, sheet)
@@ -232,6 +234,16 @@ def has_data_rows(grid: readers.Grid, ledger: Ledger) -> bool:
     ]).fill_null("")  # fmt: skip
     label = first.str.contains("^(?:" + "|".join(ROW_LABELS) + ")") | first.is_in(NOTHING_HAPPENED)
     return bool(body.select((filled & ~label).any()).item())
+
+
+def says_nothing_happened(grid: readers.Grid) -> bool:
+    """Whether a row below the header says 无, 本月无 or 无此项 (a zero report in words)."""
+    body = grid.frame.slice(grid.header[1][0].first_data_index)
+    cols = grid_columns(body)
+    if body.height == 0 or not cols:
+        return False
+    said = pl.any_horizontal([pl.col(c).str.replace_all(r"\s", "").is_in(NOTHING_HAPPENED) for c in cols])
+    return bool(body.select(said.fill_null(False).any()).item())
 
 
 def grid_columns(frame: pl.DataFrame) -> list[str]:

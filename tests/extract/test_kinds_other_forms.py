@@ -446,3 +446,13 @@ def test_an_unknown_header_like_no_missing_amount_column_is_only_listed(ws):
         [*CASES, "罚款金额（元）", "经办科室"], ["西文旅罚〔2024〕1号", date(2024, 1, 3), "某公司", "单位", "违规经营", 500, "法规科"]]})
     summary = ws.run()
     assert (summary.files_rejected, summary.rows_loaded) == (0, 1)
+
+
+def test_a_zero_report_in_words_beside_last_months_hidden_sheet_is_a_zero_report(ws):
+    write_xlsx(ws.path("inspections/2024-03.xlsx"), {
+        "2月": [INSPECTIONS, inspection(date(2024, 2, 3), "甲网吧")],
+        "3月": [INSPECTIONS, ["本月无"]],
+    }, hidden=("2月",))  # fmt: skip
+    summary = ws.run()
+    assert (summary.files_loaded, summary.files_rejected, summary.rows_loaded) == (1, 0, 0)
+    assert ws.one("SELECT sheet, zero_report FROM file_versions") == ("3月", True)
