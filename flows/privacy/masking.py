@@ -249,6 +249,9 @@ def keyed_hash(series: pl.Series, key: str) -> pl.Series:
     return keyed_hashes(pl.DataFrame({series.name: series}), key).to_series().alias(series.name)
 
 
+_HASH_SLICE = 100_000
+
+
 def keyed_hashes(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     """Hash every column of a frame like `keyed_hash`; names and order are kept.
 
@@ -263,12 +266,16 @@ def keyed_hashes(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     for series in frame.get_columns():
         values = series.cast(pl.Utf8)
         distinct = values.drop_nulls().unique()
-        hashes = []
-        for value in distinct.to_list():
-            state = keyed.copy()
-            state.update(value.encode("utf-8"))
-            hashes.append(state.hexdigest()[:16])
-        columns.append(values.replace_strict(distinct, pl.Series(hashes, dtype=pl.Utf8), default=None,
+        hashes = [pl.Series([], dtype=pl.Utf8)]
+        # In slices, so that a rekey of a whole table never holds millions of Python strings.
+        for start in range(0, distinct.len(), _HASH_SLICE):
+            digests = []
+            for value in distinct.slice(start, _HASH_SLICE).to_list():
+                state = keyed.copy()
+                state.update(value.encode("utf-8"))
+                digests.append(state.hexdigest()[:16])
+            hashes.append(pl.Series(digests, dtype=pl.Utf8))
+        columns.append(values.replace_strict(distinct, pl.concat(hashes), default=None,
                                              return_dtype=pl.Utf8).alias(series.name))
     return pl.DataFrame(columns, height=frame.height)
 
