@@ -13,7 +13,7 @@ FLOOR_STEPS = ("floor_csv", "floor_xlsx")
 RUN_STEPS = ("full", "nothing_new", "one_changed", "xlsx_run")
 STAGES = ("open+aside", "discover", "parse", "checks", "load", "build models", "validate+publish")
 FLOOR_TEXT = ("Floor = DuckDB reading each ledger's CSVs (one list of files per ledger, as text) into a table of "
-              "its own and summing one column, plus fastexcel's bare read of the .xlsx (first sheet to "
+              "its own in a database file (closed, so checkpointed) and summing one column, plus fastexcel's bare read of the .xlsx (first sheet to "
               "Arrow).")
 
 
