@@ -3,7 +3,9 @@
 Layers are folders: `sql/staging/` (views over the raw tables), `sql/marts/` and
 `sql/indicators/` (tables). A model may say otherwise in a line of its own,
 `-- materialized: view` (or `table`): the row-level fact models are views, because writing
-millions of lineage rows costs far more than the few queries that read them. A model's name is its file stem and the relation it creates. The
+millions of lineage rows costs far more than the few queries that read them, and so are the
+row-level marts of the period ledgers (`inspections`, `wechat_posts`, …: a view of their staging
+rows; written as tables they cost 2.7 of a big 1M run's 9 s, measured 2026-12-01). A model's name is its file stem and the relation it creates. The
 order comes from the relations each file reads (`from x`, `join x`), not from a list kept by
 hand. Before the models run, two seeds are written from data that lives outside DuckDB: the
 official working-day calendar (chinese_calendar) and the indicator catalog; and the function
@@ -22,8 +24,8 @@ Two more lines of a model cut that work down to what changed:
 - `-- incremental: version_id` (a table whose rows each come from one loaded file version and
   depend on nothing else but what its fingerprint covers): the rows of versions no longer
   current are deleted and those of the new versions of the ledgers that changed inserted,
-  instead of rewriting every row. The marts of the period ledgers are such tables, and so is
-  `indicator_totals` (its rows add up rows of one version): an incremental table passes its
+  instead of rewriting every row. `indicator_totals` is such a table (its rows add up rows of
+  one version): an incremental table passes its
   definition on to what reads it, not its ledgers' states, so a table that reads only
   incremental tables and unchanged ones is updated the same way. What reads ledger rows
   through a view must read them row by row (a staging view that picks one row of several

@@ -2,8 +2,8 @@
 -- relation: 执法检查（每次检查一行，按检查日期计） · one row per inspection (a venue, or one online patrol), dated by its inspection date
 -- Grain: one row per inspection (a venue inspected, or one online patrol) in the current
 -- inspection ledgers, dated by its own inspection date.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year                 检查年份 · year of the inspection date
 --   quarter              检查季度 · quarter of the inspection date

@@ -2,8 +2,8 @@
 -- relation: 普法宣传活动（每次活动一行，按活动日期计） · one row per legal-publicity event, dated by its date
 -- Grain: one row per legal-publicity event (普法宣传活动, online or on site), dated by its event
 -- date.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year          活动年份 · year of the event
 --   quarter       活动季度 · quarter of the event

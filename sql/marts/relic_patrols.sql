@@ -2,8 +2,8 @@
 -- relation: 不可移动文物巡查（每次巡查一行，按巡查日期计） · one row per patrol of an immovable relic, dated by its date
 -- Grain: one row per patrol of an immovable cultural relic (不可移动文物巡查), dated by its patrol
 -- date.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year     巡查年份 · year of the patrol
 --   quarter  巡查季度 · quarter of the patrol

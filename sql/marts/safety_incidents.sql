@@ -2,8 +2,8 @@
 -- relation: 安全生产事故（每起一行，按发生日期计） · one row per work-safety incident, dated by the day it happened
 -- Grain: one row per work-safety incident (安全生产事故) at a cultural or tourism venue, dated by
 -- the day it happened.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year     发生年份 · year it happened
 --   quarter  发生季度 · quarter it happened

@@ -2,8 +2,8 @@
 -- relation: 学法培训（每次学习、培训或会议一行，按举办日期计） · one row per study session, training or meeting, dated by its day
 -- Grain: one row per study session, training or meeting (学法培训台账 row), dated by the day it
 -- was held.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year     举办年份 · year held
 --   quarter  举办季度 · quarter held

@@ -2,8 +2,8 @@
 -- relation: 微信公众号推送（每篇一行，按推送日期计） · one row per post on the bureau's WeChat account, dated by its posting date
 -- Grain: one row per post on the bureau's WeChat official account (微信公众号), dated by its
 -- posting date.
--- incremental: version_id (each row is one row of one loaded file version: a changed file
--- replaces its own rows, the rest are kept)
+-- materialized: view (a row-level mart: a view of its staging rows costs each reader
+-- little, where writing it as a table cost more than all the rest of a build)
 -- columns:
 --   year     推送年份 · year posted
 --   quarter  推送季度 · quarter posted

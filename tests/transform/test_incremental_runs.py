@@ -99,7 +99,7 @@ def test_a_run_after_one_changed_file_leaves_what_a_full_build_gives(tmp_path, m
     run(root, warehouse)
     monkeypatch.undo()
     if change != "another ledger's file":  # the cases mart is not incremental: the totals are built again
-        assert updated == ["inspections", "indicator_totals"]
+        assert updated == ["indicator_totals"]  # the inspections mart is a view of its staging rows
     fresh = tmp_path / "fresh" / "tally.duckdb"
     run(root, fresh)
     expected = snapshot(fresh)

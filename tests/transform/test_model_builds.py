@@ -35,7 +35,8 @@ def test_a_materialized_line_overrides_the_layer(tmp_path):
     found = models.discover(tmp_path)
     assert (found["f"].materialization, found["g"].materialization) == ("view", "table")
     assert models.discover()["indicator_facts"].materialization == "view"
-    assert models.discover()["inspections"].materialization == "table"
+    assert models.discover()["inspections"].materialization == "view"
+    assert models.discover()["cases"].materialization == "table"
 
 
 def test_a_table_that_became_a_view_is_replaced():
@@ -56,17 +57,22 @@ def test_unchanged_tables_are_not_rebuilt_and_a_changed_ledger_is():
     assert kinds(w.con)["indicator_facts"] == "VIEW"
 
     def marker(table):  # a row only a rebuild would remove
-        return w.con.execute(f"SELECT count(*) FROM {table} WHERE venue_name = 'marker'").fetchone()[0]
+        return w.con.execute(f"SELECT count(*) FROM {table} WHERE scope = 'marker'").fetchone()[0]
 
-    w.con.execute("INSERT INTO inspections (venue_name) VALUES ('marker')")
+    w.version("staff", "2024-12-31", [{"name": "张某", "role": "执法"}])
+    models.build(w.con)
+    w.con.execute("INSERT INTO staff (scope) VALUES ('marker')")
     models.build(w.con)  # nothing changed: the mart is kept as it is
-    assert marker("inspections") == 1
+    assert marker("staff") == 1
     w.version("wechat_posts", "2024-04", [post(date(2024, 4, 5))])
-    models.build(w.con)  # posts changed, inspections did not
-    assert marker("inspections") == 1 and figures(w.con)["wechat_posts"] == 2
+    models.build(w.con)  # posts changed, the roster did not
+    assert marker("staff") == 1 and figures(w.con)["wechat_posts"] == 2
+    w.version("staff", "2025-12-31", [{"name": "李某", "role": "执法"}])
+    models.build(w.con)
+    assert marker("staff") == 0
     w.version("inspections", "2024-04", [inspection(date(2024, 4, 2), people=3)])
     models.build(w.con)
-    assert marker("inspections") == 0 and figures(w.con)["inspector_person_times"] == 5
+    assert figures(w.con)["inspector_person_times"] == 5
 
 
 def test_reserved_version_ids_come_in_order_and_the_history_is_written_as_one_frame(tmp_path):

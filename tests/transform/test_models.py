@@ -105,7 +105,8 @@ def test_build_returns_every_model_and_creates_relations(built):
     kinds = dict(w.con.execute(
         "SELECT table_name, table_type FROM information_schema.tables").fetchall())  # fmt: skip
     assert kinds["stg_inspections"] == "VIEW"
-    assert kinds["inspections"] == "BASE TABLE"
+    assert kinds["inspections"] == "VIEW"
+    assert kinds["cases"] == "BASE TABLE"
     assert kinds["indicators"] == "BASE TABLE"
 
 
