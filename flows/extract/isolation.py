@@ -7,7 +7,7 @@ the worker holds itself to `reader_memory_mb` of address space (RLIMIT_AS), each
 `file_timeout_s`, and a worker that dies fails its own task only. The pool starts when the
 first file is to be read (a run that finds nothing new never starts it) and lives for the run.
 
-Small CSVs are read in the run's own process instead (`read_here`): their reader is Python
+CSVs are read in the run's own process instead (`read_here`): their reader is Python
 and polars over bytes in memory, which cannot abort the process (a panic is an exception) or
 hang, and their memory is bounded by their size and by a bound on the grid; a CSV beyond it
 goes to a worker like any other file. Handing their text grids back through a pipe cost more
@@ -62,12 +62,15 @@ BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most thi
 
 M_ARENA_MAX = -8  # glibc mallopt parameter
 
-# CSVs read in the run's own process: up to this size, and a grid of up to this many cells
-# (a 2 MB ledger CSV of 15 columns holds ~200k); two at a time, as polars and hashlib let go
-# of the GIL. Measured on the 1M bench inbox: pickling their grids out of the workers and back
-# cost ~0.34 s per 1M rows, more than reading them.
-HERE_BYTES = 2 << 20
-HERE_CELLS = 4_000_000
+# CSVs are read in the run's own process, of any size up to `max_file_mb`, while their grid
+# holds at most HERE_CELLS cells (a 22 MB month of 333k inspections, 15 columns, holds 5M);
+# two at a time, as polars and hashlib let go of the GIL. Measured on the 1M bench inbox:
+# pickling their grids out of the workers and back cost ~0.34 s per 1M rows, more than
+# reading them; and at 4M rows in big monthly files (issue 16) a worker holding a 333k-row
+# grid and its pickle added ~550 MiB to the run's tree (two readers). A grid beyond
+# the bound (one long line over many short ones pads every row) goes to a worker, bounded
+# in memory like every other file.
+HERE_CELLS = 8_000_000
 HERE_THREADS = 2
 
 
@@ -144,8 +147,8 @@ def hang_reader(_sources: Sequence) -> list:
 
 
 def readable_here(source) -> bool:
-    """Whether a file is read in the run's own process: a CSV of at most HERE_BYTES."""
-    return source.path.suffix.lower() == ".csv" and source.size <= HERE_BYTES
+    """Whether a file is read in the run's own process: a CSV (its grid bounded by HERE_CELLS)."""
+    return source.path.suffix.lower() == ".csv"
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def workers_for(sources: Sequence) -> int:
 
 
 def read_here(source):
-    """Read a small CSV in this process; None when a worker is to read it after all.
+    """Read a CSV in this process; None when a worker is to read it after all.
 
     A grid beyond HERE_CELLS, and any failure that is no verdict on the content, go to a
     worker, which reads the file as it reads every other one.
@@ -394,7 +397,7 @@ class ReaderPool:
     def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
         """Yield (source, FileRead) for every file, in order.
 
-        The workers' tasks are all queued first, then the small CSVs are read here meanwhile.
+        The workers' tasks are all queued first, then the CSVs are read here meanwhile.
         """
         here = [readable_here(source) for source in sources]
         pooled = self._pooled([s for s, h in zip(sources, here, strict=True) if not h])
@@ -403,7 +406,7 @@ class ReaderPool:
             yield next(local) if is_here else next(pooled)
 
     def _here(self, sources: Sequence) -> Iterator[tuple[object, object]]:
-        """Read small CSVs in threads of this process, in order; a worker reads what they leave."""
+        """Read CSVs in threads of this process, in order; a worker reads what they leave."""
         if not sources:
             return
         with ThreadPoolExecutor(HERE_THREADS) as executor:

@@ -1,4 +1,4 @@
-"""Small CSVs are read in the run's own process, every other file in a worker; the workers
+"""CSVs are read in the run's own process, every other file in a worker; the workers
 read the next batch while the run parses this one, and the files are recorded in order."""
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def test_workers_follow_the_bytes_that_need_one(tmp_path: Path) -> None:
     assert isolation.workers_for(files(a_csv=1000, b_csv=2000)) == 0
     assert isolation.workers_for(files(a_csv=5000, b_xlsx=1000)) == 1
     assert isolation.workers_for(files(a_csv=1000, b_xlsx=5000)) == 2
-    # A CSV above HERE_BYTES goes to a worker too.
-    assert isolation.workers_for(files(a_csv=isolation.HERE_BYTES + 1)) == 2
+    # A big CSV is read here too (a city's monthly file): no worker for it.
+    assert isolation.workers_for(files(a_csv=30 << 20)) == 0
+    assert isolation.workers_for(files(a_csv=30 << 20, b_xlsx=1000)) == 1
     write_csv(tmp_path / "inbox" / "inspections" / "2024-03.csv", inspections([2], 3))
     [listed] = isolation.listed(tmp_path / "inbox")
     assert listed.path.name == "2024-03.csv" and listed.size == listed.path.stat().st_size
