@@ -20,11 +20,12 @@ from flows.extract.inbox import (
     order_key,
 )
 from flows.extract.isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
-from flows.extract.parse import SheetToParse, parse_sheets
+from flows.extract.parse import SheetToParse, parse_sheets, part_bounds
 from flows.extract.plan import (
     EMPTY_GRID,
     Located,
     Prepared,
+    Slicing,
     UnitContext,
     content_sha256,
 )
@@ -77,11 +78,13 @@ def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[Sour
 def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
                   progress: Callable[[str], None] | None = None, *,
                   max_file_mb: float = Limits.max_file_mb, file_timeout_s: float = Limits.file_timeout_s,
-                  reader_memory_mb: int = Limits.reader_memory_mb) -> list[Prepared]:
+                  reader_memory_mb: int = Limits.reader_memory_mb) -> list[Prepared | Slicing]:
     """Read and parse files in order, recording those that are rejected.
 
     Files are read in the run's reader processes (`flows.extract.isolation`), bounded in memory and
     time; what is recorded of them is recorded here, in order, on the run's one connection.
+    A sheet of many rows is not parsed here: it comes back as a `Slicing`, whose parts the
+    run parses, checks and loads one after another (`flows.extract.plan.parse_next_part`).
     """
     limits = Limits(max_file_mb, file_timeout_s, reader_memory_mb)
     # Verdicts that need no read: an entry that is not a readable regular file, or too large.
@@ -99,13 +102,19 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
         if progress:
             progress(source.rel)
         located += record_read(run.con, source, read, run.summary, run.started)
-    parsed = parse_sheets([
-        SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
-                     u.header_rows, u.unit.grid)
-        for u in located
-    ])  # fmt: skip
-    prepared: list[Prepared] = []
-    for u, sheet in zip(located, parsed, strict=True):
+    sheets = [SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
+                           u.header_rows, u.unit.grid) for u in located]
+    bounds = [part_bounds(s) for s in sheets]
+    whole = [i for i, b in enumerate(bounds) if len(b) == 1]
+    parsed = dict(zip(whole, parse_sheets([sheets[i] for i in whole]), strict=True))
+    prepared: list[Prepared | Slicing] = []
+    for i, u in enumerate(located):
+        if i not in parsed:
+            context = UnitContext(u.unit.ledger, u.unit.source.rel, u.unit.sheet, u.unit.period,
+                                  u.unit.period_start, u.unit.year)
+            prepared.append(Slicing(u, sheets[i], tuple(bounds[i]), context, content_sha256(u.unit.grid)))
+            continue
+        sheet = parsed[i]
         if isinstance(sheet, Exception):
             reject_unit(run.con, u.unit, run.summary, sheet, run.started)
             continue

@@ -17,7 +17,7 @@ import polars as pl
 
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile
-from flows.extract.plan import Prepared
+from flows.extract.plan import Prepared, Slicing
 from flows.load.loader import RunSummary
 from flows.validate.sheet_suites import ExpectationTally, Timings, add_timings, merge_suites
 
@@ -57,13 +57,14 @@ class Discovered:
 class Extracted:
     """A batch read and parsed; the summary counts the files and sheets rejected on the way."""
 
-    prepared: tuple[Prepared, ...]
+    # A sheet of many rows comes as a `Slicing`: its parts are parsed by the run, one by one.
+    prepared: tuple[Prepared | Slicing, ...]
     summary: RunSummary
 
     @property
     def rows_read(self) -> int:
-        """Count the rows read from the batch's sheets."""
-        return sum(p.parsed.rows_read for p in self.prepared)
+        """Count the rows read from the batch's sheets parsed so far."""
+        return sum(p.parsed.rows_read for p in self.prepared if isinstance(p, Prepared))
 
 
 @dataclass(frozen=True)

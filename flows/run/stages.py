@@ -50,9 +50,9 @@ from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
 from flows.extract.isolation import ReaderPool, listed, workers_for
-from flows.extract.plan import Prepared
+from flows.extract.plan import Prepared, Slicing, parse_next_part
 from flows.load import inbox_hashes
-from flows.load.loader import Pending, RunSummary, close_run, reject_unit
+from flows.load.loader import Pending, RunSummary, close_run, reject_sliced, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
 from flows.privacy.protect import hash_key
@@ -72,6 +72,7 @@ from flows.run.context import (
     pause_point,
 )
 from flows.run.ingest import find_new, prepare_files, read_ahead
+from flows.run.parts import duplicates_across_parts
 from flows.run.results import (
     Checked,
     Discovered,
@@ -214,12 +215,21 @@ def discover_new(ctx: Context, look: Look) -> Discovered:
     return Discovered(tuple(sources), state.summary)
 
 
-def extract(ctx: Context, sources: Sequence[SourceFile], following: Sequence[SourceFile] = ()) -> Extracted:
+def extract(ctx: Context, sources: Sequence[SourceFile], following: Sequence[SourceFile] = (),
+            slicing: Slicing | None = None) -> Extracted:
     """Read and parse a batch of files, recording the files and sheets that are rejected.
 
     The reader processes read this batch's files and then `following` (the next batch) while
     this process parses and loads this one; files are still recorded in the order they are read.
+    With `slicing` (a sheet of many rows that a batch returned), parse its next part instead.
     """
+    if slicing is not None:
+        summary = RunSummary(run_id=ctx.run_id)
+        part = parse_next_part(slicing)
+        if isinstance(part, Exception):  # the whole unit is rejected, its earlier parts' rows too
+            reject_sliced(ctx.con, slicing, part, summary, ctx.started)
+            return Extracted((), summary)
+        return Extracted((part,), summary)
     state = ctx.ingest_state()
     limits = ctx.options.limits
     read_ahead(state, sources, limits)
@@ -263,6 +273,9 @@ def validate(ctx: Context, prepared: Sequence[Prepared]) -> Validated:
                 found[i].append(frame.select(list(PROBLEM_SCHEMA)))
     problems = tuple(failed.get(i) or (f[0] if len(f) == 1 else pl.concat(f, how="vertical"))
                      for i, f in enumerate(found))
+    # A key repeated across the parts of a sheet loaded in parts, in order (flows.run.parts).
+    problems = tuple(duplicates_across_parts(p, f, suites) if p.part is not None and not isinstance(f, Exception)
+                     else f for p, f in zip(prepared, problems, strict=True))
     pause_point("validated")
     return Validated(tuple(prepared), problems, suites, add_timings(*timings))
 
@@ -276,6 +289,9 @@ def load(ctx: Context, validated: Validated, final: bool = True) -> Loaded:
     pending = Pending()
     pending.reserve(con, len(validated.prepared))  # every unit becomes one version: loaded, unchanged or rejected
     for prep, problems in zip(validated.prepared, validated.problems, strict=True):
+        if isinstance(problems, Exception) and prep.part is not None:
+            reject_sliced(con, prep.part.slicing, problems, summary, ctx.started, pending=pending)
+            continue
         if isinstance(problems, Exception):
             reject_unit(con, prep.unit, summary, problems, ctx.started, pending=pending)
             continue
@@ -406,8 +422,21 @@ def ingest_stages(ctx: Context, look: Look, call: Call = call_directly) -> Inges
     for at, batch in enumerate(every):
         extracted: Extracted = call(EXTRACT, ctx, batch, every[at + 1] if at + 1 < len(every) else ())
         done = done.plus(extracted.summary)
-        held += extracted.prepared
-        held_rows += extracted.rows_read
+        for item in extracted.prepared:
+            if isinstance(item, Prepared):
+                held.append(item)
+                held_rows += item.parsed.rows_read
+                continue
+            # A sheet of many rows: its parts one by one, each flushed when the rows held reach
+            # `flush_rows`, so that a city's month is never held whole in parsed frames.
+            while not item.done:
+                part: Extracted = call(EXTRACT, ctx, (), (), item)
+                done = done.plus(part.summary)
+                held += part.prepared
+                held_rows += part.rows_read
+                if flush is not None and held_rows >= flush:
+                    done = validate_and_load(ctx, held, done, call, final=False)
+                    held, held_rows = [], 0
         if flush is not None and held_rows >= flush:
             done = validate_and_load(ctx, held, done, call, final=False)
             held, held_rows = [], 0
