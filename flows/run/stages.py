@@ -33,6 +33,7 @@ nothing (`flows.publish.swap`). Its loaded rows are committed to the aside copy 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import shutil
@@ -434,9 +435,11 @@ def ingest_stages(ctx: Context, look: Look, call: Call = call_directly) -> Inges
                 done = done.plus(part.summary)
                 held += part.prepared
                 held_rows += part.rows_read
+                del part  # held now: what is flushed must not stay referenced here
                 if flush is not None and held_rows >= flush:
                     done = validate_and_load(ctx, held, done, call, final=False)
                     held, held_rows = [], 0
+        del extracted
         if flush is not None and held_rows >= flush:
             done = validate_and_load(ctx, held, done, call, final=False)
             held, held_rows = [], 0
@@ -449,7 +452,25 @@ def validate_and_load(ctx: Context, held: list[Prepared], done: Ingested, call: 
     """Validate and load the units held; return the totals with them (the units are let go)."""
     validated: Validated = call(VALIDATE, ctx, tuple(held))
     loaded: Loaded = call(LOAD, ctx, validated, final)
-    return done.plus(loaded.summary, validated)
+    done = done.plus(loaded.summary, validated)
+    held.clear()
+    del validated
+    trim_heap()
+    return done
+
+
+def trim_heap() -> None:
+    """Give the C heap's free pages back to the system once a flush's frames are let go.
+
+    glibc keeps what Python and numpy freed (the bytes of a file read, a batch's arrays) in
+    its arenas, and the next batch's frames then stack on top of it: at 4M rows the run's
+    process held ~300 MiB more between flushes than it used (issue 16). `malloc_trim` returns
+    the free pages; it costs milliseconds. Nothing on a C library without it. (The C library
+    is the process's own symbols: `ctypes.util.find_library` would fork `ldconfig` from a
+    process this large, and the fork's pages count in the run's tree.)
+    """
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def run_stages(ctx: Context, look: Look, call: Call = call_directly) -> RunResult:
