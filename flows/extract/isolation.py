@@ -62,15 +62,18 @@ BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most thi
 
 M_ARENA_MAX = -8  # glibc mallopt parameter
 
-# CSVs are read in the run's own process, of any size up to `max_file_mb`, while their grid
-# holds at most HERE_CELLS cells (a 22 MB month of 333k inspections, 15 columns, holds 5M);
+# CSVs are read in the run's own process, up to HERE_MAX_BYTES, while their grid
+# holds at most HERE_CELLS cells (a 26 MB month of 228k inspections, 12 columns, holds 2.7M);
 # two at a time, as polars and hashlib let go of the GIL. Measured on the 1M bench inbox:
 # pickling their grids out of the workers and back cost ~0.34 s per 1M rows, more than
 # reading them; and at 4M rows in big monthly files (issue 16) a worker holding a 333k-row
 # grid and its pickle added ~550 MiB to the run's tree (two readers). A grid beyond
 # the bound (one long line over many short ones pads every row) goes to a worker, bounded
-# in memory like every other file.
+# in memory like every other file, and so does a CSV above HERE_MAX_BYTES: reading one holds
+# its bytes, their UTF-8 and its grid at once, and a file up to `max_file_mb` (200 MB) would
+# take the run's process past 1 GiB unbounded by `reader_memory_mb`.
 HERE_CELLS = 8_000_000
+HERE_MAX_BYTES = 64 << 20
 HERE_THREADS = 2
 
 
@@ -147,8 +150,9 @@ def hang_reader(_sources: Sequence) -> list:
 
 
 def readable_here(source) -> bool:
-    """Whether a file is read in the run's own process: a CSV (its grid bounded by HERE_CELLS)."""
-    return source.path.suffix.lower() == ".csv"
+    """Whether a file is read in the run's own process: a CSV of at most HERE_MAX_BYTES (its
+    grid bounded by HERE_CELLS)."""
+    return source.path.suffix.lower() == ".csv" and source.size <= HERE_MAX_BYTES
 
 
 @dataclass(frozen=True)

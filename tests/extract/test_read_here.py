@@ -91,6 +91,8 @@ def test_workers_follow_the_bytes_that_need_one(tmp_path: Path) -> None:
     # A big CSV is read here too (a city's monthly file): no worker for it.
     assert isolation.workers_for(files(a_csv=30 << 20)) == 0
     assert isolation.workers_for(files(a_csv=30 << 20, b_xlsx=1000)) == 1
+    # One beyond HERE_MAX_BYTES goes to a worker, bounded in memory like a workbook.
+    assert isolation.workers_for(files(a_csv=isolation.HERE_MAX_BYTES + 1)) == 2
     write_csv(tmp_path / "inbox" / "inspections" / "2024-03.csv", inspections([2], 3))
     [listed] = isolation.listed(tmp_path / "inbox")
     assert listed.path.name == "2024-03.csv" and listed.size == listed.path.stat().st_size
