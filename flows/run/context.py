@@ -40,11 +40,11 @@ BATCH_BYTES = 8 * 2**20
 # run's memory, while each check still sees large batches. Committing there is safe because
 # nothing is published before the swap, and a failed run throws the aside copy away; holding
 # the whole run in one transaction instead kept every row in memory (1.96 GiB at 4M rows,
-# 0.93 GiB when committed per batch). 100k, not 300k (issue 16): at 4M rows in small files the
-# run's process peaked at 935 MiB with 300k, 798 with 100k, beside a reader process; the
-# flushes' own cost (the checks and inserts per ledger) came to +0.8% CPU (median of 3 pairs,
-# 1M rows in small files; bench/recorded-2026-12-01c-memory.md).
-FLUSH_ROWS = 100_000
+# 0.93 GiB when committed per batch). Fewer rows per flush bound the run more tightly but
+# cost CPU in the load (each flush inserts per ledger and commits): at 4M rows in small files,
+# 300k: tree 1153 MiB, 57.7 CPU s; 200k: 1026, 61.1; 100k: 940, 68.5 (issue 16,
+# bench/recorded-2026-12-01c-memory.md). Kept at 300k until a flush costs less.
+FLUSH_ROWS = 300_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
 # Where a run can be made to wait (PAUSE_ENV), in the order a one-batch run passes them.
