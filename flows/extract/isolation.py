@@ -11,9 +11,10 @@ Small CSVs and small .xlsx files are read in the run's own process instead (`rea
 where no address-space limit holds, so each is read there only when its bytes alone bound what
 reading it costs; a file beyond a bound goes to a worker like any other file (`BoundExceeded`):
 
-- a CSV: its reader is Python and polars over bytes in memory, which cannot abort the process
-  (a panic is an exception) or hang; its memory is bounded by its size (HERE_BYTES) and its
-  grid by HERE_CELLS.
+- a CSV of at most HERE_MAX_BYTES: its reader is Python and polars over bytes in memory, which
+  cannot abort the process (a panic is an exception) or hang; its memory is bounded by its size
+  and its grid by HERE_CELLS (a city's big monthly CSVs are read here too, so that an all-CSV
+  inbox starts no reader process).
 - an .xlsx of at most HERE_BYTES: calamine is given the bytes that were checked, never the
   file again. Its zip must inflate as it declares (`xlsx_marks.inflates_as_declared`: every
   part's stream inflated and ending at its declared size, all parts at most 32 MB, one way to
@@ -77,12 +78,20 @@ BATCH_BYTES = 2 << 20  # files above this go alone, and a task holds at most thi
 
 M_ARENA_MAX = -8  # glibc mallopt parameter
 
-# CSVs read in the run's own process: up to this size, and a grid of up to this many cells
-# (a 2 MB ledger CSV of 15 columns holds ~200k); two at a time, as polars and hashlib let go
-# of the GIL. Measured on the 1M bench inbox: pickling their grids out of the workers and back
-# cost ~0.34 s per 1M rows, more than reading them.
+# CSVs are read in the run's own process, up to HERE_MAX_BYTES, while their grid
+# holds at most HERE_CELLS cells (a 26 MB month of 228k inspections, 12 columns, holds 2.7M);
+# two at a time, as polars and hashlib let go of the GIL. Measured on the 1M bench inbox:
+# pickling their grids out of the workers and back cost ~0.34 s per 1M rows, more than
+# reading them; and at 4M rows in big monthly files (issue 16) a worker holding a 333k-row
+# grid and its pickle added ~550 MiB to the run's tree (two readers). A grid beyond
+# the bound (one long line over many short ones pads every row) goes to a worker, bounded
+# in memory like every other file, and so does a CSV above HERE_MAX_BYTES: reading one holds
+# its bytes, their UTF-8 and its grid at once, and a file up to `max_file_mb` (200 MB) would
+# take the run's process past 1 GiB unbounded by `reader_memory_mb`.
+HERE_CELLS = 8_000_000
+HERE_MAX_BYTES = 64 << 20
+# .xlsx files read here: up to this size (their zip is inflated and checked in memory first).
 HERE_BYTES = 2 << 20
-HERE_CELLS = 4_000_000
 HERE_THREADS = 2
 HERE_SUFFIXES = (".csv", ".xlsx")  # see the module's docstring for why each may be read here
 
@@ -160,9 +169,12 @@ def hang_reader(_sources: Sequence) -> list:
 
 
 def readable_here(source) -> bool:
-    """Whether a file is read in the run's own process: a CSV or an .xlsx of at most HERE_BYTES
-    (and within the bounds of `read_here`, else a worker reads it after all)."""
-    return source.path.suffix.lower() in HERE_SUFFIXES and source.size <= HERE_BYTES
+    """Whether a file is read in the run's own process: a CSV of at most HERE_MAX_BYTES or an .xlsx
+    of at most HERE_BYTES (and within the bounds of `read_here`, else a worker reads it after all)."""
+    suffix = source.path.suffix.lower()
+    if suffix not in HERE_SUFFIXES:
+        return False
+    return source.size <= (HERE_MAX_BYTES if suffix == ".csv" else HERE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -411,7 +423,7 @@ class ReaderPool:
     def read(self, sources: Sequence) -> Iterator[tuple[object, object]]:
         """Yield (source, FileRead) for every file, in order.
 
-        The workers' tasks are all queued first, then the small CSVs are read here meanwhile.
+        The workers' tasks are all queued first, then the CSVs are read here meanwhile.
         """
         here = [readable_here(source) for source in sources]
         pooled = self._pooled([s for s, h in zip(sources, here, strict=True) if not h])
@@ -420,7 +432,7 @@ class ReaderPool:
             yield next(local) if is_here else next(pooled)
 
     def _here(self, sources: Sequence) -> Iterator[tuple[object, object]]:
-        """Read small CSVs in threads of this process, in order; a worker reads what they leave."""
+        """Read CSVs in threads of this process, in order; a worker reads what they leave."""
         if not sources:
             return
         with ThreadPoolExecutor(HERE_THREADS) as executor:

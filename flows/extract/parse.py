@@ -30,6 +30,11 @@ LABEL_PATTERN = "^(" + "|".join(sorted((*TOTAL_PREFIXES, *NOTE_PREFIXES), key=le
 LABEL = re.compile(LABEL_PATTERN)
 NO_WHITESPACE = str.maketrans("", "", "".join(WHITESPACE_CHARS))  # what polars' \s matches
 FEW_ROWS = 64  # rows to label in Python rather than in a polars query
+# Rows of a sheet's body parsed, checked and loaded together (issue 16): a sheet with more is
+# parsed in parts of about this many rows, so that a run holds a part's frames, not a whole
+# city's month (333k rows at 4M); the flush (`flows.run.context.FLUSH_ROWS`) still gathers
+# parts and small files into large batches for the checks and the inserts.
+PART_ROWS = 50_000
 # The numbered lines that continue a note: 2.本表… （2）… ②…
 CONTINUATION = re.compile(r"^(?:\d{1,2}[.．、，,)）]|[（(]\d{1,2}[)）]|[①-⑳])")
 NOTHING_HAPPENED = ("无", "本月无", "无此项")
@@ -226,6 +231,19 @@ class SheetToParse:
     header_rows: list[list[str | None]]
     # The sheet as read (hidden rows, merged ranges, marked cells); its frame is not used.
     layout: Grid | None = None
+    # A part of a sheet parsed in parts (`part_bounds`): the grid positions [start, stop) of its
+    # body rows, and the sums of each numeric column over the data rows of the parts above it
+    # (what a 合计 row below is checked against). None: the whole body below the header.
+    rows: tuple[int, int] | None = None
+    above: tuple[tuple[str, float], ...] = ()
+
+
+def body_of(sheet: SheetToParse) -> pl.DataFrame:
+    """The grid rows below the header that this sheet (or part of one) parses."""
+    if sheet.rows is None:
+        return sheet.grid.slice(sheet.match.first_data_index)
+    start, stop = sheet.rows
+    return sheet.grid.slice(start, stop - start)
 
 
 @dataclass(frozen=True)
@@ -286,6 +304,63 @@ def lay_out(sheet: SheetToParse, body: pl.DataFrame) -> Layout:
         )  # fmt: skip
         body = body.filter(~is_hidden)
     return Layout(body, hidden, spans, tuple(inside), hidden_data)
+
+
+def part_bounds(sheet: SheetToParse, rows: int | None = None) -> list[tuple[int, int]]:
+    """Cut a sheet's body into parts of about `rows` rows: the grid positions [start, stop) of each.
+
+    Each part is parsed, checked and loaded as a sheet of its own, so a cut is made only where
+    nothing read across rows can tell: before a row r where rows r-2 … r+1 are plain data rows
+    (column A filled, starting with no total or note label and no numbered note line), none
+    hidden, and no merged range spans the cut. Then no note runs on over a cut (a plain data
+    row ends one), every part holds at least two data rows (so neither a part nor the sheet is
+    a zero report or a lone 无 row), and a 合计 row is checked against the parts above it
+    (`SheetToParse.above`). One part when the body is short or offers no such row; the last
+    part may run to 1.5 × `rows`.
+    """
+    rows = rows or PART_ROWS
+    first, height = sheet.match.first_data_index, sheet.grid.height
+    whole = [(first, height)]
+    if height - first <= rows * 3 // 2:
+        return whole
+    body = sheet.grid.slice(first)
+    cols = grid_columns(body)
+    if not cols:
+        return whole
+    a = body.get_column(cols[0]).cast(pl.Utf8)
+    plain = (a.str.contains(SURELY_DATA)
+             & ~a.str.replace_all(r"[\s\x1c-\x1f]", "").str.contains(CONTINUATION.pattern)).fill_null(False)
+    layout = sheet.layout
+    if layout is not None and layout.hidden_rows:
+        plain = plain & ~body.get_column("_row").is_in(pl.Series(sorted(layout.hidden_rows), dtype=pl.Int32).implode())
+    ok = plain.to_numpy().copy()
+    if layout is not None and layout.merges:  # no cut before a row that a merged range runs into
+        numbers = body.get_column("_row").to_numpy()
+        for m in layout.merges:
+            if m.last_row > m.first_row:
+                ok &= ~((numbers > m.first_row) & (numbers <= m.last_row))
+    n = ok.size
+    candidates = np.flatnonzero(ok[:-3] & ok[1:-2] & ok[2:-1] & ok[3:]) + 2  # cut before body row i
+    bounds, start = [], 0
+    while True:
+        at = int(np.searchsorted(candidates, start + rows))
+        if at == candidates.size or n - int(candidates[at]) <= rows // 2:
+            break
+        cut = int(candidates[at])
+        bounds.append((first + start, first + cut))
+        start = cut
+    bounds.append((first + start, height))
+    return bounds
+
+
+def part_sums(parsed: ParsedSheet, sheet: SheetToParse) -> tuple[tuple[str, float], ...]:
+    """The sums a 合计 row in a later part is checked with: this part's data rows' numbers added to `above`."""
+    above = dict(sheet.above)
+    numeric = [c.name for c in sheet.ledger.columns if c.type in NUMERIC_TYPES and c.name in sheet.match.columns]
+    if numeric and parsed.rows.height:
+        for name, total in zip(numeric, parsed.rows.select(pl.col(numeric).sum()).row(0), strict=True):
+            above[name] = above.get(name, 0) + (total or 0)
+    return tuple(above.items())
 
 
 def parse_sheets(sheets: list[SheetToParse]) -> list[ParsedSheet | Exception]:
@@ -430,7 +505,7 @@ def mapped_rows(sheets: list[SheetToParse], datas: list[pl.DataFrame]) -> pl.Dat
 def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
     """Parse the sheets of one ledger in a single lazy pass and split the result by sheet."""
     ledger = sheets[0].ledger
-    layouts = [lay_out(sheet, sheet.grid.slice(sheet.match.first_data_index)) for sheet in sheets]
+    layouts = [lay_out(sheet, body_of(sheet)) for sheet in sheets]
     bodies = [layout.body for layout in layouts]
     kinds = read_as_data(sheets, [labelled_rows(body, sure) for body, sure in
                                   zip(bodies, surely_data(bodies), strict=True)])
@@ -468,8 +543,8 @@ def parse_batch(sheets: list[SheetToParse]) -> list[ParsedSheet]:
         if marks is not None or layouts[i].spans or layouts[i].merges:
             problems = layout_problems(sheet, layouts[i], marks, data, problems)
         if body is not None:  # only a sheet with a 合计 row can have its total wrong
-            problems = pl.concat([problems, total_problems(body, sheet.match, ledger, sheet.year, marks)],
-                                 how="vertical")
+            problems = pl.concat([problems, total_problems(body, sheet.match, ledger, sheet.year, marks,
+                                                           dict(sheet.above))], how="vertical")
         if layouts[i].hidden.height:
             skipped = pl.concat([layouts[i].hidden, skipped], how="vertical").sort("_row")
         labels = header_labels(sheet.grid, sheet.match, sheet.header_rows)
@@ -687,8 +762,13 @@ def ref_rows(ref: str) -> int:
 
 
 def total_problems(body: pl.DataFrame, match: HeaderMatch, ledger: Ledger, year: int,
-                   marks: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Warn where a 合计 row's number differs from the sum of the data rows above it."""
+                   marks: pl.DataFrame | None = None, above_body: dict[str, float] | None = None
+                   ) -> pl.DataFrame:
+    """Warn where a 合计 row's number differs from the sum of the data rows above it.
+
+    `above_body`: per ledger column, the sum over the data rows of the parts above this body
+    (a sheet parsed in parts), added to those above the row in this body.
+    """
     totals = body.filter(pl.col("_kind") == "total")
     if totals.height == 0:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
@@ -706,7 +786,7 @@ def total_problems(body: pl.DataFrame, match: HeaderMatch, ledger: Ledger, year:
         for row, raw, total in at_total.iter_rows():  # one per 合计 row, never per data row
             if total is None or raw is None or row in marked:  # a marked total is no figure to check
                 continue
-            above = parsed.filter(pl.col("_row") < row)["v"].sum() or 0
+            above = (parsed.filter(pl.col("_row") < row)["v"].sum() or 0) + (above_body or {}).get(column.name, 0)
             if round(float(total) - float(above), 2) != 0:
                 found.append({
                     "_row": row, "column": column.name, "header": match.headers[column.name],

@@ -34,7 +34,7 @@ from flows.extract.inbox import (
 )
 
 if TYPE_CHECKING:  # a reader process plans files and never parses: it need not import the parser (and DuckDB)
-    from flows.extract.parse import ParsedSheet
+    from flows.extract.parse import ParsedSheet, SheetToParse
 
 EMPTY_GRID = pl.DataFrame(schema={"_row": pl.Int32})
 
@@ -80,13 +80,92 @@ class Located:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A unit read and parsed, waiting for its checks and its load."""
+    """A unit read and parsed, waiting for its checks and its load (or one part of a unit's rows)."""
 
     unit: Unit
     context: UnitContext
     match: HeaderMatch
     parsed: ParsedSheet
     content_sha256: str
+    part: Part | None = None  # set when the unit is parsed, checked and loaded in parts
+
+
+@dataclass(eq=False)
+class Slicing:
+    """A unit whose rows are parsed, checked and loaded in parts (`flows.extract.parse.part_bounds`).
+
+    Its parts become one file version, as the whole unit would: what they hand on to each
+    other is kept here. The first part to load decides the verdict (unchanged when its cells
+    are those of the loaded version); the last writes the version with the totals of all.
+    """
+
+    located: Located | None  # the unit with its grid, let go once its last part is parsed
+    sheet: SheetToParse | None
+    bounds: tuple[tuple[int, int], ...]
+    context: UnitContext
+    digest: str  # content_sha256 of the whole grid
+    parsed_parts: int = 0
+    above: tuple[tuple[str, float], ...] = ()  # the numbers a later 合计 row is checked with
+    # the load's: None until the first part loads, then loaded, unchanged or rejected
+    verdict: str | None = None
+    version_id: int | None = None
+    current: tuple[int, str, str] | None = None  # the version it replaces, read at the first part
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    warnings: int = 0
+    zero_report: bool = True
+    flushed: bool = False  # some of its rows were written already
+    # The keys seen in the parts checked so far: key, _first_row, n (rows), counted (rows
+    # the suites' tally counted as duplicates); see `flows.run.stages.duplicates_across_parts`.
+    keys: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        # The unit without its grid: what its parts carry (the grid is `located`'s, until the last part).
+        unit = self.located.unit
+        self.unit: Unit = replace(unit, grid=readers.Grid(unit.sheet, EMPTY_GRID))
+
+    @property
+    def done(self) -> bool:
+        """Whether every part is parsed, or none needs to be (its verdict needs no more rows)."""
+        return self.parsed_parts == len(self.bounds) or self.verdict in ("unchanged", "rejected")
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which part of a `Slicing` a Prepared holds."""
+
+    slicing: Slicing
+    number: int
+
+    @property
+    def first(self) -> bool:
+        return self.number == 0
+
+    @property
+    def last(self) -> bool:
+        return self.number == len(self.slicing.bounds) - 1
+
+
+def parse_next_part(slicing: Slicing) -> Prepared | Exception:
+    """Parse the next part of a sliced unit; its grid is let go with the last one.
+
+    An exception is what parsing the part raised: the whole unit is then to be rejected.
+    """
+    from flows.extract.parse import parse_sheets, part_sums
+
+    number = slicing.parsed_parts
+    sheet = replace(slicing.sheet, rows=slicing.bounds[number], above=slicing.above)
+    [parsed] = parse_sheets([sheet])
+    slicing.parsed_parts += 1
+    unit, match = slicing.unit, slicing.located.match
+    if number == len(slicing.bounds) - 1:
+        slicing.located, slicing.sheet = None, None  # the grid goes with the parts that slice it
+    if isinstance(parsed, Exception):
+        return parsed
+    slicing.above = part_sums(parsed, sheet)
+    return Prepared(unit, slicing.context, match, parsed, slicing.digest, Part(slicing, number))
 
 
 # A check sees every unit of the run at once (so it can batch per ledger) and returns one

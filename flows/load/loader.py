@@ -36,7 +36,7 @@ from flows.privacy.protect import protect
 
 if TYPE_CHECKING:
     from flows.extract.parse import ParsedSheet
-    from flows.extract.plan import FileRead, Located, Prepared, Unit
+    from flows.extract.plan import FileRead, Located, Part, Prepared, Slicing, Unit
 
 # The parser and the plan (and with them the readers: numpy, fastexcel) are imported by the
 # functions that record a read or quarantine rows: every run imports this module for
@@ -99,6 +99,9 @@ class Pending:
     ids: list[int] = field(default_factory=list)  # reserved, unused, in increasing order
     loaded: dict[CurrentKey, tuple[int, str, str]] | None = None  # None until first read
     contracts: dict[CurrentKey, str | None] | None = None  # the loaded versions' contract fingerprints
+    # The versions of units loaded in parts whose last part is still to come: their rows are
+    # written before their `file_versions` row, and need its scope (the county) meanwhile.
+    open: dict[int, dict] = field(default_factory=dict)
 
     def reserve(self, con, count: int) -> None:
         """Take `count` more version ids from the sequence at once."""
@@ -150,10 +153,23 @@ class Pending:
         rows = pl.concat(self.rows[code], how="vertical")
         return rows.hstack(lineage.get_columns())
 
+    def forget(self, version_id: int) -> None:
+        """Drop what is queued of one version (a unit loaded in parts that is rejected after all)."""
+        for code in list(self.rows):
+            keep = [i for i, (vid, _, _) in enumerate(self.lineage[code]) if vid != version_id]
+            self.rows[code] = [self.rows[code][i] for i in keep]
+            self.lineage[code] = [self.lineage[code][i] for i in keep]
+            if not keep:
+                del self.rows[code], self.lineage[code]
+        for name in ("problems", "quarantined", "skipped"):
+            setattr(self, name, [f.filter(pl.col("version_id") != version_id) for f in getattr(self, name)])
+        self.versions.pop(version_id, None)
+        self.open.pop(version_id, None)
+
     def flush(self, con, key: str) -> None:
         """Mask and insert everything pending, then forget it."""
         for code in self.rows:
-            rows = with_county(self.ledger_rows(code), self.versions)
+            rows = with_county(self.ledger_rows(code), {**self.open, **self.versions})
             insert_frame(con, code, protect(rows, LEDGERS[code], key), schema="raw")
         if self.problems:
             problems = pl.concat(self.problems, how="vertical")
@@ -168,7 +184,7 @@ class Pending:
         record_versions(con, list(self.versions.values()))
         supersede_many(con, self.superseded)
         self.rows, self.lineage, self.problems, self.quarantined, self.skipped = {}, {}, [], [], []
-        self.versions, self.superseded = {}, []
+        self.versions, self.superseded, self.open = {}, [], {}
 
 
 def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:
@@ -262,7 +278,13 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     queue = pending or Pending()
     unit, parsed, digest = prep.unit, prep.parsed, prep.content_sha256
     ledger, source = unit.ledger, unit.source
-    version_id = queue.next_id(con)
+    part = prep.part
+    if part is not None and part.slicing.verdict in ("unchanged", "rejected"):
+        return  # an earlier part of the unit decided: nothing of it loads
+    if part is not None and part.slicing.version_id is not None:
+        version_id = part.slicing.version_id
+    else:
+        version_id = queue.next_id(con)
     base = dict(
         version_id=version_id, run_id=summary.run_id, path=source.rel, scope=unit.scope,
         ledger=ledger.code, period=unit.period, period_start=unit.period_start, sheet=unit.sheet,
@@ -274,10 +296,14 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
     current = queue.current(con, slot)
     # The same cells read under another contract may read differently (an alias added): read anew.
     same_contract = queue.contract_of(con, slot) in (None, base["contract"])
-    if current is not None and current[1] == digest and same_contract:
+    if part is not None and not part.first:
+        current = part.slicing.current  # read when the first part loaded (the whole grid's digest)
+    elif current is not None and current[1] == digest and same_contract:
         queue.record(Version(**base, status="unchanged",
                              reason=f"内容与已载入的「{current[2]}」相同"), seen_at)
         summary.count_file("unchanged", source.rel)
+        if part is not None:
+            part.slicing.verdict, part.slicing.version_id = "unchanged", version_id
         if pending is None:
             queue.flush(con, key)
         return
@@ -297,6 +323,7 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         )
 
     queue.add_rows(ledger.code, loaded, version_id, unit.sheet)
+    warnings = problems.filter(pl.col("severity") == "warning").height if problems.height else 0
     if problems.height:
         queue.problems.append(problems.rename({"_row": "row"}).with_columns(
             pl.lit(version_id, pl.Int64).alias("version_id"),
@@ -313,9 +340,16 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
             pl.lit(version_id, pl.Int64).alias("version_id"),
             pl.lit(unit.sheet, pl.Utf8).alias("sheet"),
         ))  # fmt: skip
+    counts = Counts(parsed.rows_read, loaded.height, quarantined.height, skipped, warnings, parsed.zero_report)
+    if part is not None:  # a part: its counts add up, and the last one writes the version
+        counts = part_counts(part, counts, version_id, current, queue, unit.scope)
+        if counts is None:
+            if pending is None:
+                queue.flush(con, key)
+            return
     queue.record(Version(
-        **base, status="loaded", rows_read=parsed.rows_read, rows_loaded=loaded.height,
-        rows_quarantined=quarantined.height, rows_skipped=skipped, zero_report=parsed.zero_report,
+        **base, status="loaded", rows_read=counts.read, rows_loaded=counts.loaded,
+        rows_quarantined=counts.quarantined, rows_skipped=counts.skipped, zero_report=counts.zero_report,
         ignored_columns=tuple(mask_texts(list(prep.match.ignored))),  # headers as written: mask them too
     ), seen_at)  # fmt: skip
     if current is not None:
@@ -325,11 +359,69 @@ def load_unit(con, prep: Prepared, problems: pl.DataFrame, summary: RunSummary, 
         queue.loaded[slot] = (version_id, digest, source.rel)
     queue.contracts[slot] = base["contract"]
     summary.count_file("loaded", source.rel)
-    summary.rows_read += parsed.rows_read
-    summary.rows_loaded += loaded.height
-    summary.rows_quarantined += quarantined.height
-    summary.rows_skipped += skipped
-    if problems.height:
-        summary.warnings += problems.filter(pl.col("severity") == "warning").height
+    summary.rows_read += counts.read
+    summary.rows_loaded += counts.loaded
+    summary.rows_quarantined += counts.quarantined
+    summary.rows_skipped += counts.skipped
+    summary.warnings += counts.warnings
     if pending is None:
         queue.flush(con, key)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a unit (or a part of one) read, loaded, quarantined, skipped and warned of."""
+
+    read: int
+    loaded: int
+    quarantined: int
+    skipped: int
+    warnings: int
+    zero_report: bool
+
+
+def part_counts(part: Part, counts: Counts, version_id: int, current, queue: Pending, scope: str) -> Counts | None:
+    """Add a part's counts to its unit's; the unit's totals at its last part, else None (more to come)."""
+    slicing = part.slicing
+    if part.first:
+        slicing.verdict, slicing.version_id, slicing.current = "loaded", version_id, current
+    slicing.rows_read += counts.read
+    slicing.rows_loaded += counts.loaded
+    slicing.rows_quarantined += counts.quarantined
+    slicing.rows_skipped += counts.skipped
+    slicing.warnings += counts.warnings
+    slicing.zero_report = slicing.zero_report and counts.zero_report
+    slicing.flushed = True  # its rows are queued now, written at this flush
+    if not part.last:
+        queue.open[version_id] = {"scope": scope}
+        return None
+    queue.open.pop(version_id, None)
+    return Counts(slicing.rows_read, slicing.rows_loaded, slicing.rows_quarantined, slicing.rows_skipped,
+                  slicing.warnings, slicing.zero_report)
+
+
+def reject_sliced(con, slicing: Slicing, exc: Exception, summary: RunSummary, seen_at: datetime, *,
+                  pending: Pending | None = None) -> None:
+    """Reject a unit loaded in parts when one part cannot be parsed or checked: none of its rows load.
+
+    Rows of its earlier parts written already (to the aside copy, in this run) are deleted
+    again, and those still queued are dropped; the unit is then recorded as rejected, once.
+    """
+    if slicing.verdict == "rejected":
+        return
+    if slicing.version_id is not None and slicing.verdict == "loaded":
+        if pending is not None:
+            pending.forget(slicing.version_id)
+        delete_version_rows(con, slicing.unit.ledger.code, slicing.version_id)
+    slicing.verdict = "rejected"
+    reject_unit(con, slicing.unit, summary, exc, seen_at, pending=pending)
+
+
+def delete_version_rows(con, code: str, version_id: int) -> None:
+    """Delete what this run wrote of one version: its ledger rows, problems, quarantined and skipped rows."""
+    # imported here, on this rare path: the module's import lines are left as they are
+    from flows.load.ddl import quote
+
+    con.execute(f"DELETE FROM raw.{quote(code)} WHERE _version_id = ?", [version_id])
+    for table in ("problems", "quarantined_rows", "skipped_rows"):
+        con.execute(f"DELETE FROM {table} WHERE version_id = ?", [version_id])

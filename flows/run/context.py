@@ -34,14 +34,18 @@ if TYPE_CHECKING:
 BATCH_SIZE = 50  # files per extract call: small enough for progress, large enough to be cheap
 # Bytes of files per extract call (issue 16): a batch also ends when its files reach this size,
 # so that a batch of big monthly files (a city's, 30 MB each) is not 50 of them in memory at
-# once, parsed, with the next 50 read ahead. About FLUSH_ROWS rows of CSV; one larger file is
-# a batch of its own.
-BATCH_BYTES = 32 * 2**20
+# once, parsed, with the next 50 read ahead. About 80k rows of CSV: a batch is parsed whole
+# before the flush is looked at, and 32 MB (~350k rows of the 4M big inbox's smaller
+# ledgers) made the run's peak; one larger file is a batch of its own, parsed in parts.
+BATCH_BYTES = 8 * 2**20
 # Parsed rows held before they are validated, loaded and committed to the aside copy: bounds a
 # run's memory, while each check still sees large batches. Committing there is safe because
 # nothing is published before the swap, and a failed run throws the aside copy away; holding
 # the whole run in one transaction instead kept every row in memory (1.96 GiB at 4M rows,
-# 0.93 GiB when committed per batch).
+# 0.93 GiB when committed per batch). Fewer rows per flush bound the run more tightly but
+# cost CPU in the load (each flush inserts per ledger and commits): at 4M rows in small files,
+# 300k: tree 1153 MiB, 57.7 CPU s; 200k: 1026, 61.1; 100k: 940, 68.5 (issue 16,
+# bench/recorded-2026-12-01c-memory.md). Kept at 300k until a flush costs less.
 FLUSH_ROWS = 300_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused

@@ -20,7 +20,7 @@ from flows.load.warehouse import seen_files
 
 if TYPE_CHECKING:
     from flows.extract.isolation import Limits, ReaderPool
-    from flows.extract.plan import Prepared
+    from flows.extract.plan import Prepared, Slicing
 
 # The reader processes, the readers, the parser and the suites are imported by `prepare_files`
 # and `read_ahead`, the functions that read: `flows.run.context` imports this module for every
@@ -65,17 +65,26 @@ def find_new(run: IngestRun, files: list[SourceFile] | None = None) -> list[Sour
 def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
                   progress: Callable[[str], None] | None = None, *,
                   max_file_mb: float | None = None, file_timeout_s: float | None = None,
-                  reader_memory_mb: int | None = None) -> list[Prepared]:
+                  reader_memory_mb: int | None = None) -> list[Prepared | Slicing]:
     """Read and parse files in order, recording those that are rejected.
 
     Files are read in the run's reader processes (`flows.extract.isolation`), bounded in memory and
     time; what is recorded of them is recorded here, in order, on the run's one connection.
     A bound not given is `Limits`' default.
+    A sheet of many rows is not parsed here: it comes back as a `Slicing`, whose parts the
+    run parses, checks and loads one after another (`flows.extract.plan.parse_next_part`).
     """
     from flows.extract import readers
     from flows.extract.isolation import Limits, ReaderPool, readable_here, tasks_of, too_large
-    from flows.extract.parse import SheetToParse, parse_sheets
-    from flows.extract.plan import EMPTY_GRID, Located, Prepared, UnitContext, content_sha256
+    from flows.extract.parse import SheetToParse, parse_sheets, part_bounds
+    from flows.extract.plan import (
+        EMPTY_GRID,
+        Located,
+        Prepared,
+        Slicing,
+        UnitContext,
+        content_sha256,
+    )
     from flows.load.loader import record_read, reject_unit
     from flows.validate.sheet_suites import ranges_in_suite
 
@@ -96,13 +105,19 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
         if progress:
             progress(source.rel)
         located += record_read(run.con, source, read, run.summary, run.started)
-    parsed = parse_sheets([
-        SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
-                     u.header_rows, u.unit.grid)
-        for u in located
-    ])  # fmt: skip
-    prepared: list[Prepared] = []
-    for u, sheet in zip(located, parsed, strict=True):
+    sheets = [SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
+                           u.header_rows, u.unit.grid) for u in located]
+    bounds = [part_bounds(s) for s in sheets]
+    whole = [i for i, b in enumerate(bounds) if len(b) == 1]
+    parsed = dict(zip(whole, parse_sheets([sheets[i] for i in whole]), strict=True))
+    prepared: list[Prepared | Slicing] = []
+    for i, u in enumerate(located):
+        if i not in parsed:
+            context = UnitContext(u.unit.ledger, u.unit.source.rel, u.unit.sheet, u.unit.period,
+                                  u.unit.period_start, u.unit.year)
+            prepared.append(Slicing(u, sheets[i], tuple(bounds[i]), context, content_sha256(u.unit.grid)))
+            continue
+        sheet = parsed[i]
         if isinstance(sheet, Exception):
             reject_unit(run.con, u.unit, run.summary, sheet, run.started)
             continue

@@ -23,7 +23,7 @@ from flows.load.loader import RunSummary
 if TYPE_CHECKING:
     # Only named in annotations: importing them here would import the readers (numpy, fastexcel)
     # and the suites into every run, the one that finds nothing new too (issue 16).
-    from flows.extract.plan import Prepared
+    from flows.extract.plan import Prepared, Slicing
     from flows.validate.sheet_suites import ExpectationTally, Timings
 
 
@@ -69,13 +69,16 @@ class Discovered:
 class Extracted:
     """A batch read and parsed; the summary counts the files and sheets rejected on the way."""
 
-    prepared: tuple[Prepared, ...]
+    # A sheet of many rows comes as a `Slicing`: its parts are parsed by the run, one by one.
+    prepared: tuple[Prepared | Slicing, ...]
     summary: RunSummary
 
     @property
     def rows_read(self) -> int:
-        """Count the rows read from the batch's sheets."""
-        return sum(p.parsed.rows_read for p in self.prepared)
+        """Count the rows read from the batch's sheets parsed so far."""
+        from flows.extract.plan import Prepared  # imported by now: the batch was read
+
+        return sum(p.parsed.rows_read for p in self.prepared if isinstance(p, Prepared))
 
 
 @dataclass(frozen=True)

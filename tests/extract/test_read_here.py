@@ -1,6 +1,6 @@
-"""Small CSVs are read in the run's own process, every other file in a worker; the workers
-read the next batch while the run parses this one, and the files are recorded in order.
-(Small .xlsx files are read in the run's process too, within bounds: `test_read_here_xlsx.py`;
+"""CSVs (and small .xlsx files) are read in the run's own process, every other file in a worker;
+the workers read the next batch while the run parses this one, and the files are recorded in order.
+(Small .xlsx files are read in the run's process within bounds: `test_read_here_xlsx.py`;
 here they stand for a file a worker reads, as HERE_SUFFIXES is narrowed to CSVs.)"""
 
 from __future__ import annotations
@@ -93,8 +93,11 @@ def test_workers_follow_the_bytes_that_need_one(tmp_path: Path) -> None:
     assert isolation.workers_for(files(a_csv=1000, b_xls=5000)) == 2
     assert isolation.workers_for(files(a_csv=1000, b_xlsx=5000)) == 0  # a small .xlsx is read here
     assert isolation.workers_for(files(b_xlsx=isolation.HERE_BYTES + 1)) == 2
-    # A CSV above HERE_BYTES goes to a worker too.
-    assert isolation.workers_for(files(a_csv=isolation.HERE_BYTES + 1)) == 2
+    # A big CSV is read here too (a city's monthly file): no worker for it.
+    assert isolation.workers_for(files(a_csv=30 << 20)) == 0
+    assert isolation.workers_for(files(a_csv=30 << 20, b_xls=1000)) == 1
+    # One beyond HERE_MAX_BYTES goes to a worker, bounded in memory like a workbook.
+    assert isolation.workers_for(files(a_csv=isolation.HERE_MAX_BYTES + 1)) == 2
     write_csv(tmp_path / "inbox" / "inspections" / "2024-03.csv", inspections([2], 3))
     [listed] = isolation.listed(tmp_path / "inbox")
     assert listed.path.name == "2024-03.csv" and listed.size == listed.path.stat().st_size
