@@ -78,7 +78,7 @@ def test_a_sheet_in_parts_loads_exactly_as_whole(inbox: Path, monkeypatch) -> No
         cuts.append(len(found))
         return found
 
-    monkeypatch.setattr("flows.run.ingest.part_bounds", spy)
+    monkeypatch.setattr("flows.extract.parse.part_bounds", spy)  # ingest imports it when it reads
     whole = loaded(inbox, 10_000, monkeypatch)
     assert cuts == [1, 1]
     cuts.clear()
