@@ -204,7 +204,7 @@ def test_a_task_of_several_files_that_dies_is_retried_file_by_file(ws, monkeypat
     finally:
         pool.close()
     assert scheduled == [3, 1, 1, 1]
-    assert [type(r) for _, r in reads] == [list, list, list]
+    assert [type(r) for _, r in reads] == [list, list, list], [vars(r) if isinstance(r, Exception) else "read" for _, r in reads]
     assert [s.rel for s, _ in reads] == [s.rel for s in sources]
 
 
