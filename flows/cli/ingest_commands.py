@@ -137,7 +137,7 @@ def warn_notify(failures: list[str]) -> None:
         say("通知失败 · notification failed:", failure, style="yellow")
 
 
-def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "1GB", *,
+def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "512MB", *,
                       limits: dict | None = None) -> RunResult:
     """Run the pipeline, showing its stage, files done of those to read and rows read.
 

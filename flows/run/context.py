@@ -45,8 +45,10 @@ BATCH_BYTES = 8 * 2**20
 # 0.93 GiB when committed per batch). Fewer rows per flush bound the run more tightly but
 # cost CPU in the load (each flush inserts per ledger and commits): at 4M rows in small files,
 # 300k: tree 1153 MiB, 57.7 CPU s; 200k: 1026, 61.1; 100k: 940, 68.5 (issue 16,
-# bench/recorded-2026-12-01c-memory.md). Kept at 300k until a flush costs less.
-FLUSH_ROWS = 300_000
+# bench/recorded-2026-12-01c-memory.md). After the merge that read every CSV and small .xlsx in
+# this process, quiet: 300k 1001–1017 MiB, 32.2–32.9 s; 250k 922–945, 34.5–34.9; 200k 871–924,
+# 36.2–36.3. 250k keeps a margin under 1 GiB for 6% of the time.
+FLUSH_ROWS = 250_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
 # Where a run can be made to wait (PAUSE_ENV), in the order a one-batch run passes them.
