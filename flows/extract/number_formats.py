@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree
@@ -311,22 +312,25 @@ def marks_and_texts(data: bytes, styles: dict[int, Shown]
     rewritten = {i: s for i, s in styles.items() if s.kind != "rounded"}
     rounded = {i: s for i, s in styles.items() if s.kind == "rounded"}
     texts = shown_texts(data, rewritten) if rewritten else {}
-    marks: list[tuple[int, int, str, str]] = []
-    if rounded:
-        from flows.extract.xlsx_marks import col_index
-
-        wanted = {str(index).encode() for index in rounded}
-        for m in _CELL.finditer(data):
-            if m.group(4) not in wanted:
-                continue
-            kind = re.search(rb'\st="([^"]*)"', m.group(3) + m.group(5))
-            if kind is not None and kind.group(1) != b"n":
-                continue
-            shown, stored = rounded[int(m.group(4))], m.group(6).decode(errors="replace")
-            if shown.stored_differs(stored):
-                marks.append((int(m.group(2)), col_index(m.group(1).decode()), shown.text(stored) or "",
-                              stored.strip()))
+    marks = [(row, col, shown.text(stored) or "", stored.strip())
+             for row, col, shown, stored in number_cells(data, rounded) if shown.stored_differs(stored)]
     return texts, marks
+
+
+def number_cells(data: bytes, styles: dict[int, Shown]) -> Iterator[tuple[int, int, Shown, str]]:
+    """(spreadsheet row, 0-based column, its format, stored value) of each number cell in `styles`."""
+    if not styles:
+        return
+    from flows.extract.xlsx_marks import col_index
+
+    wanted = {str(index).encode() for index in styles}
+    for m in _CELL.finditer(data):
+        if m.group(4) not in wanted:
+            continue
+        kind = re.search(rb'\st="([^"]*)"', m.group(3) + m.group(5))
+        if kind is not None and kind.group(1) != b"n":
+            continue
+        yield int(m.group(2)), col_index(m.group(1).decode()), styles[int(m.group(4))], m.group(6).decode(errors="replace")
 
 
 def shown_texts(data: bytes, styles: dict[int, Shown]) -> dict[tuple[int, int], str | None]:
@@ -334,18 +338,9 @@ def shown_texts(data: bytes, styles: dict[int, Shown]) -> dict[tuple[int, int], 
 
     Keys are (spreadsheet row, 0-based column); a cell whose value is not a number is left out.
     """
-    from flows.extract.xlsx_marks import col_index
-
-    wanted = {str(index).encode() for index in styles}
-    out: dict[tuple[int, int], str] = {}
-    for m in _CELL.finditer(data):
-        if m.group(4) not in wanted:
-            continue
-        kind = re.search(rb'\st="([^"]*)"', m.group(3) + m.group(5))
-        if kind is not None and kind.group(1) != b"n":
-            continue
-        shown = styles[int(m.group(4))]
-        text = shown.text(m.group(6).decode(errors="replace"))
+    out: dict[tuple[int, int], str | None] = {}
+    for row, col, shown, stored in number_cells(data, styles):
+        text = shown.text(stored)
         if text is not None:
-            out[(int(m.group(2)), col_index(m.group(1).decode()))] = text or None  # hidden: a blank cell
+            out[(row, col)] = text or None  # hidden: a blank cell
     return out
