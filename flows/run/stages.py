@@ -434,13 +434,13 @@ def file_batches(sources: Sequence[SourceFile], size: int = BATCH_SIZE,
 
 def ingest_stages(ctx: Context, look: Look, call: Call = call_directly) -> Ingested:
     """Discover, then extract batch by batch, validating and loading every `flush_rows` rows."""
+    from flows.extract.plan import Prepared  # a run that finds nothing new never comes here
+
     discovered: Discovered = call(DISCOVER, ctx, look)
     done = Ingested(discovered.summary)
     held: list[Prepared] = []
     held_rows, flush = 0, ctx.options.flush_rows
     every = list(file_batches(discovered.sources, ctx.options.batch_size))
-    if every:
-        from flows.extract.plan import Prepared  # a run with files to read reads with it
     for at, batch in enumerate(every):
         extracted: Extracted = call(EXTRACT, ctx, batch, every[at + 1] if at + 1 < len(every) else ())
         done = done.plus(extracted.summary)
