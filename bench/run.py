@@ -24,7 +24,7 @@ and the whole process tree's (reader workers and the Data Docs' child included, 
 The consolidation step (issue 17, `bench/consolidation.py`) runs last: BENCH_COUNTIES (22: the
 province; 0: none; 100: synthetic counties beside the 22) loaded at once into a lake on a
 throwaway PostgreSQL by BENCH_CONSOLIDATION_WORKERS (2) worker processes. It keeps back
-BENCH_CONSOLIDATION_S of the budget (14 s a county: 308 s for 22), which the sizes cannot use;
+BENCH_CONSOLIDATION_S of the budget (7 s a county: 154 s for 22; it took 91 s on a quiet machine on 2026-12-01), which the sizes cannot use;
 with 100 counties raise BENCH_BUDGET_S (or narrow BENCH_SIZES). Its table is appended to
 results.md and its figures are under "consolidation" in results.json.
 """
@@ -80,7 +80,7 @@ BUILD_S_PER_ROW = 12e-6  # a fresh inbox on a busy 2-core machine, before one wa
 REQUIRED = (*FLOOR_STEPS, "full", "nothing_new")  # what the marginal-cost and memory targets need
 COUNTIES = int(os.environ.get("BENCH_COUNTIES", "22"))
 CONSOLIDATION_WORKERS = int(os.environ.get("BENCH_CONSOLIDATION_WORKERS", "2"))
-CONSOLIDATION_S = float(os.environ.get("BENCH_CONSOLIDATION_S", str(14 * COUNTIES)))
+CONSOLIDATION_S = float(os.environ.get("BENCH_CONSOLIDATION_S", str(7 * COUNTIES)))
 
 
 class OutOfTime(Exception):

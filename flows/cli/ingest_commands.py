@@ -29,6 +29,7 @@ from flows.privacy.protect import KeyRefused, preflight_key
 from flows.publish.swap import FolderUnusable, RunInProgress
 from flows.report.formats import ListFormat, OutputFormat
 from flows.run.pipeline import RunFailed, RunResult, notify_run, run_pipeline
+from flows.run.settings import Settings
 
 FILES_SQL = """
 SELECT path, ledger, period, sheet, status, rows_read, rows_loaded, rows_quarantined, rows_skipped,
@@ -137,7 +138,7 @@ def warn_notify(failures: list[str]) -> None:
         say("通知失败 · notification failed:", failure, style="yellow")
 
 
-def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = "512MB", *,
+def run_with_progress(inbox, warehouse, lock_wait: float = 0.0, memory_limit: str | None = Settings.memory_limit, *,
                       limits: dict | None = None) -> RunResult:
     """Run the pipeline, showing its stage, files done of those to read and rows read.
 

@@ -43,9 +43,11 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     schedule: str = "0 2 * * *"
     lock_wait: float = 0.0  # seconds a run waits for one in progress before giving up
-    # DuckDB's, for a run; beyond it the run spills to disk. 512MB: at 4M rows DuckDB then holds
-    # ~140 MiB less at the peak (the model build), at no measured cost in time (issue 16).
-    memory_limit: str = "512MB"
+    # DuckDB's, for a run; beyond it the run spills to disk. 256MB: at 4M rows in big files the
+    # run's peak is ~110–150 MiB lower than at 512MB, at no measured cost in time; DuckDB's own
+    # count of its memory never passed 100 MiB at a stage's end (issue 16,
+    # bench/recorded-2026-12-01d-memory.md).
+    memory_limit: str = "256MB"
     notify_command: tuple[str, ...] | str | None = None  # argv, or a line split by shlex (never a shell)
     notify_webhook: str | None = None
     max_file_mb: int = 200  # a larger inbox file is rejected unread

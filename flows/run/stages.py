@@ -494,6 +494,24 @@ def trim_heap() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
+# glibc's mallopt parameter for the most arenas (malloc.h: M_ARENA_MAX).
+M_ARENA_MAX = -8
+HEAP_ARENAS = 2
+
+
+def cap_heap_arenas(arenas: int = HEAP_ARENAS) -> None:
+    """Hold glibc to `arenas` malloc arenas for the rest of the process (a no-op without glibc).
+
+    DuckDB's Python wheel allocates with the C library's malloc, and glibc gives each of its
+    threads an arena of its own (up to 8 a core): what a query's threads free stays spread over
+    them, half-used and never returned. At 4M rows the run's process held 250–350 MiB more from
+    the model build on than with two arenas (issue 16, bench/recorded-2026-12-01d-memory.md),
+    in the same time. Arenas made before the call are kept; a run makes it before it connects.
+    """
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, arenas)
+
+
 def run_stages(ctx: Context, look: Look, call: Call = call_directly) -> RunResult:
     """Run every stage after the survey, in order; the result is published."""
     call(OPEN, ctx, look)
@@ -511,6 +529,7 @@ def run(ctx: Context, *, wait: float = 0.0, call: Call = call_directly,
     A failure throws the aside work away and is logged; `on_failure` is told, then RunFailed
     is raised (an interrupt is raised as it is).
     """
+    cap_heap_arenas()  # before the survey's connection starts DuckDB's threads
     with swap.run_lock(ctx.warehouse, run_id=ctx.run_id, wait=wait):
         look: Look = call(SURVEY, ctx)
         if look.nothing_new:
