@@ -168,23 +168,53 @@ class Pending:
 
     def flush(self, con, key: str) -> None:
         """Mask and insert everything pending, then forget it."""
-        for code in self.rows:
+        self.masked(key).write(con)
+
+    def masked(self, key: str) -> Masked:
+        """Mask everything pending into what is to be written, and forget it here.
+
+        The masking (Python and polars) is done by the caller's thread; the writing (DuckDB)
+        may then go to another (`flows.run.context.Context.write_behind`).
+        """
+        frames: list[tuple[str | None, str, pl.DataFrame]] = []
+        for code in list(self.rows):
             rows = with_county(self.ledger_rows(code), {**self.open, **self.versions})
-            insert_frame(con, code, protect(rows, LEDGERS[code], key), schema="raw")
+            del self.rows[code]  # the unmasked frames go as soon as their masked copy is made
+            frames.append(("raw", code, protect(rows, LEDGERS[code], key)))
         if self.problems:
             problems = pl.concat(self.problems, how="vertical")
             # Defence in depth: a raw value or message of a column not marked personal may
             # still hold an ID or a phone.
-            insert_frame(con, "problems", problems.with_columns(mask_free_text(pl.col("raw_value")),
-                                                                mask_free_text(pl.col("message"))))
+            frames.append((None, "problems", problems.with_columns(mask_free_text(pl.col("raw_value")),
+                                                                   mask_free_text(pl.col("message")))))
         if self.quarantined:
-            insert_frame(con, "quarantined_rows", pl.concat(self.quarantined, how="vertical"))
+            frames.append((None, "quarantined_rows", pl.concat(self.quarantined, how="vertical")))
         if self.skipped:
-            insert_frame(con, "skipped_rows", pl.concat(self.skipped, how="vertical"))
-        record_versions(con, list(self.versions.values()))
-        supersede_many(con, self.superseded)
+            frames.append((None, "skipped_rows", pl.concat(self.skipped, how="vertical")))
+        masked = Masked(frames, list(self.versions.values()), self.superseded)
         self.rows, self.lineage, self.problems, self.quarantined, self.skipped = {}, {}, [], [], []
         self.versions, self.superseded, self.open = {}, [], {}
+        return masked
+
+
+@dataclass
+class Masked:
+    """A flush's masked frames, (schema, table, frame) in the order they are inserted, and its
+    load history: the `file_versions` rows and the supersessions (old, new)."""
+
+    frames: list[tuple[str | None, str, pl.DataFrame]]
+    versions: list[dict]
+    superseded: list[tuple[int, int]]
+
+    def write(self, con) -> None:
+        """Insert the frames and the load history (in the caller's transaction); each frame is
+        let go once it is written."""
+        while self.frames:
+            schema, table, frame = self.frames.pop(0)
+            insert_frame(con, table, frame, schema=schema)
+            del frame
+        record_versions(con, self.versions)
+        supersede_many(con, self.superseded)
 
 
 def close_run(con, summary: RunSummary, outcome: str, message: str | None) -> None:
@@ -229,6 +259,22 @@ def reject(con, source: SourceFile, summary: RunSummary, exc: Rejected, seen_at:
         record_versions(con, list(queue.versions.values()))
     summary.count_file("rejected", source.rel)
     summary.rejected.append((source.rel, sheet, reason))
+
+
+def located_in(read: FileRead) -> list[Located]:
+    """Return the located units of one file's read (none if the read was rejected)."""
+    from flows.extract.plan import Located
+
+    if isinstance(read, Exception):
+        return []
+    return [item for item in read if isinstance(item, Located)]
+
+
+def rejects_any(read: FileRead) -> bool:
+    """Whether one file's read holds a rejection to record (`record_read` records nothing else)."""
+    from flows.extract.plan import Located
+
+    return isinstance(read, Exception) or not all(isinstance(item, Located) for item in read)
 
 
 def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ BATCH_BYTES = 8 * 2**20
 # bench/recorded-2026-12-01c-memory.md). After the merge that read every CSV and small .xlsx in
 # this process, quiet: 300k 1001–1017 MiB, 32.2–32.9 s; 250k 922–945, 34.5–34.9; 200k 871–924,
 # 36.2–36.3. 250k keeps a margin under 1 GiB for 6% of the time.
+# A flush that is not the last is written behind (`Context.write_behind`): its masked frames are
+# held while the next 250k rows are parsed, and the big 4M run's process peaked at 897–924 MiB
+# (quiet, 2026-12-02) against 831–894 without.
 FLUSH_ROWS = 250_000
 PAUSE_ENV = "TALLY_TEST_PAUSE_AT"  # test only: pause point(s), comma separated
 PAUSE_MARKER_ENV = "TALLY_TEST_PAUSE_MARKER"  # test only: file that exists while paused
@@ -158,15 +162,67 @@ class Context:
         self.started = datetime.now(UTC)
         # None: the run works in the warehouse itself, in one transaction (`run_ingest`).
         self.aside: Path | None = swap.aside_path(warehouse, self.run_id) if aside else None
-        self.con: duckdb.DuckDBPyConnection | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._behind: WriteBehind | None = None  # a flush still being written (`write_behind`)
         self.key: str | None = None
         self.readers: ReaderPool | None = None
         self.published = False
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection | None:
+        """The run's connection, once the flush written behind (if any) is done with it.
+
+        Raises what that flush raised: the run then fails as if the flush had failed in its stage.
+        """
+        self.settle()
+        return self._con
+
+    @con.setter
+    def con(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        self.settle()
+        self._con = con
+
+    def write_behind(self, work: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+        """Run `work` on the connection in a thread while the run goes on; the next use of `con` waits.
+
+        For a flush that is not the last (issue 16): DuckDB compresses and writes the rows it is
+        given with the run's process otherwise idle on the other core, while the next part of a
+        big file is parsed and checked, which needs no connection. Only one at a time.
+        """
+        self.settle()
+        self._behind = WriteBehind(work, self._con)
+
+    def settle(self, *, quiet: bool = False) -> None:
+        """Wait for the flush written behind, if any; raise what it raised unless `quiet`."""
+        behind, self._behind = self._behind, None
+        if behind is not None:
+            behind.wait(quiet=quiet)
+
     def ingest_state(self) -> IngestRun:
         """Return the state the extract functions take, counting into a summary of its own."""
-        return IngestRun(self.con, self.inbox, RunSummary(run_id=self.run_id), self.started, self.key,
+        return IngestRun(lambda: self.con, self.inbox, RunSummary(run_id=self.run_id), self.started, self.key,
                          self.readers)
+
+
+class WriteBehind:
+    """`work(con)` running in a thread of its own; `wait` joins it and raises what it raised."""
+
+    def __init__(self, work: Callable[[duckdb.DuckDBPyConnection], None], con: duckdb.DuckDBPyConnection) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work(con)
+            except BaseException as exc:  # handed to the run's own thread by `wait`
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="tally-write-behind", daemon=True)
+        self.thread.start()
+
+    def wait(self, *, quiet: bool = False) -> None:
+        self.thread.join()
+        if self.error is not None and not quiet:
+            raise self.error
 
 
 # Test hook

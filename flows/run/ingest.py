@@ -29,14 +29,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class IngestRun:
-    """One ingest in progress on a connection: its summary, start time and hash key."""
+    """One ingest in progress on a connection: its summary, start time and hash key.
 
-    con: duckdb.DuckDBPyConnection
+    The connection is asked for when it is used (`con`): a flush written behind
+    (`flows.run.context.Context.write_behind`) may still hold it, and reading and parsing the
+    next files need it only to record what is rejected.
+    """
+
+    connection: Callable[[], duckdb.DuckDBPyConnection]
     inbox: Path
     summary: RunSummary
     started: datetime
     key: str
     readers: ReaderPool | None = None  # the reader processes, started by the first file to read
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self.connection()
 
 
 def new_run_id() -> str:
@@ -79,13 +88,12 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     from flows.extract.parse import SheetToParse, parse_sheets, part_bounds
     from flows.extract.plan import (
         EMPTY_GRID,
-        Located,
         Prepared,
         Slicing,
         UnitContext,
         content_sha256,
     )
-    from flows.load.loader import record_read, reject_unit
+    from flows.load.loader import located_in, record_read, reject_unit, rejects_any
     from flows.validate.sheet_suites import ranges_in_suite
 
     given = {"max_file_mb": max_file_mb, "file_timeout_s": file_timeout_s, "reader_memory_mb": reader_memory_mb}
@@ -96,7 +104,7 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
     if to_read and run.readers is None:
         run.readers = ReaderPool(limits, workers=len(tasks_of([s for s in to_read if not readable_here(s)])))
     reads = run.readers.read(to_read) if to_read else iter(())
-    located: list[Located] = []
+    read_in_order: list[tuple[SourceFile, object]] = []
     for source in sources:
         read = verdicts[id(source)]
         if read is None:
@@ -104,12 +112,18 @@ def prepare_files(run: IngestRun, sources: Sequence[SourceFile],
             assert read_source is source, (read_source.rel, source.rel)
         if progress:
             progress(source.rel)
-        located += record_read(run.con, source, read, run.summary, run.started)
+        read_in_order.append((source, read))
+    # Parsed before anything is recorded: the connection is needed only for the rejections,
+    # and a flush written behind may hold it still (the parse overlaps the write).
+    located = [item for _, read in read_in_order for item in located_in(read)]
     sheets = [SheetToParse(u.unit.grid.frame, u.match, ranges_in_suite(u.unit.ledger), u.unit.year,
                            u.header_rows, u.unit.grid) for u in located]
     bounds = [part_bounds(s) for s in sheets]
     whole = [i for i, b in enumerate(bounds) if len(b) == 1]
     parsed = dict(zip(whole, parse_sheets([sheets[i] for i in whole]), strict=True))
+    for source, read in read_in_order:  # the rejections of the reads, in the order of the files
+        if rejects_any(read):
+            record_read(run.con, source, read, run.summary, run.started)
     prepared: list[Prepared | Slicing] = []
     for i, u in enumerate(located):
         if i not in parsed:

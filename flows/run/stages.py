@@ -27,7 +27,10 @@ Collaborators (the checks, the model builder, the cross-checks, the publisher) c
 
 A run holds the warehouse's run lock and works on a copy aside: an interrupted run publishes
 nothing (`flows.publish.swap`). Its loaded rows are committed to the aside copy every
-`flush_rows` parsed rows; nothing is published before the swap.
+`flush_rows` parsed rows; nothing is published before the swap. Such a flush is masked in
+the run's thread and written behind, in a thread of its own, while the next rows are read and
+parsed (`Context.write_behind`); the next stage that uses the connection waits for it, and what
+it raised fails the run there.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from flows.contract.problems import PROBLEM_SCHEMA
 from flows.errors import TallyError
 from flows.extract.inbox import SourceFile, discover
 from flows.load import inbox_hashes
-from flows.load.loader import Pending, RunSummary, close_run, reject_sliced, reject_unit
+from flows.load.loader import Masked, Pending, RunSummary, close_run, reject_sliced, reject_unit
 from flows.load.warehouse import connect, seen_files
 from flows.privacy.masking import mask_text
 from flows.privacy.protect import checked_key, hash_key
@@ -316,14 +319,25 @@ def load(ctx: Context, validated: Validated, final: bool = True) -> Loaded:
             reject_unit(con, prep.unit, summary, problems, ctx.started, pending=pending)
             continue
         ctx.steps.load_unit(con, prep, problems, summary, key=ctx.key, seen_at=ctx.started, pending=pending)
+    if ctx.aside is not None and not final:
+        # Nothing is published before the swap: committing aside is safe, and the rows are
+        # written while the next part is parsed (the next use of the connection waits for them).
+        masked = pending.masked(ctx.key)
+        ctx.write_behind(lambda con: write_and_go_on(con, masked))
+        return Loaded(summary)
     pending.flush(con, ctx.key)
-    if ctx.aside is not None:  # nothing is published before the swap: committing aside is safe
+    if ctx.aside is not None:
         con.execute("COMMIT")
-        if not final:
-            con.execute("BEGIN TRANSACTION")
     if final:
         pause_point("loaded")
     return Loaded(summary)
+
+
+def write_and_go_on(con: duckdb.DuckDBPyConnection, masked: Masked) -> None:
+    """Write a flush, commit it to the aside copy and begin the next batch's transaction."""
+    masked.write(con)
+    con.execute("COMMIT")
+    con.execute("BEGIN TRANSACTION")
 
 
 def transform(ctx: Context) -> Transformed:
@@ -674,6 +688,7 @@ def fail(ctx: Context, exc: BaseException, returned: Sequence[Any] = ()) -> RunR
     Its record counts what the stages that ended (`returned`) had done in the aside copy.
     """
     close_readers_of(ctx, abort=True)
+    ctx.settle(quiet=True)  # a flush written behind: what it raised is raised already, or moot
     if ctx.con is not None:
         with contextlib.suppress(duckdb.Error):
             ctx.con.close()  # an open transaction is rolled back with it

@@ -1,0 +1,110 @@
+"""A flush that is not the last is written behind: the run goes on, and the next use of the
+connection waits for it, or fails with what it raised (issue 16)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import duckdb
+import polars as pl
+import pytest
+from test_stages import context, people, write_month
+
+from flows.load.loader import load_unit
+from flows.load.warehouse import connect
+from flows.run import stages
+from flows.run.context import Context, Steps
+from flows.run.pipeline import RunFailed
+from flows.run.results import Look
+
+
+def test_the_connection_is_handed_out_only_once_the_work_written_behind_is_done(tmp_path):
+    ctx = Context(tmp_path / "inbox", tmp_path / "w.duckdb")
+    ctx.con = duckdb.connect()
+    go, done = threading.Event(), []
+
+    def work(con):
+        go.wait()
+        con.execute("CREATE TABLE written AS SELECT 1 AS n")
+        done.append(threading.current_thread().name)
+
+    ctx.write_behind(work)
+    go.set()
+    assert ctx.con.execute("SELECT n FROM written").fetchone() == (1,)  # waited for it
+    assert done == ["tally-write-behind"]
+
+
+def test_what_the_work_written_behind_raised_is_raised_where_the_connection_is_next_used(tmp_path):
+    ctx = Context(tmp_path / "inbox", tmp_path / "w.duckdb")
+    ctx.con = duckdb.connect()
+
+    def work(con):
+        con.execute("SELECT * FROM no_such_table")
+
+    ctx.write_behind(work)
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+        _ = ctx.con  # the property waits, and raises
+    assert ctx.con.execute("SELECT 2").fetchone() == (2,)  # raised once; the connection is still there
+
+    ctx.write_behind(work)
+    ctx.settle(quiet=True)  # a failing run's clean-up: nothing raised, the thread is done
+    assert ctx.con is not None
+
+
+def test_every_flush_s_rows_are_in_the_published_warehouse(tmp_path):
+    for month in (3, 4, 5, 6, 7):
+        write_month(tmp_path / "inbox", month, [month, 1])
+    ctx = context(tmp_path, batch_size=1, flush_rows=2)  # four flushes written behind, one last
+    result = stages.run(ctx)
+    assert result.summary.rows_loaded == 10 and people(ctx.warehouse) == 3 + 4 + 5 + 6 + 7 + 5
+    with duckdb.connect(str(ctx.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT _version_id) FROM raw.inspections").fetchone() == (10, 5)
+        assert con.execute("SELECT count(*) FROM file_versions WHERE status = 'loaded'").fetchone() == (5,)
+
+
+def test_a_flush_written_behind_that_fails_fails_the_run_and_nothing_is_published(tmp_path):
+    write_month(tmp_path / "inbox", 3, [2])
+    stages.run(context(tmp_path))  # the published warehouse before
+    published = (tmp_path / "w" / "tally.duckdb").read_bytes()
+    for month in (4, 5, 6):
+        write_month(tmp_path / "inbox", month, [month, 1])
+    loads: list[int] = []
+
+    def load_with_a_frame_that_cannot_be_written(con, prep, problems, summary, **kw):
+        load_unit(con, prep, problems, summary, **kw)
+        loads.append(1)
+        if len(loads) == 1:  # the first flush (two files), which is written behind
+            kw["pending"].add_rows("inspections", pl.DataFrame({"no_such_column": ["x"]}), 999, None)
+
+    ctx = context(tmp_path, batch_size=1, flush_rows=4,
+                  steps=Steps(checks=(), load_unit=load_with_a_frame_that_cannot_be_written))
+    with pytest.raises(RunFailed) as failed:
+        stages.run(ctx)
+    assert failed.value.result.outcome == "failed"
+    assert failed.value.result.message.endswith(
+        "ShapeError: unable to append to a DataFrame of width 12 with a DataFrame of width 1")
+    assert (tmp_path / "w" / "tally.duckdb").read_bytes() == published  # nothing published
+    assert not list((tmp_path / "w").glob("*aside*"))  # the aside copy is thrown away
+    assert people(ctx.warehouse) == 2
+
+
+def test_a_run_without_an_aside_copy_writes_every_flush_in_its_own_transaction(tmp_path):
+    # `run_ingest` works in the warehouse itself, in one transaction: nothing is written behind.
+    for month in (3, 4):
+        write_month(tmp_path / "inbox", month, [1])
+    started: list[str] = []
+
+    class Watching(Context):
+        def write_behind(self, work):
+            started.append("behind")
+            super().write_behind(work)
+
+    ctx = Watching(tmp_path / "inbox", tmp_path / "w.duckdb", aside=False,
+                   steps=Steps(checks=()), options=dataclasses.replace(context(tmp_path).options, flush_rows=1))
+    ctx.con = connect(tmp_path / "w.duckdb")
+    stages.begin(ctx)
+    ingested = stages.ingest_stages(ctx, Look(), stages.call_directly)
+    ctx.con.execute("COMMIT")
+    assert started == [] and ingested.summary.rows_loaded == 2
+    assert ctx.con.execute("SELECT count(*) FROM raw.inspections").fetchone() == (2,)
