@@ -7,6 +7,7 @@ the run's resources. The stages are `flows.run.stages`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -164,6 +165,7 @@ class Context:
         self.aside: Path | None = swap.aside_path(warehouse, self.run_id) if aside else None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._behind: WriteBehind | None = None  # a flush still being written (`write_behind`)
+        self._broken: BaseException | None = None  # what a flush written behind raised
         self.key: str | None = None
         self.readers: ReaderPool | None = None
         self.published = False
@@ -172,9 +174,13 @@ class Context:
     def con(self) -> duckdb.DuckDBPyConnection | None:
         """The run's connection, once the flush written behind (if any) is done with it.
 
-        Raises what that flush raised: the run then fails as if the flush had failed in its stage.
+        Raises what that flush raised, and again at every later use: its transaction holds part
+        of a flush, so nothing may go on to commit it; the run fails, and `discard_connection`
+        closes it.
         """
         self.settle()
+        if self._broken is not None:
+            raise self._broken
         return self._con
 
     @con.setter
@@ -194,9 +200,24 @@ class Context:
 
     def settle(self, *, quiet: bool = False) -> None:
         """Wait for the flush written behind, if any; raise what it raised unless `quiet`."""
-        behind, self._behind = self._behind, None
-        if behind is not None:
-            behind.wait(quiet=quiet)
+        behind = self._behind
+        if behind is None:
+            return
+        behind.thread.join()  # forgotten only once done: an interrupt here leaves it to be waited for
+        self._behind = None
+        if behind.error is not None:
+            self._broken = behind.error
+            if not quiet:
+                raise behind.error
+
+    def discard_connection(self) -> None:
+        """Wait for any flush written behind, then close the connection (its transaction is
+        rolled back with it), whatever that flush raised; for a run that failed."""
+        self.settle(quiet=True)
+        con, self._con = self._con, None
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):
+                con.close()
 
     def ingest_state(self) -> IngestRun:
         """Return the state the extract functions take, counting into a summary of its own."""
@@ -205,7 +226,7 @@ class Context:
 
 
 class WriteBehind:
-    """`work(con)` running in a thread of its own; `wait` joins it and raises what it raised."""
+    """`work(con)` running in a thread of its own; what it raised is kept in `error`."""
 
     def __init__(self, work: Callable[[duckdb.DuckDBPyConnection], None], con: duckdb.DuckDBPyConnection) -> None:
         self.error: BaseException | None = None
@@ -218,11 +239,6 @@ class WriteBehind:
 
         self.thread = threading.Thread(target=run, name="tally-write-behind", daemon=True)
         self.thread.start()
-
-    def wait(self, *, quiet: bool = False) -> None:
-        self.thread.join()
-        if self.error is not None and not quiet:
-            raise self.error
 
 
 # Test hook

@@ -688,10 +688,7 @@ def fail(ctx: Context, exc: BaseException, returned: Sequence[Any] = ()) -> RunR
     Its record counts what the stages that ended (`returned`) had done in the aside copy.
     """
     close_readers_of(ctx, abort=True)
-    ctx.settle(quiet=True)  # a flush written behind: what it raised is raised already, or moot
-    if ctx.con is not None:
-        with contextlib.suppress(duckdb.Error):
-            ctx.con.close()  # an open transaction is rolled back with it
+    ctx.discard_connection()  # after any flush written behind; its transaction is rolled back
     if not ctx.published and ctx.aside is not None:
         swap.discard_aside(ctx.aside)
     reason = str(exc) or type(exc).__name__
