@@ -19,25 +19,30 @@ from flows.run.pipeline import RunFailed
 from flows.run.results import Look
 
 
-def test_the_connection_is_handed_out_only_once_the_work_written_behind_is_done(tmp_path):
+def with_connection(tmp_path) -> Context:
     ctx = Context(tmp_path / "inbox", tmp_path / "w.duckdb")
     ctx.con = duckdb.connect()
-    go, done = threading.Event(), []
+    return ctx
 
+
+def behind_until(go: threading.Event, sql: str, done: list):
+    """Work for `write_behind` that waits for `go`, runs `sql` and notes its result and thread."""
     def work(con):
         go.wait()
-        con.execute("CREATE TABLE written AS SELECT 1 AS n")
-        done.append(threading.current_thread().name)
+        done.append((con.execute(sql).fetchone(), threading.current_thread().name))
+    return work
 
-    ctx.write_behind(work)
+
+def test_the_connection_is_handed_out_only_once_the_work_written_behind_is_done(tmp_path):
+    ctx, go, done = with_connection(tmp_path), threading.Event(), []
+    ctx.write_behind(behind_until(go, "CREATE TABLE written AS SELECT 1 AS n", done))
     go.set()
     assert ctx.con.execute("SELECT n FROM written").fetchone() == (1,)  # waited for it
-    assert done == ["tally-write-behind"]
+    assert [thread for _, thread in done] == ["tally-write-behind"]
 
 
 def test_what_the_work_written_behind_raised_is_raised_where_the_connection_is_next_used(tmp_path):
-    ctx = Context(tmp_path / "inbox", tmp_path / "w.duckdb")
-    ctx.con = duckdb.connect()
+    ctx = with_connection(tmp_path)
 
     def work(con):
         con.execute("SELECT * FROM no_such_table")
@@ -53,18 +58,11 @@ def test_what_the_work_written_behind_raised_is_raised_where_the_connection_is_n
 
 
 def test_a_failing_run_waits_for_the_flush_written_behind_before_it_closes_the_connection(tmp_path):
-    ctx = Context(tmp_path / "inbox", tmp_path / "w.duckdb")
-    ctx.con = duckdb.connect()
-    go, done = threading.Event(), []
-
-    def work(con):
-        go.wait()
-        done.append(con.execute("SELECT 1").fetchone())
-
-    ctx.write_behind(work)
+    ctx, go, done = with_connection(tmp_path), threading.Event(), []
+    ctx.write_behind(behind_until(go, "SELECT 1", done))
     threading.Timer(0.05, go.set).start()  # not a deadline: the order below holds however late it fires
     ctx.discard_connection()
-    assert done == [(1,)]
+    assert done == [((1,), "tally-write-behind")]
 
 
 def test_every_flush_s_rows_are_in_the_published_warehouse(tmp_path):
