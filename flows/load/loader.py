@@ -277,29 +277,26 @@ def rejects_any(read: FileRead) -> bool:
     return isinstance(read, Exception) or not all(isinstance(item, Located) for item in read)
 
 
-def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary,
-                seen_at: datetime) -> list[Located]:
-    """Record the rejections of one file's read, in order, and return its located units."""
+def record_read(con, source: SourceFile, read: FileRead, summary: RunSummary, seen_at: datetime) -> None:
+    """Record the rejections of one file's read, in order (its located units: `located_in`)."""
     from flows.extract.plan import Located, Unit, safe_ledger
 
     if isinstance(read, Rejected):
         reject(con, source, summary, read, seen_at, ledger=safe_ledger(source))
-        return []
+        return
     if isinstance(read, Exception):  # anything unexpected: say which file and why, and go on
         reason = f"读取文件时发生意外错误：{type(read).__name__}: {read}（下次运行会重新读取）"
         reject(con, source, summary, ReadFailed(reason, rule="unexpected", cause="unexpected"),
                seen_at, ledger=safe_ledger(source))
-        return []
-    prepared = []
+        return
     for item in read:
         if isinstance(item, Located):
-            prepared.append(item)
-        elif isinstance(item[0], Unit):
+            continue
+        if isinstance(item[0], Unit):
             reject_unit(con, item[0], summary, item[1], seen_at)
         else:
             sheet, exc = item
             reject(con, source, summary, exc, seen_at, ledger=safe_ledger(source), sheet=sheet)
-    return prepared
 
 
 def reject_unit(con, unit: Unit, summary: RunSummary, exc: Exception, seen_at: datetime, *,

@@ -191,9 +191,9 @@ class Context:
     def write_behind(self, work: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
         """Run `work` on the connection in a thread while the run goes on; the next use of `con` waits.
 
-        For a flush that is not the last (issue 16): DuckDB compresses and writes the rows it is
-        given with the run's process otherwise idle on the other core, while the next part of a
-        big file is parsed and checked, which needs no connection. Only one at a time.
+        For a flush that is not the last (issue 16): DuckDB compresses and writes its rows while
+        the next rows are read, parsed and checked, which need no connection (the run's one
+        thread did both in turn, on one of the two cores). Only one at a time.
         """
         self.settle()
         self._behind = WriteBehind(work, self._con)
@@ -234,7 +234,7 @@ class WriteBehind:
         def run() -> None:
             try:
                 work(con)
-            except BaseException as exc:  # handed to the run's own thread by `wait`
+            except BaseException as exc:  # raised in the run's own thread by `Context.settle`
                 self.error = exc
 
         self.thread = threading.Thread(target=run, name="tally-write-behind", daemon=True)
