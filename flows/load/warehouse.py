@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.connections import open_duckdb
 from flows.contract import spec
 from flows.errors import TallyError
 from flows.load import comments
@@ -56,7 +57,7 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = D
         config["memory_limit"] = memory_limit
     if not read_only and temp_directory is not None:
         config["temp_directory"] = str(temp_directory)
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    con = open_duckdb(str(path), read_only=read_only, config=config)
     set_timezone(con)
     if not read_only:
         create_loader_tables(con)

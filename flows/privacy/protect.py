@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.connections import open_duckdb
 from flows.contract.ledgers import Column, Ledger
 from flows.errors import TallyError
 from flows.privacy.masking import (
@@ -165,7 +166,7 @@ def preflight_key(warehouse: Path) -> None:
         checked_key(warehouse)
         return
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = open_duckdb(str(warehouse), read_only=True)
     except duckdb.Error:
         checked_key(warehouse)  # the run says what is wrong with the file; the key is checked again there
         return

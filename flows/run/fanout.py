@@ -189,9 +189,9 @@ class NotStarted(TallyError):
 
 def _prepare(lake: store.Lake) -> None:
     """Create the lake's tables once, before the workers start, so they do not race to create them."""
-    import duckdb
+    from flows.connections import open_duckdb
 
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         store.attach(con, lake)
         store.ensure_tables(con)

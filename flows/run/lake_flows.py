@@ -33,9 +33,9 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 from prefect import flow, get_run_logger
 
+from flows.connections import open_duckdb
 from flows.contract import org_units
 from flows.load import lake as store
 from flows.run.lake_run import build_from_lake, lake_of, load_county
@@ -148,7 +148,7 @@ def maintenance(config: str | None = None, orphans_older_than_s: float = ORPHAN_
     built or signed at it. Returns how many files each step merged or removed.
     """
     lake = lake_of(settings_of(config))
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         store.attach(con, lake)
         done = store.maintain(con, orphans_older_than_s=orphans_older_than_s,

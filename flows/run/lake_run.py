@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.connections import open_duckdb
 from flows.contract import org_units
 from flows.contract.ledgers import LEDGERS
 from flows.errors import TallyError
@@ -94,7 +95,7 @@ def load_county(inbox: Path, lake: store.Lake, county: str, *, checks: Sequence[
     code, folder = county_folder(inbox, county)
     steps = Steps() if checks is None else Steps(checks=tuple(checks))
     options = dataclasses.replace(RunOptions.from_settings(settings or Settings()), flush_rows=None)
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         set_timezone(con)
         store.attach(con, lake)

@@ -38,6 +38,7 @@ import duckdb
 import polars as pl
 
 from flows import resources
+from flows.connections import open_duckdb
 from flows.contract import org_units
 from flows.contract.spec import OrgUnit
 from flows.errors import TallyError
@@ -170,7 +171,7 @@ def county_unit(org: str) -> OrgUnit:
 
 
 def _lake_connection(lake: store.Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         set_timezone(con)
         store.attach(con, lake, read_only=read_only)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from flows import resources
+from flows.connections import open_duckdb
 from flows.contract import org_units
 from flows.contract.catalog import catalog_frame, load_catalog
 from flows.transform import org_seeds
@@ -42,7 +42,7 @@ def county_totals(builds: dict[str, Path]) -> pl.DataFrame:
     """
     frames = []
     for county, path in builds.items():
-        with duckdb.connect(str(path), read_only=True) as con:
+        with open_duckdb(str(path), read_only=True) as con:
             frames.append(con.execute(COUNTY_TOTALS + " WHERE county = ?", [county]).pl())
     return shaped(pl.concat(frames, how="vertical_relaxed") if frames else None)
 
@@ -75,7 +75,7 @@ def rollup(totals: pl.DataFrame | dict[str, Path], org: str) -> tuple[pl.DataFra
     chains = [[a.code for a in org_units.ancestors(c)] for c in counties]  # each county up to the top
     below = {code for chain in chains for code in chain[: chain.index(unit.code) + 1]}
     members = org_seeds.members_frame().filter(pl.col("org").is_in(sorted(below)))
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
         con.register("county_totals", frame.to_arrow())
         con.register(org_seeds.SEED_MEMBERS, members.to_arrow())
