@@ -119,9 +119,11 @@ def table(results: list[dict], run: dict) -> str:
              f"{run['cores']} cores; python {run['python']}. The bench took **{run['total_s']:.0f} s** in all "
              f"(budget {run['budget_s']:.0f} s, BENCH_BUDGET_S), inboxes included. {FLOOR_TEXT} "
              "Each step ran in its own process, none under a profiler; peak = its ru_maxrss; a stage's "
-             "share is of its run's wall time. The floors and the full runs were measured "
-             f"{run.get('repeats', 1)} times (the full run from a fresh warehouse each time) and the "
-             "fastest is shown: the machine is shared.", "",
+             "share is of its run's wall time. Every shape's required steps were measured once before "
+             "any was measured again; then the floors and the full runs again, up to "
+             f"{run.get('repeats', 1)} times in all while the budget lasted (the full run from a fresh "
+             "warehouse each time; results.json keeps every wall), and the fastest is shown: the "
+             "machine is shared.", "",
              "## Inboxes (not measured)", "", *inbox_lines(results), "",
              "## Steps", "", *step_lines(results), "",
              "## Targets (reported, not asserted)", "", *target_lines(results), "",

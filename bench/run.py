@@ -39,6 +39,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,61 +234,120 @@ def optional(clock: Clock, res: dict, results: list[dict], name: str, fallback: 
     return False
 
 
-def measure(clock: Clock, res: dict, results: list[dict]) -> dict:
-    """Measure the floors, a full run, a run with nothing new, one change and an .xlsx-only run.
-
-    A failed optional step is noted and the others still run; a failed required step, or the
-    budget running out, ends the size.
-    """
+def where(res: dict) -> tuple[Path, Path, Path, str]:
+    """Return a unit's folder, inbox, warehouse and the tag its lines are printed with."""
     rows, shape = res["size"], res.get("shape", "small")
     base = base_of(shape, rows)
-    inbox, warehouse = base / "inbox", base / "wh" / "tally.duckdb"
-    steps = res["steps"]
-    tag = label(rows) if shape == "small" else f"{shape} {label(rows)}"
+    return base, base / "inbox", base / "wh" / "tally.duckdb", label(rows) if shape == "small" else f"{shape} {label(rows)}"
 
-    def timed(name: str, *args: str, required: bool = False) -> None:
-        try:
-            steps[name] = step(clock, *args)
-        except StepFailed as failed:
-            if required:
-                raise
-            res["skipped"].append(str(failed))
-            return
-        print(f"[{tag}] {name} {steps[name]['wall']:.1f}s (with process start {steps[name]['elapsed']:.1f}s, "
-              f"tree peak {steps[name]['tree_peak_mib']:.0f} MiB)", flush=True)
 
-    def fastest(name: str, *args: str, fresh: Path | None = None) -> None:
-        """Measure a required step REPEATS times (from a fresh warehouse each) and keep the fastest."""
-        runs = []
-        for _ in range(max(REPEATS, 1)):
+def timed(clock: Clock, res: dict, name: str, *args: str, required: bool = False) -> None:
+    """Measure one step of a unit into its steps (the fastest record of the step kept); an optional
+    step that failed is noted. A failed required step raises StepFailed; a step the budget stopped
+    raises OutOfTime."""
+    try:
+        got = step(clock, *args)
+    except StepFailed as failed:
+        if required:
+            raise
+        res["skipped"].append(str(failed))
+        return
+    print(f"[{where(res)[3]}] {name} {got['wall']:.1f}s (with process start {got['elapsed']:.1f}s, "
+          f"tree peak {got['tree_peak_mib']:.0f} MiB)", flush=True)
+    keep_fastest(res, name, got)
+
+
+def repeatable(res: dict) -> list[tuple[str, tuple[str, ...], Path | None]]:
+    """Return a unit's steps that are measured again while the budget lasts: (name, args, fresh)."""
+    _, inbox, warehouse, _ = where(res)
+    floors = [("floor_csv", ("floor-csv", str(inbox)), None)]
+    if res.get("shape", "small") != "big":  # the big shape is all CSV
+        floors.append(("floor_xlsx", ("floor-xlsx", str(inbox)), None))
+    return [*floors, ("full", ("run", str(inbox), str(warehouse)), warehouse.parent)]
+
+
+def keep_fastest(res: dict, name: str, got: dict) -> None:
+    """Keep the faster of a step's records; every wall measured stays in `walls`."""
+    walls = [*res["steps"].get(name, {}).get("walls", []), got["wall"]]
+    best = min((m for m in (res["steps"].get(name), got) if m is not None), key=lambda m: m["wall"])
+    res["steps"][name] = best | {"walls": walls}
+
+
+def guarded(res: dict, measure: Callable[[], None]) -> None:
+    """Run one phase of a unit unless an earlier one ended it; a stop ends the unit, noted."""
+    if res.get("ended"):
+        return
+    try:
+        measure()
+    except (OutOfTime, StepFailed) as stop:
+        res["skipped"].append(str(stop))
+        res["ended"] = True
+        print(f"[{where(res)[3]}] {stop}", flush=True)
+
+
+def measure_required(clock: Clock, res: dict) -> None:
+    """Measure what the marginal-cost and memory targets need, once: the floors, a full run from a
+    fresh warehouse, and a run that finds nothing new. A failure or the budget ends the unit."""
+    _, inbox, warehouse, _ = where(res)
+
+    def measure() -> None:
+        for name, args, fresh in repeatable(res):
             if fresh is not None:
                 remove(fresh)
-            timed(name, *args, required=True)
-            runs.append(steps[name])
-        steps[name] = min(runs, key=lambda m: m["wall"]) | {"walls": [m["wall"] for m in runs]}
+            timed(clock, res, name, *args, required=True)
+        timed(clock, res, "nothing_new", "run", str(inbox), str(warehouse), required=True)
 
-    try:
-        fastest("floor_csv", "floor-csv", str(inbox))
-        if shape != "big":  # the big shape is all CSV
-            fastest("floor_xlsx", "floor-xlsx", str(inbox))
-        fastest("full", "run", str(inbox), str(warehouse), fresh=warehouse.parent)
-        timed("nothing_new", "run", str(inbox), str(warehouse), required=True)
-        if rows == FLOW_SIZE and optional(clock, res, results, "flow_noop", 60):
-            timed("flow_noop", "flow-noop", str(inbox), str(warehouse))
+    guarded(res, measure)
+
+
+def measure_changed(clock: Clock, res: dict, results: list[dict]) -> None:
+    """Measure a run after one file (small shape) or one cell (big shapes) changed, if it fits."""
+    shape, steps = res.get("shape", "small"), res["steps"]
+    _, inbox, warehouse, _ = where(res)
+
+    def measure() -> None:
         if optional(clock, res, results, "one_changed", steps["full"]["elapsed"]):
             with one_file_changed(inbox) if shape == "small" else one_cell_changed(changed_file(shape, inbox)):
-                timed("one_changed", "run", str(inbox), str(warehouse))
-        if shape != "small":
-            pass  # the .xlsx-only run belongs to the small-file shape
-        elif rows > XLSX_MAX:
+                timed(clock, res, "one_changed", "run", str(inbox), str(warehouse))
+
+    guarded(res, measure)
+
+
+def measure_extras(clock: Clock, res: dict, results: list[dict]) -> None:
+    """Measure, if they fit, the nothing-new run through the Prefect flow (small shape, FLOW_SIZE:
+    the flow's cold start is not the inbox's shape) and an .xlsx-only run (small shape)."""
+    rows, shape, steps = res["size"], res.get("shape", "small"), res["steps"]
+    base, inbox, warehouse, _ = where(res)
+    if shape != "small":
+        return
+
+    def measure() -> None:
+        if rows == FLOW_SIZE and optional(clock, res, results, "flow_noop", 60):
+            timed(clock, res, "flow_noop", "flow-noop", str(inbox), str(warehouse))
+        if rows > XLSX_MAX:
             res["skipped"].append(f"xlsx_run: not run above {label(XLSX_MAX)} rows (BENCH_XLSX_MAX)")
         elif optional(clock, res, results, "xlsx_run", steps["full"]["elapsed"]):
             xinbox = xlsx_only(inbox, base / "xlsx-inbox")
-            timed("xlsx_run", "run", str(xinbox), str(base / "wh-xlsx" / "tally.duckdb"))
-    except (OutOfTime, StepFailed) as stop:
-        res["skipped"].append(str(stop))
-        print(f"[{tag}] {stop}", flush=True)
-    return res
+            timed(clock, res, "xlsx_run", "run", str(xinbox), str(base / "wh-xlsx" / "tally.duckdb"))
+
+    guarded(res, measure)
+
+
+def measure_again(clock: Clock, res: dict) -> None:
+    """Measure a unit's floors and full run once more each, as far as the budget allows (each
+    predicted at its last time); the fastest counts. Notes the steps that were not repeated."""
+
+    def measure() -> None:
+        for name, args, fresh in repeatable(res):
+            if not fits(clock, MARGIN * res["steps"][name]["elapsed"]):
+                res["skipped"].append(f"{name}: measured {len(res['steps'][name]['walls'])} of "
+                                      f"{REPEATS} times, the budget left no more")
+                continue
+            if fresh is not None:
+                remove(fresh)
+            timed(clock, res, name, *args, required=True)
+
+    guarded(res, measure)
 
 
 def size_fits(clock: Clock, rows: int, results: list[dict], shape: str = "small") -> str | None:
@@ -300,8 +360,7 @@ def size_fits(clock: Clock, rows: int, results: list[dict], shape: str = "small"
     basis, factor = (own, 1.0) if own or shape == "small" else (small, 2.0)
     names = [n for n in REQUIRED if not (shape == "big" and n == "floor_xlsx")]
     need = build + sum(
-        factor * predicted(basis, name, rows, fallback=BUILD_S_PER_ROW * rows * 20)
-        * (1 if name == "nothing_new" else max(REPEATS, 1)) for name in names)
+        factor * predicted(basis, name, rows, fallback=BUILD_S_PER_ROW * rows * 20) for name in names)
     if fits(clock, need):
         return None
     named = label(rows) if shape == "small" else f"{shape} {label(rows)}"
@@ -329,8 +388,13 @@ def profile(clock: Clock, results: list[dict]) -> str:
 
 
 def run_sizes(clock: Clock) -> tuple[list[dict], list[str]]:
-    """Measure every shape and size that fits the budget, smallest size first (the shapes of a
-    size one after the other); return the results and the notes on what did not."""
+    """Measure every shape and size that fits the budget; return the results and the notes on what did not.
+
+    Coverage first, precision after (a slow or busy machine still gets every shape): each unit
+    (a shape at a size, smallest size first, the shapes of a size one after the other) has its
+    required steps measured once; then each unit's one-changed run; then the optional extras;
+    then the floors and full runs again, up to BENCH_REPEATS times, while the budget lasts.
+    """
     results: list[dict] = []
     notes: list[str] = []
     for rows in sorted(set().union(*SHAPE_SIZES.values())):
@@ -341,8 +405,20 @@ def run_sizes(clock: Clock) -> tuple[list[dict], list[str]]:
                 notes.append(why)
                 print(why, flush=True)
                 continue
-            own = [r for r in results if r.get("shape", "small") == shape]
-            results.append(measure(clock, prepare(rows, results, shape), own))
+            res = prepare(rows, results, shape)
+            results.append(res)
+            measure_required(clock, res)
+
+    def own(res: dict) -> list[dict]:
+        return [r for r in results if r.get("shape", "small") == res.get("shape", "small") and r is not res]
+
+    for res in results:
+        measure_changed(clock, res, own(res))
+    for res in results:
+        measure_extras(clock, res, own(res))
+    for _ in range(max(REPEATS, 1) - 1):
+        for res in results:
+            measure_again(clock, res)
     return results, notes
 
 

@@ -137,3 +137,49 @@ def test_the_polars_built_xlsx_reads_back_as_written(tmp_path):
     assert back.to_dict(as_series=False) == {"名称": ["A&B <c>", " 前后空格 ", None, "x"],
                                              "数": ["1", None, "2", "3"]}
     assert [bench_inbox.col_letters(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_every_shape_is_measured_once_before_any_step_is_repeated(tmp_path, monkeypatch):
+    """A budget that holds each step once gets every shape, then the one-changed runs, then the
+    extras; the repeats take what is left, and the report says which steps were not repeated."""
+    import contextlib
+
+    calls: list[tuple[str, str]] = []
+    costs = {"floor-csv": 1.0, "floor-xlsx": 0.5, "run": 3.0}
+
+    def fake_step(clock, *args):
+        unit = Path(args[1]).relative_to(tmp_path).parts[0]
+        calls.append((unit, "xlsx-run" if "xlsx" in args[1] else args[0]))
+        clock.start -= costs[args[0]]  # the step's cost, on the bench's clock
+        return {"wall": costs[args[0]], "elapsed": costs[args[0]], "tree_peak_mib": 1.0}
+
+    def fake_prepare(rows, results, shape="small"):
+        return {"size": rows, "shape": shape, "inbox": {}, "reused": True, "build_s": 0.0, "steps": {},
+                "skipped": []}
+
+    monkeypatch.setattr(run, "WORK", tmp_path)
+    monkeypatch.setattr(run, "step", fake_step)
+    monkeypatch.setattr(run, "prepare", fake_prepare)
+    monkeypatch.setattr(run, "SHAPE_SIZES", {"small": [1000], "big": [1000]})
+    monkeypatch.setattr(run, "FLOW_SIZE", 0)
+    monkeypatch.setattr(run, "REPEATS", 2)
+    monkeypatch.setattr(run, "one_file_changed", lambda inbox: contextlib.nullcontext())
+    monkeypatch.setattr(run, "one_cell_changed", lambda path: contextlib.nullcontext())
+    monkeypatch.setattr(run, "xlsx_only", lambda inbox, to: to)
+    # Once each: small 1 + 0.5 + 3 + 3 (nothing new), big 1 + 3 + 3, the changed runs 3 + 3 and
+    # the .xlsx run 3: 23.5 s. The 1.7 s over that hold the small floors again (each predicted at
+    # MARGIN × its time), not a full run.
+    clock = run.Clock(budget=run.RESERVE_S + 23.5 + 1.7)
+    results, notes = run.run_sizes(clock)
+    assert notes == []
+    assert calls == [("1000", "floor-csv"), ("1000", "floor-xlsx"), ("1000", "run"), ("1000", "run"),
+                     ("big-1000", "floor-csv"), ("big-1000", "run"), ("big-1000", "run"),
+                     ("1000", "run"), ("big-1000", "run"), ("1000", "xlsx-run"),
+                     ("1000", "floor-csv"), ("1000", "floor-xlsx")]
+    small, big = results
+    assert set(small["steps"]) == {"floor_csv", "floor_xlsx", "full", "nothing_new", "one_changed", "xlsx_run"}
+    assert small["steps"]["floor_csv"]["walls"] == [1.0, 1.0]
+    assert set(big["steps"]) == {"floor_csv", "full", "nothing_new", "one_changed"}
+    assert small["skipped"] == ["full: measured 1 of 2 times, the budget left no more"]
+    assert big["skipped"] == ["floor_csv: measured 1 of 2 times, the budget left no more",
+                              "full: measured 1 of 2 times, the budget left no more"]
