@@ -55,12 +55,14 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pebble
+from typing import TYPE_CHECKING
 
 from flows.contract import spec
 from flows.contract.ledgers import LEDGERS, Ledger
 from flows.errors import ReadFailed, Rejected
+
+if TYPE_CHECKING:
+    import pebble
 
 # Defaults of the bounds; `tally.toml` keys of the same names override them.
 MAX_FILE_MB = 200
@@ -413,6 +415,10 @@ class ReaderPool:
 
     def _started(self) -> pebble.ProcessPool:
         if self._pool is None:
+            # Imported with the first pool: a run whose files are all read in this process (small
+            # CSVs and workbooks) never starts one, and pebble's import (asyncio) cost it 0.1 s.
+            import pebble
+
             self._pool = pebble.ProcessPool(
                 max_workers=self.workers, context=reader_context(),
                 initializer=limit_worker, initargs=(self.limits.reader_memory_mb,),
@@ -446,11 +452,13 @@ class ReaderPool:
         return self._results(tasks)
 
     def _results(self, tasks: list) -> Iterator[tuple[object, object]]:
+        from pebble import ProcessExpired  # a task is a pool's: pebble is imported
+
         for task, future in tasks:
             try:
                 reads = future.result()
             except Exception as exc:  # crash, time-out or a result that did not come back
-                crashed_once = isinstance(exc, pebble.ProcessExpired)
+                crashed_once = isinstance(exc, ProcessExpired)
                 if len(task) == 1 and not crashed_once:
                     yield task[0], self._failure(exc)
                     continue
@@ -464,10 +472,12 @@ class ReaderPool:
 
     def _alone(self, source, crashes: int = 0):
         """Read one file in a task of its own, again in a fresh worker if its reader dies."""
+        from pebble import ProcessExpired
+
         while True:
             try:
                 return self._schedule([source]).result()[0]
-            except pebble.ProcessExpired as exc:
+            except ProcessExpired as exc:
                 crashes += 1
                 if crashes >= 2:
                     return crashed(self.limits, exc)

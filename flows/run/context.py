@@ -101,7 +101,7 @@ class RunOptions:
     memory_limit: str | None = Settings.memory_limit
     # The readers' bounds by name (max_file_mb, file_timeout_s, reader_memory_mb), as `limits`
     # hands them to the readers. Kept as plain numbers: `Limits` lives with the reader processes
-    # (`flows.extract.isolation`, which imports pebble), and a run that finds nothing new starts
+    # (`flows.extract.isolation`), and a run that finds nothing new starts
     # none and need not import them (issue 16).
     bounds: tuple[tuple[str, float], ...] = field(default_factory=lambda: RunOptions.bounds_of(Settings()))
 

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pebble
 import pytest
 from ledgerfiles import write_csv, write_xlsx
 
@@ -421,7 +422,7 @@ def test_a_run_that_finds_nothing_new_starts_no_reader(ws, monkeypatch) -> None:
     def no_pool(*_args, **_kwargs):
         raise AssertionError("a reader pool was started")
 
-    monkeypatch.setattr(isolation.pebble, "ProcessPool", no_pool)
+    monkeypatch.setattr(pebble, "ProcessPool", no_pool)
     assert ws.run(checks=(), **SMALL).files_unchanged == 1
 
 

@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import pebble
 from ledgerfiles import write_xlsx
 from test_isolation import (
     SMALL,
@@ -132,6 +133,6 @@ def test_a_run_of_small_workbooks_starts_no_reader_process(tmp_path: Path, monke
     def no_pool(*_args, **_kwargs):
         raise AssertionError("a reader pool was started")
 
-    monkeypatch.setattr(isolation.pebble, "ProcessPool", no_pool)
+    monkeypatch.setattr(pebble, "ProcessPool", no_pool)
     result = run(inbox_, warehouse, **SMALL)
     assert result.summary.files_loaded == 2 and figures(warehouse) == expected(2, 3, 4)
