@@ -219,26 +219,22 @@ def utf8_is_blank(utf8: bytes) -> bool:
     return not text or text.isspace()
 
 
-_CONTROL_LUT = np.zeros(256, dtype=bool)
-_CONTROL_LUT[list(CONTROL_BYTES)] = True
+# CONTROL_BYTES as counts numpy can take: all bytes below 0x20 but these, and these above it.
+_NOT_CONTROL_BELOW_20 = sorted(set(range(0x20)) - set(CONTROL_BYTES))  # tab, LF, CR
+_CONTROL_FROM_20 = sorted(b for b in CONTROL_BYTES if b >= 0x20)  # DEL
 
 
 def control_bytes_in(utf8: bytes) -> int:
     """How many of the bytes are CONTROL_BYTES (numpy's count: the lock on the interpreter let go)."""
     buf = np.frombuffer(utf8, dtype=np.uint8)
-    below = int(np.count_nonzero(buf < 0x20))
-    # C0 controls but tab, LF and CR, and DEL (CONTROL_BYTES)
-    return (below - int(np.count_nonzero(buf == 0x09)) - int(np.count_nonzero(buf == 0x0A))
-            - int(np.count_nonzero(buf == 0x0D)) + int(np.count_nonzero(buf == 0x7F)))
-
-
-def widest_line(utf8: bytes, separator: str = ",") -> int:
-    """Return the most separators on any one line (quotes not minded) plus one: the grid's width."""
-    return grid_extent(utf8, separator)[0]
+    return (int(np.count_nonzero(buf < 0x20))
+            - sum(int(np.count_nonzero(buf == b)) for b in _NOT_CONTROL_BELOW_20)
+            + sum(int(np.count_nonzero(buf == b)) for b in _CONTROL_FROM_20))
 
 
 def grid_extent(utf8: bytes, separator: str = ",") -> tuple[int, int]:
-    """Return (the grid's width as `widest_line` counts it, the number of LF bytes)."""
+    """Return (the grid's width: the most separators on any one line, quotes not minded, plus
+    one; the number of LF bytes)."""
     if b"\x1f" in utf8:  # not what the byte count below assumes: count as polars splits it
         lines = pl.read_csv(
             utf8, has_header=False, separator="\x1f", quote_char=None,
