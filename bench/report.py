@@ -214,7 +214,7 @@ def targets(results: list[dict]) -> list[tuple[str, str, bool | None]]:
 
 
 SHAPE_TITLES = {"big": "one big file per ledger and month (all CSV)",
-                "mixed": "mixed: half the counties merged into big files, half as small files"}
+                "mixed": "half the counties merged into big files, half as small files"}
 
 
 def big_targets(rs: list[dict], shape: str) -> list[tuple[str, str, bool | None]]:
@@ -281,4 +281,6 @@ def shape_table(results: list[dict]) -> str:
         lines += ["", f"## {shape}: {title}", "", *inbox_lines(rs), "", *step_lines(rs), "",
                   "| target | value | met |", "|---|---|---|",
                   *[f"| {t} | {v} | {met[ok]} |" for t, v, ok in big_targets(rs, shape)]]
+        if skipped := [f"- {shape} {label(r['size'])}: {s}" for r in rs for s in r["skipped"]]:
+            lines += ["", "Not measured:", "", *skipped]
     return "\n".join(lines) + "\n"
