@@ -37,7 +37,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from xml.etree import ElementTree
-from xml.sax.saxutils import unescape
 
 BUILTIN = {
     1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
@@ -277,6 +276,10 @@ def styles_shown(z: zipfile.ZipFile) -> dict[int, Shown]:
         data = z.read("xl/styles.xml")
     except KeyError:
         return {}
+    # Imported here: xml.sax.saxutils imports urllib.request (http.client, ssl), 0.14 s that a run
+    # of CSVs alone, which never gets here, paid when the readers were imported.
+    from xml.sax.saxutils import unescape
+
     # Only custom formats and the two built-in percentages can be of these kinds: the format
     # codes are classified before the whole part is parsed (most workbooks have none of them).
     custom = (classify(unescape(code.decode(errors="replace"), _ENTITIES)) for code in _CODE.findall(data))

@@ -17,7 +17,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
-from xml.sax.saxutils import unescape
 
 import polars as pl
 
@@ -454,6 +453,8 @@ def array_without_result(scan: SheetScan, row: int, col: int, ref: str, formula:
 
 def formula_bytes(xml: bytes) -> str:
     """The formula of a cell's XML as the formula bar shows it (see `formula_text`)."""
+    from xml.sax.saxutils import unescape  # not at the top: it imports urllib.request (0.14 s)
+
     m = _F_TEXT.search(xml)
     if m is not None and m.group(2):
         return "=" + unescape(m.group(2).decode(), {"&quot;": '"', "&apos;": "'"})

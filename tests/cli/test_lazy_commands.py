@@ -100,11 +100,12 @@ def test_a_run_that_finds_nothing_new_imports_no_reader_suite_or_writer(ws, tmp_
         "(`python -X importtime -c 'import flows.cli.ingest_commands'` shows which module pulls them in)")
 
 
-def test_a_run_of_small_csvs_starts_no_reader_pool_and_imports_no_pebble(ws, tmp_path):
-    """Small CSVs are read in the run's own threads: no worker process, and pebble (asyncio,
-    0.1 s) is imported only with a pool."""
+def test_a_run_of_small_csvs_imports_neither_the_reader_pool_nor_the_workbook_xml_tools(ws, tmp_path):
+    """Small CSVs are read in the run's own threads: no worker process, so no pebble (asyncio,
+    0.1 s), and no workbook, so no xml.sax.saxutils (urllib.request and http.client: 0.14 s)."""
     write_csv(ws.path("inspections/2024-03.csv"), [HEADER, ["2024-03-05", "日常检查", "某网吧", "网吧", "2", "未发现问题"]])
     done, modules = imported_by_tally(tmp_path, "run", "--inbox", str(ws.inbox), "--warehouse", str(ws.warehouse))
     assert done.returncode == 0, done.stderr
     assert "载入 loaded 1" in done.stderr.replace("\n", "")
-    assert "flows.extract.isolation" in modules and "pebble" not in top_level(modules)
+    assert "flows.extract.isolation" in modules and "flows.extract.readers" in modules
+    assert sorted(top_level(modules) & {"pebble", "xml.sax.saxutils", "urllib.request", "http.client"}) == []
