@@ -118,7 +118,7 @@ def table(results: list[dict], run: dict) -> str:
     lines = ["# tally benchmark", "",
              f"{run['cores']} cores; python {run['python']}. The bench took **{run['total_s']:.0f} s** in all "
              f"(budget {run['budget_s']:.0f} s, BENCH_BUDGET_S), inboxes included. {FLOOR_TEXT} "
-             "Each step ran in its own process, none under a profiler; peak = its ru_maxrss; a stage's "
+             "Each step ran in its own process, none under a profiler; peak = its own peak resident memory (VmHWM); a stage's "
              "share is of its run's wall time. Every shape's required steps were measured once before "
              "any was measured again; then the floors and the full runs again, up to "
              f"{run.get('repeats', 1)} times in all while the budget lasted (the full run from a fresh "

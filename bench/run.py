@@ -18,7 +18,7 @@ and the full run are measured, the fastest kept: the machine is shared, 2),
 BENCH_FLOW_SIZE (the size whose nothing-new run also goes through the Prefect flow, 1000000;
 0: none), BENCH_BUDGET_S, BENCH_PROFILE=1 and BENCH_PROFILE_SIZE (1000000), BENCH_OUT (bench/),
 BENCH_BIG_SIZES (1000000,4000000) and BENCH_MIXED_SIZES (4000000): the sizes of the big and
-mixed shapes ("" for none). Each run step's peak memory is reported twice: its own ru_maxrss
+mixed shapes ("" for none). Each run step's peak memory is reported twice: its own peak (VmHWM)
 and the whole process tree's (reader workers and the Data Docs' child included, `bench/tree.py`).
 
 The consolidation step (issue 17, `bench/consolidation.py`) runs last: BENCH_COUNTIES (22: the

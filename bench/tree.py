@@ -1,10 +1,10 @@
 """Peak resident memory of a whole process tree, sampled from /proc (Linux).
 
-ru_maxrss is one process's peak: a step's reader workers and the Data Docs' child are not in
+A process's own peak (VmHWM, ru_maxrss) is its alone: a step's reader workers and the Data Docs' child are not in
 it, and RUSAGE_CHILDREN gives the largest child, not the sum. The bench wants what the machine
 had to hold for the run, so it sums the resident pages of the step and all its descendants
 every few milliseconds and keeps the largest sum. A peak shorter than the interval can be
-missed; the step's own ru_maxrss is reported beside it.
+missed; the step's own peak (VmHWM) is reported beside it.
 """
 
 from __future__ import annotations
